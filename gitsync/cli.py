@@ -1,0 +1,169 @@
+"""The click layer only: options -> Settings -> one plain function per command."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import botocore
+import click
+
+from gitsync import __version__
+from gitsync.commands import apply as apply_command
+from gitsync.commands import plan as plan_command
+from gitsync.commands import sandbox as sandbox_command
+from gitsync.errors import ExitCode, IcsyncError
+from gitsync.settings import Settings
+from gitsync.views.render import FORMATS
+
+F = Callable[..., Any]
+
+
+def _color(choice: str) -> bool:
+    if choice == "on":
+        return True
+    if choice == "off" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def target_options(fn: F) -> F:
+    """Options shared by every command that reads a project and talks to AWS."""
+    decorators = [
+        click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path),
+                     default=".", envvar="ICSYNC_PROJECT_DIR", show_default=True,
+                     help="The project folder (with icsync.yaml)."),
+        click.option("--env", "environment", envvar="ICSYNC_ENV", help="Environment from icsync.yaml."),
+        click.option("--sandbox", is_flag=True, envvar="ICSYNC_SANDBOX",
+                     help="Use an embedded sandbox kept in .icsync/ instead of AWS."),
+        click.option("--endpoint-url", envvar="ICSYNC_ENDPOINT_URL", help="Override the SageMaker URL."),
+        click.option("--region", help="AWS region (else the environment's, else AWS_REGION)."),
+        click.option("--profile", help="AWS profile (else the environment's, else AWS_PROFILE)."),
+        click.option("--no-verify-ssl", is_flag=True, help="Do not verify TLS certificates."),
+        click.option("--ca-bundle", help="CA bundle for TLS verification."),
+        click.option("--read-timeout", type=float, default=60, show_default=True,
+                     help="Socket read timeout, seconds (0: none)."),
+        click.option("--connect-timeout", type=float, default=60, show_default=True,
+                     help="Socket connect timeout, seconds (0: none)."),
+        click.option("--output", type=click.Choice(FORMATS), default="text", envvar="ICSYNC_OUTPUT",
+                     show_default=True),
+        click.option("--query", help="JMESPath expression applied to the JSON plan."),
+        click.option("--color", type=click.Choice(["on", "off", "auto"]), default="auto",
+                     envvar="ICSYNC_COLOR", show_default=True),
+        click.option("-v", "--verbose", is_flag=True, help="Show unchanged components, ignored "
+                     "differences and status."),
+        click.option("--target", "targets", multiple=True, help="Only components matching (glob)."),
+        click.option("--exclude", "excludes", multiple=True, help="Skip components matching (glob)."),
+        click.option("--parallelism", type=click.IntRange(1, 256), default=10, show_default=True,
+                     envvar="ICSYNC_PARALLELISM", help="Components changed at a time."),
+        click.option("--read-parallelism", type=click.IntRange(1, 256), default=32, show_default=True,
+                     envvar="ICSYNC_READ_PARALLELISM", help="Describe calls in flight at a time."),
+        click.option("--prune", is_flag=True, help="Delete owned components that are in no manifest."),
+    ]
+    return functools.reduce(lambda f, d: d(f), reversed(decorators), fn)
+
+
+def to_settings(debug: bool, **options: Any) -> Settings:
+    timeouts = {k: (None if options[k] == 0 else options[k]) for k in ("read_timeout", "connect_timeout")}
+    return Settings(
+        project_dir=options["project_dir"], environment=options["environment"],
+        endpoint_url=options["endpoint_url"], region=options["region"], profile=options["profile"],
+        sandbox=options["sandbox"], output=options["output"], query=options["query"],
+        color=_color(options["color"]), verbose=options["verbose"], debug=debug,
+        detailed_exitcode=options.get("detailed_exitcode", False), out=options.get("out"),
+        parallelism=options["parallelism"], read_parallelism=options["read_parallelism"],
+        targets=tuple(options["targets"]), excludes=tuple(options["excludes"]), prune=options["prune"],
+        verify_ssl=not options["no_verify_ssl"], ca_bundle=options["ca_bundle"],
+        read_timeout=timeouts["read_timeout"] or 0, connect_timeout=timeouts["connect_timeout"] or 0)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="icsync",
+                      message=f"%(prog)s %(version)s (botocore {botocore.__version__} service model)")
+@click.option("--debug", is_flag=True, envvar="ICSYNC_DEBUG", help="Log details; show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """icsync keeps SageMaker inference components in line with YAML manifests kept in git."""
+    ctx.obj = debug
+    if debug:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+
+
+@cli.command()
+@target_options
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 2: changes, 1: error.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for apply.")
+@click.pass_obj
+def plan(debug: bool, **options: Any) -> int:
+    """Show what apply would change."""
+    return plan_command.run(to_settings(debug, **options))
+
+
+@cli.command()
+@click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@target_options
+@click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
+@click.option("--allow-replace", is_flag=True, help="Allow delete-and-create replacements.")
+@click.option("--dry-run", is_flag=True, help="Print the requests apply would send; send nothing.")
+@click.option("--timeout", type=float, help="Seconds to wait for each component (default 1800).")
+@click.option("--fail-fast", is_flag=True, help="Start nothing new after a failure.")
+@click.option("--no-wait-busy", is_flag=True, help="Fail instead of waiting for busy components.")
+@click.pass_obj
+def apply(debug: bool, plan_file: Path | None, auto_approve: bool, allow_replace: bool, dry_run: bool,
+          timeout: float | None, fail_fast: bool, no_wait_busy: bool, **options: Any) -> int:
+    """Make the changes the plan shows, and only those."""
+    apply_options = apply_command.ApplyOptions(
+        auto_approve=auto_approve, plan_file=plan_file, allow_replace=allow_replace, dry_run=dry_run,
+        timeout=timeout, fail_fast=fail_fast, wait_busy=not no_wait_busy)
+    return apply_command.run(to_settings(debug, **options), apply_options)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=4566, show_default=True, help="0 picks a free port.")
+@click.option("--seed", type=click.Path(dir_okay=False, path_type=Path), help="YAML starting state.")
+@click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
+              help="Keep the account's state in this file across restarts.")
+@click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append one JSON line per call received.")
+@click.option("--latency-ms", type=float, default=0, help="Added latency per call.")
+@click.option("--max-tps", type=float, default=0, help="Calls per second above which calls are throttled.")
+@click.option("--transition-seconds", type=float, default=0, show_default=True,
+              help="How long Creating/Updating/Deleting last.")
+@click.option("--region", default="us-east-1", show_default=True, help="Region used in ARNs.")
+def sandbox(**options: Any) -> int:
+    """Serve a local SageMaker emulator (and other AWS services through moto)."""
+    return sandbox_command.run(sandbox_command.SandboxOptions(**options))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The entry point: the only place that exits; maps errors to exit codes."""
+    debug = "--debug" in (argv if argv is not None else sys.argv) or bool(os.environ.get("ICSYNC_DEBUG"))
+    try:
+        code = cli.main(args=argv, prog_name="icsync", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        code = ExitCode.INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        code = ExitCode.ERROR
+    except IcsyncError as error:
+        click.echo(f"Error: {error}", err=True)
+        code = ExitCode.ERROR
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        code = ExitCode.INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Error: internal error: {type(error).__name__}: {error}. "
+                   "Please report it; --debug shows the traceback.", err=True)
+        code = ExitCode.ERROR
+    sys.exit(int(code or 0))

@@ -1,0 +1,78 @@
+"""What plan, apply and drift share: the project, the connection, and the plan itself."""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitsync import aws, live
+from gitsync.manifests.desired import load_desired
+from gitsync.manifests.project import Environment, Project, load_project
+from gitsync.manifests.validate import Desired
+from gitsync.plan import Plan, PlanSettings, build_plan
+from gitsync.settings import Settings
+
+SANDBOX_STATE = Path(".icsync") / "sandbox.json"
+SANDBOX_SEED = "sandbox-seed.yaml"
+
+
+@dataclass(frozen=True)
+class Context:
+    project: Project
+    environment: Environment
+    desired: list[Desired]
+
+
+def load(settings: Settings) -> Context:
+    project = load_project(settings.project_dir)
+    environment = project.environment(settings.environment)
+    desired = [d for d in load_desired(project, environment) if selected(d.name, settings)]
+    return Context(project, environment, desired)
+
+
+def selected(name: str, settings: Settings) -> bool:
+    if settings.targets and not any(fnmatch.fnmatchcase(name, t) for t in settings.targets):
+        return False
+    return not any(fnmatch.fnmatchcase(name, e) for e in settings.excludes)
+
+
+@contextlib.contextmanager
+def connect(settings: Settings, context: Context) -> Iterator[aws.Clients]:
+    """Clients for the environment; with --sandbox, an embedded sandbox kept in the project."""
+    environment = context.environment
+    connection = aws.Connection(
+        region=settings.region or environment.region,
+        profile=None if settings.sandbox else (settings.profile or environment.profile),
+        endpoint_url=settings.endpoint_url or environment.endpoint_url,
+        verify_ssl=settings.verify_ssl, ca_bundle=settings.ca_bundle,
+        read_timeout=settings.read_timeout, connect_timeout=settings.connect_timeout,
+        pool_size=max(settings.read_parallelism, settings.parallelism) + 4)
+    if not settings.sandbox:
+        yield aws.Clients(connection)
+        return
+    from gitsync.sandbox import Sandbox
+
+    root = context.project.root
+    seed = root / SANDBOX_SEED
+    sandbox = Sandbox(state=root / SANDBOX_STATE, seed=seed if seed.is_file() else None,
+                      region=connection.region or "us-east-1")
+    with sandbox:
+        yield aws.Clients(aws.Connection(**{**vars(connection), "endpoint_url": sandbox.url,
+                                            "dummy_credentials": True, "profile": None}))
+
+
+def make_plan(settings: Settings, context: Context, clients: aws.Clients) -> Plan:
+    names = [d.name for d in context.desired]
+    endpoints = {d.endpoint for d in context.desired}
+    state = live.fetch(clients, names, endpoints, settings.read_parallelism,
+                       with_unlisted=settings.prune)
+    if settings.targets or settings.excludes:
+        state = live.LiveState(state.components,
+                               {n: s for n, s in state.listed.items() if selected(n, settings)})
+    plan_settings = PlanSettings(environment=context.environment.name, project=context.project.name,
+                                 ignore=context.project.ignore,
+                                 secret_pattern=context.project.secret_pattern, prune=settings.prune)
+    return build_plan(context.desired, state, plan_settings)

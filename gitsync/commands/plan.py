@@ -1,0 +1,23 @@
+"""`icsync plan`: desired vs live, printed; nothing is changed."""
+
+from __future__ import annotations
+
+import click
+
+from gitsync.commands import common, saved
+from gitsync.errors import ExitCode
+from gitsync.settings import Settings
+from gitsync.views.render import render_plan
+
+
+def run(settings: Settings) -> int:
+    context = common.load(settings)
+    with common.connect(settings, context) as clients:
+        plan = common.make_plan(settings, context, clients)
+    click.echo(render_plan(plan, settings.output, color=settings.color, verbose=settings.verbose,
+                           query=settings.query), nl=False)
+    if settings.out is not None:
+        saved.save(plan, settings, settings.out)
+    if settings.detailed_exitcode and plan.has_changes:
+        return ExitCode.CHANGES
+    return ExitCode.OK

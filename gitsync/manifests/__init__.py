@@ -1,0 +1,1 @@
+"""Files -> render -> parse -> validate -> desired state."""

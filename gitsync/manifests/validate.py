@@ -1,0 +1,195 @@
+"""Parsed documents -> desired components, checked against the service model and the API's rules.
+
+Every problem of a run is collected, each with file, line and key path; the caller fails once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitsync import model
+from gitsync.errors import Problem
+from gitsync.manifests.load import Parsed
+
+OPTIONS_KEY = "icsync"
+DEPLOYMENT_KEY = "DeploymentConfig"
+SPEC_KEYS = ("Specification", "Specifications")
+_OPTION_TYPES: dict[str, tuple[type, ...]] = {"ignore": (list,), "wave": (int,), "prune": (bool,)}
+
+
+@dataclass(frozen=True)
+class Options:
+    """icsync's own per-component options (the `icsync:` key)."""
+
+    ignore: tuple[str, ...] = ()
+    wave: int = 0
+    prune: bool = True
+
+
+@dataclass(frozen=True)
+class Desired:
+    """One component as the manifests want it: `body` is the CreateInferenceComponent request."""
+
+    name: str
+    endpoint: str
+    body: dict[str, Any]
+    deployment: dict[str, Any] | None
+    options: Options
+    source: Parsed = field(compare=False, repr=False)
+
+    @property
+    def base(self) -> str | None:
+        for spec in specs_of(self.body):
+            if spec.get("BaseInferenceComponentName"):
+                return str(spec["BaseInferenceComponentName"])
+        return None
+
+    @property
+    def copy_count(self) -> int | None:
+        runtime = self.body.get("RuntimeConfig") or {}
+        count = runtime.get("CopyCount")
+        return count if isinstance(count, int) else None
+
+
+def specs_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    if isinstance(body.get("Specification"), dict):
+        return [body["Specification"]]
+    listed = body.get("Specifications")
+    return [s for s in listed if isinstance(s, dict)] if isinstance(listed, list) else []
+
+
+def top_level_keys() -> list[str]:
+    return list(model.input_shape("CreateInferenceComponent").members) + [DEPLOYMENT_KEY, OPTIONS_KEY]
+
+
+def to_desired(documents: list[Parsed]) -> tuple[list[Desired], list[Problem]]:
+    desired: list[Desired] = []
+    problems: list[Problem] = []
+    seen: dict[str, Parsed] = {}
+    for doc in documents:
+        found = _check_document(doc)
+        problems += found
+        if found or not isinstance(doc.data, dict):
+            continue
+        component = _desired(doc)
+        if component.name in seen:
+            first = seen[component.name]
+            line = first.locate(("InferenceComponentName",))[0]
+            problems.append(doc.problem(("InferenceComponentName",),
+                                        f"component `{component.name}` is defined twice "
+                                        f"(first in {first.file}:{line})"))
+            continue
+        seen[component.name] = doc
+        desired.append(component)
+    return desired, problems
+
+
+def _desired(doc: Parsed) -> Desired:
+    data = doc.data
+    body = {k: v for k, v in data.items() if k not in (OPTIONS_KEY, DEPLOYMENT_KEY)}
+    raw = data.get(OPTIONS_KEY) or {}
+    options = Options(ignore=tuple(raw.get("ignore", ())), wave=raw.get("wave", 0),
+                      prune=raw.get("prune", True))
+    return Desired(data["InferenceComponentName"], data["EndpointName"], body,
+                   data.get(DEPLOYMENT_KEY), options, doc)
+
+
+def _check_document(doc: Parsed) -> list[Problem]:
+    data = doc.data
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else type(data).__name__
+        return [doc.problem((), f"a manifest must be a mapping with InferenceComponentName, "
+                                f"EndpointName, Specification, RuntimeConfig; this document is {kind}")]
+    keys = top_level_keys()
+    problems = [doc.problem((k,), f"unknown key `{k}`" + model.suggest(str(k), keys))
+                for k in data if k not in keys]
+    body = {k: v for k, v in data.items() if k in keys and k not in (OPTIONS_KEY, DEPLOYMENT_KEY)}
+    shape_problems = model.validate(model.input_shape("CreateInferenceComponent"), body)
+    if DEPLOYMENT_KEY in data:
+        update = model.input_shape("UpdateInferenceComponent")
+        shape_problems += model.validate(update.members[DEPLOYMENT_KEY], data[DEPLOYMENT_KEY],
+                                         (DEPLOYMENT_KEY,))
+    problems += [doc.problem(p.path, p.message) for p in shape_problems]
+    problems += _check_options(doc)
+    if not shape_problems:
+        problems += [doc.problem(path, message) for path, message in rules(data)]
+    return problems
+
+
+def _check_options(doc: Parsed) -> list[Problem]:
+    raw = doc.data.get(OPTIONS_KEY)
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        return [doc.problem((OPTIONS_KEY,), "expected a mapping of icsync options "
+                             f"({', '.join(_OPTION_TYPES)})")]
+    problems = []
+    for key, value in raw.items():
+        path = (OPTIONS_KEY, str(key))
+        if key not in _OPTION_TYPES:
+            problems.append(doc.problem(path, f"unknown icsync option `{key}`"
+                                        + model.suggest(str(key), list(_OPTION_TYPES))))
+        elif isinstance(value, bool) and bool not in _OPTION_TYPES[key] or \
+                not isinstance(value, _OPTION_TYPES[key]):
+            expected = _OPTION_TYPES[key][0].__name__
+            problems.append(doc.problem(path, f"expected {expected}, got {type(value).__name__}"))
+        elif key == "ignore" and not all(isinstance(item, str) for item in value):
+            problems.append(doc.problem(path, "expected a list of field paths like RuntimeConfig.CopyCount"))
+    return problems
+
+
+def rules(data: dict[str, Any]) -> list[tuple[model.Path, str]]:
+    """The API documentation's rules that the shapes cannot express."""
+    found: list[tuple[model.Path, str]] = []
+    present = [k for k in SPEC_KEYS if k in data]
+    if len(present) != 1:
+        found.append(((), "set exactly one of Specification or Specifications"
+                      + (" (both are set)" if len(present) == 2 else "")))
+    for index, spec in enumerate(specs_of(data)):
+        at: model.Path = ("Specification",) if "Specification" in data else ("Specifications", index)
+        found += _spec_rules(spec, at, has_runtime="RuntimeConfig" in data)
+    found += _batch_rules(data)
+    return found
+
+
+def _spec_rules(spec: dict[str, Any], at: model.Path, has_runtime: bool) -> list[tuple[model.Path, str]]:
+    found: list[tuple[model.Path, str]] = []
+    compute = spec.get("ComputeResourceRequirements") or {}
+    low, high = compute.get("MinMemoryRequiredInMb"), compute.get("MaxMemoryRequiredInMb")
+    if low is not None and high is not None and high < low:
+        found.append((at + ("ComputeResourceRequirements", "MaxMemoryRequiredInMb"),
+                      f"MaxMemoryRequiredInMb ({high}) is below MinMemoryRequiredInMb ({low})"))
+    if spec.get("BaseInferenceComponentName"):
+        allowed = {"BaseInferenceComponentName", "Container", "InstanceType"}
+        for key in spec:
+            if key not in allowed:
+                found.append((at + (key,), f"an adapter component (it names BaseInferenceComponentName) "
+                              f"uses its base's resources and cannot set `{key}`"))
+        for key in (spec.get("Container") or {}):
+            if key != "ArtifactUrl":
+                found.append((at + ("Container", key), "an adapter's Container carries only ArtifactUrl"))
+    else:
+        if not has_runtime:
+            found.append(((), "RuntimeConfig with CopyCount is required (only adapters omit it)"))
+        if "ComputeResourceRequirements" not in spec:
+            found.append((at, "ComputeResourceRequirements is required (only adapters omit it)"))
+    return found
+
+
+def _batch_rules(data: dict[str, Any]) -> list[tuple[model.Path, str]]:
+    policy = (data.get(DEPLOYMENT_KEY) or {}).get("RollingUpdatePolicy") or {}
+    copies = (data.get("RuntimeConfig") or {}).get("CopyCount")
+    found: list[tuple[model.Path, str]] = []
+    for key in ("MaximumBatchSize",):
+        size = policy.get(key)
+        if not size or copies is None:
+            continue
+        path = (DEPLOYMENT_KEY, "RollingUpdatePolicy", key, "Value")
+        value, kind = size.get("Value", 0), size.get("Type")
+        if kind == "CAPACITY_PERCENT" and not 5 <= value <= 50:
+            found.append((path, f"{key} must be between 5% and 50% of the copy count; got {value}%"))
+        if kind == "COPY_COUNT" and copies and value > max(1, copies // 2):
+            found.append((path, f"{key} must be between 5% and 50% of the copy count ({copies}): "
+                          f"at most {max(1, copies // 2)} copies; got {value}"))
+    return found

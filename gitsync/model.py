@@ -1,0 +1,207 @@
+"""The installed botocore's SageMaker service model, and a validator that walks its shapes.
+
+Everything icsync knows about fields (names, types, ranges, patterns, enums) comes from here, so a
+newer botocore brings new API fields without code changes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.session
+from botocore.model import OperationModel, ServiceModel, Shape
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ShapeProblem:
+    path: Path
+    message: str
+    # The AWS-style constraint text, used by the sandbox's ValidationException messages.
+    constraint: str = ""
+
+
+@functools.cache
+def service_model() -> ServiceModel:
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
+def operation(name: str) -> OperationModel:
+    return service_model().operation_model(name)
+
+
+def input_shape(op: str) -> Shape:
+    shape = operation(op).input_shape
+    assert shape is not None, op
+    return shape
+
+
+def output_shape(op: str) -> Shape | None:
+    return operation(op).output_shape
+
+
+def dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean `{close[0]}`?"
+    return "; expected one of " + ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
+
+
+_JAVA_CLASSES = {r"\p{L}": "a-zA-Z\u00c0-\uffff", r"\p{Z}": r"\s", r"\p{N}": "0-9"}
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    for java, python in _JAVA_CLASSES.items():
+        pattern = pattern.replace(java, python)
+    try:
+        return re.compile(pattern, re.DOTALL)
+    except re.error:
+        return None  # a pattern Python cannot express is not checked client-side
+
+
+def validate(shape: Shape, value: Any, path: Path = ()) -> list[ShapeProblem]:
+    """Every way `value` breaks `shape`: unknown keys, required keys, types, ranges, patterns."""
+    check = _CHECKS.get(shape.type_name, _check_nothing)
+    return check(shape, value, path)
+
+
+def _check_nothing(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]:
+    return []
+
+
+def _type_problem(path: Path, expected: str, value: Any) -> list[ShapeProblem]:
+    got = type(value).__name__ if value is not None else "null"
+    return [ShapeProblem(path, f"expected {expected}, got {got} `{_short(value)}`",
+                         f"Member must be of type {expected}")]
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_structure(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]:
+    if not isinstance(value, dict):
+        return _type_problem(path, "a mapping", value)
+    members = shape.members  # type: ignore[attr-defined]
+    problems: list[ShapeProblem] = []
+    for key, item in value.items():
+        if key not in members:
+            problems.append(ShapeProblem(path + (str(key),), f"unknown key `{key}`"
+                                         + suggest(str(key), list(members))))
+        else:
+            problems += validate(members[key], item, path + (key,))
+    for key in shape.required_members:  # type: ignore[attr-defined]
+        if key not in value:
+            problems.append(ShapeProblem(path + (key,), f"required key `{key}` is missing",
+                                         "Member must not be null"))
+    return problems
+
+
+def _check_list(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]:
+    if not isinstance(value, list):
+        return _type_problem(path, "a list", value)
+    problems = _check_length(shape, len(value), path, "items")
+    for index, item in enumerate(value):
+        problems += validate(shape.member, item, path + (index,))  # type: ignore[attr-defined]
+    return problems
+
+
+def _check_map(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]:
+    if not isinstance(value, dict):
+        return _type_problem(path, "a mapping", value)
+    problems = _check_length(shape, len(value), path, "entries")
+    for key, item in value.items():
+        problems += validate(shape.key, key, path + (str(key),))  # type: ignore[attr-defined]
+        problems += validate(shape.value, item, path + (str(key),))  # type: ignore[attr-defined]
+    return problems
+
+
+def _check_length(shape: Shape, length: int, path: Path, unit: str) -> list[ShapeProblem]:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if low is not None and length < low:
+        return [ShapeProblem(path, f"has {length} {unit}; at least {low} required",
+                             f"Member must have length greater than or equal to {low}")]
+    if high is not None and length > high:
+        return [ShapeProblem(path, f"has {length} {unit}; at most {high} allowed",
+                             f"Member must have length less than or equal to {high}")]
+    return []
+
+
+def _check_string(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]:
+    if not isinstance(value, str):
+        return _type_problem(path, "a string", value)
+    problems = _check_length(shape, len(value), path, "characters")
+    enum = shape.enum
+    if enum and value not in enum:
+        problems.append(ShapeProblem(path, f"`{_short(value)}` is not allowed" + suggest(value, enum),
+                                     f"Member must satisfy enum value set: [{', '.join(enum)}]"))
+    pattern = shape.metadata.get("pattern")
+    compiled = _compiled(pattern) if pattern else None
+    if compiled is not None and value and not compiled.fullmatch(value):
+        problems.append(ShapeProblem(path, f"`{_short(value)}` does not match the pattern {pattern}",
+                                     f"Member must satisfy regular expression pattern: {pattern}"))
+    return problems
+
+
+def _check_range(shape: Shape, value: float, path: Path) -> list[ShapeProblem]:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if low is not None and value < low:
+        return [ShapeProblem(path, f"{value} is below the minimum {low}",
+                             f"Member must have value greater than or equal to {low}")]
+    if high is not None and value > high:
+        return [ShapeProblem(path, f"{value} is above the maximum {high}",
+                             f"Member must have value less than or equal to {high}")]
+    return []
+
+
+def _check_integer(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return _type_problem(path, "an integer", value)
+    return _check_range(shape, value, path)
+
+
+def _check_float(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _type_problem(path, "a number", value)
+    return _check_range(shape, value, path)
+
+
+def _check_boolean(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]:
+    if not isinstance(value, bool):
+        return _type_problem(path, "true or false", value)
+    return []
+
+
+def _check_timestamp(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | datetime.datetime):
+        return _type_problem(path, "a timestamp", value)
+    return []
+
+
+_CHECKS = {
+    "structure": _check_structure,
+    "list": _check_list,
+    "map": _check_map,
+    "string": _check_string,
+    "integer": _check_integer,
+    "long": _check_integer,
+    "float": _check_float,
+    "double": _check_float,
+    "boolean": _check_boolean,
+    "timestamp": _check_timestamp,
+}

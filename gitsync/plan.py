@@ -1,0 +1,243 @@
+"""A plan is a value: what each component needs, the calls that will do it, and why.
+
+`build_plan(desired, live, settings)` is pure: no I/O, no mutation of its inputs.
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitsync import normalize
+from gitsync.diff import ABSENT, Difference, diff
+from gitsync.live import LiveState
+from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
+from gitsync.manifests.validate import Desired
+
+FORMAT_VERSION = "1.0"
+SENSITIVE = "(sensitive)"
+REPLACE_FIELDS = ("EndpointName", "VariantName")
+
+
+class Action(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    SCALE = "scale"
+    TAG = "tag"
+    REPLACE = "replace"
+    DELETE = "delete"
+    NOOP = "noop"
+
+
+SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.SCALE: "~", Action.TAG: "~",
+           Action.REPLACE: "-/+", Action.DELETE: "-", Action.NOOP: " "}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    before: Any
+    after: Any
+    sensitive: bool = False
+    ignored: bool = False
+    forces_replacement: bool = False
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call apply will make, with its exact parameters (secrets included: never rendered)."""
+
+    operation: str
+    params: dict[str, Any] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class ComponentChange:
+    name: str
+    endpoint: str
+    action: Action
+    reason: str
+    fields: tuple[FieldChange, ...] = ()
+    calls: tuple[Call, ...] = ()
+    wave: int = 0
+    base: str | None = None
+    live_fingerprint: str | None = None
+    desired: dict[str, Any] | None = field(default=None, hash=False, compare=False, repr=False)
+    status: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Plan:
+    environment: str
+    project: str
+    changes: tuple[ComponentChange, ...]
+    unmanaged: tuple[str, ...] = ()
+
+    def summary(self) -> dict[str, int]:
+        counts = {action.value: 0 for action in Action}
+        for change in self.changes:
+            counts[change.action.value] += 1
+        counts["unmanaged"] = len(self.unmanaged)
+        return counts
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action is not Action.NOOP for c in self.changes)
+
+    @property
+    def has_destroy(self) -> bool:
+        return any(c.action in (Action.DELETE, Action.REPLACE) for c in self.changes)
+
+    def pending(self) -> list[ComponentChange]:
+        return [c for c in self.changes if c.action is not Action.NOOP]
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    environment: str
+    project: str
+    ignore: tuple[str, ...] = ()
+    secret_pattern: str = DEFAULT_SECRET_PATTERN
+    prune: bool = False
+
+
+def fingerprint(document: Any) -> str:
+    text = json.dumps(document, sort_keys=True, default=str, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def owner_tags(settings: PlanSettings) -> list[dict[str, str]]:
+    return [{"Key": "icsync:project", "Value": settings.project},
+            {"Key": "icsync:environment", "Value": settings.environment}]
+
+
+def is_sensitive(path: str, pattern: re.Pattern[str]) -> bool:
+    match = re.search(r"Container\.Environment\.(.+)$", path)
+    return bool(match and pattern.search(match.group(1)))
+
+
+def is_ignored(path: str, rules: tuple[str, ...]) -> bool:
+    return any(path == rule or path.startswith(rule + ".") or fnmatch.fnmatchcase(path, rule)
+               for rule in rules)
+
+
+def build_plan(desired: list[Desired], live: LiveState, settings: PlanSettings) -> Plan:
+    pattern = re.compile(settings.secret_pattern)
+    wanted = {d.name for d in desired}
+    changes = [_change(d, live, settings, pattern) for d in desired]
+    unmanaged: list[str] = []
+    for name, summary in sorted(live.listed.items()):
+        if name in wanted:
+            continue
+        if settings.prune and live.owned(name, settings.project, settings.environment):
+            changes.append(_delete(name, summary["EndpointName"], live))
+        else:
+            unmanaged.append(name)
+    return Plan(settings.environment, settings.project, tuple(changes), tuple(unmanaged))
+
+
+def _delete(name: str, endpoint: str, live: LiveState) -> ComponentChange:
+    found = live.components.get(name)
+    return ComponentChange(
+        name, endpoint, Action.DELETE, "owned by this project and environment, in no manifest (--prune)",
+        calls=(Call("DeleteInferenceComponent", {"InferenceComponentName": name}),),
+        live_fingerprint=fingerprint(found.describe) if found else None)
+
+
+def _field_changes(differences: list[Difference], rules: tuple[str, ...],
+                   pattern: re.Pattern[str]) -> tuple[FieldChange, ...]:
+    out = []
+    for d in differences:
+        sensitive = is_sensitive(d.path, pattern)
+        before = SENSITIVE if sensitive and d.before is not ABSENT else d.before
+        after = SENSITIVE if sensitive and d.after is not ABSENT else d.after
+        out.append(FieldChange(d.path, before, after, sensitive=sensitive,
+                               ignored=is_ignored(d.path, rules),
+                               forces_replacement=d.path in REPLACE_FIELDS and d.before is not ABSENT))
+    return tuple(out)
+
+
+def _change(want: Desired, live: LiveState, settings: PlanSettings,
+            pattern: re.Pattern[str]) -> ComponentChange:
+    desired_view = normalize.comparable_desired(want.body)
+    common = dict(name=want.name, endpoint=want.endpoint, wave=want.options.wave, base=want.base,
+                  desired=desired_view)
+    found = live.components.get(want.name)
+    if found is None:
+        params = {k: v for k, v in want.body.items() if k != "Tags"}
+        params["Tags"] = list(want.body.get("Tags") or []) + owner_tags(settings)
+        fields = _field_changes(diff({}, desired_view), (), pattern)
+        return ComponentChange(action=Action.CREATE, reason="not found live",
+                               fields=fields, calls=(Call("CreateInferenceComponent", params),), **common)
+    live_view = normalize.comparable_live(found.describe, found.tags, want.body)
+    rules = settings.ignore + want.options.ignore
+    fields = _field_changes(diff(live_view, desired_view), rules, pattern)
+    status = {k: found.describe.get(k) for k in ("InferenceComponentStatus", "FailureReason")
+              if found.describe.get(k)}
+    status.update({k: v for k, v in (found.describe.get("RuntimeConfig") or {}).items()
+                   if k in ("CurrentCopyCount", "PlacementStatus")})
+    arn = found.describe["InferenceComponentArn"]
+    action, reason, calls = _decide(want, arn, [f for f in fields if not f.ignored], live_view,
+                                    desired_view)
+    return ComponentChange(action=action, reason=reason, fields=fields, calls=calls,
+                           live_fingerprint=fingerprint(found.describe), status=status, **common)
+
+
+def _decide(want: Desired, arn: str, fields: list[FieldChange], live_view: dict[str, Any],
+            desired_view: dict[str, Any]) -> tuple[Action, str, tuple[Call, ...]]:
+    if not fields:
+        return Action.NOOP, "live matches the manifest", ()
+    replaced = [f.path for f in fields if f.forces_replacement]
+    if replaced:
+        params = {k: v for k, v in want.body.items()}
+        return (Action.REPLACE, f"{', '.join(replaced)} cannot change in place",
+                (Call("DeleteInferenceComponent", {"InferenceComponentName": want.name}),
+                 Call("CreateInferenceComponent", params)))
+    spec_changed = any(f.path.startswith(("Specification",)) for f in fields)
+    count_changed = any(f.path.startswith("RuntimeConfig") for f in fields)
+    tag_calls = _tag_calls(arn, live_view, desired_view)
+    if spec_changed:
+        params: dict[str, Any] = {"InferenceComponentName": want.name}
+        for key in ("Specification", "Specifications"):
+            if key in want.body:
+                params[key] = want.body[key]
+        if count_changed:
+            params["RuntimeConfig"] = want.body["RuntimeConfig"]
+        if want.deployment:
+            params["DeploymentConfig"] = want.deployment
+        return (Action.UPDATE, _rollout(want), (Call("UpdateInferenceComponent", params), *tag_calls))
+    if count_changed:
+        count = want.body["RuntimeConfig"]["CopyCount"]
+        params = {"InferenceComponentName": want.name, "DesiredRuntimeConfig": {"CopyCount": count}}
+        return (Action.SCALE, "only the copy count differs: no redeploy",
+                (Call("UpdateInferenceComponentRuntimeConfig", params), *tag_calls))
+    return Action.TAG, "only tags differ", tag_calls
+
+
+def _rollout(want: Desired) -> str:
+    """How the specification update will roll out, from DeploymentConfig."""
+    policy = (want.deployment or {}).get("RollingUpdatePolicy")
+    if not policy:
+        return "specification differs: blue/green redeploy (no RollingUpdatePolicy)"
+    size = policy["MaximumBatchSize"]
+    unit = "copies" if size["Type"] == "COPY_COUNT" else "% of capacity"
+    return (f"specification differs: rolling redeploy in batches of {size['Value']}{' ' if unit == 'copies' else ''}"
+            f"{unit}, baking {policy['WaitIntervalInSeconds']}s each")
+
+
+def _tag_calls(arn: str, live_view: dict[str, Any],
+               desired_view: dict[str, Any]) -> tuple[Call, ...]:
+    before, after = live_view.get("Tags", {}), desired_view.get("Tags", {})
+    calls: list[Call] = []
+    added = [{"Key": k, "Value": v} for k, v in after.items() if before.get(k) != v]
+    removed = [k for k in before if k not in after]
+    if added:
+        calls.append(Call("AddTags", {"ResourceArn": arn, "Tags": added}))
+    if removed:
+        calls.append(Call("DeleteTags", {"ResourceArn": arn, "TagKeys": removed}))
+    return tuple(calls)

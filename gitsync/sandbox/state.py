@@ -1,0 +1,130 @@
+"""The emulated account: models, endpoints, inference components and tags, with AWS's state machine.
+
+Status transitions are computed lazily from the clock on every access, so no background thread runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+ACCOUNT_ID = "123456789012"
+FOREVER = float("inf")
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def validation(message: str) -> ApiError:
+    return ApiError("ValidationException", message)
+
+
+@dataclass
+class Pending:
+    """What a component becomes when its current transition ends."""
+
+    until: float
+    status: str | None  # None: the component is deleted
+    rollback: dict[str, Any] | None = None  # spec to restore when the deployment fails
+    failure: str | None = None
+
+
+@dataclass
+class Account:
+    region: str = "us-east-1"
+    transition_seconds: float = 0.0
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    endpoint_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    components: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    image_digests: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, Pending] = field(default_factory=dict)
+    # Faults keyed by component name: a failure reason for the next deployment, or "stuck".
+    fail_next_deployment: dict[str, str] = field(default_factory=dict)
+    stuck: set[str] = field(default_factory=set)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def arn(self, kind: str, name: str) -> str:
+        return f"arn:aws:sagemaker:{self.region}:{ACCOUNT_ID}:{kind}/{name.lower()}"
+
+    # -- images -------------------------------------------------------------------------------
+    def resolve_image(self, image: str) -> str:
+        """A tag resolves to a digest at deployment time, as ECR does; a digest stays as it is."""
+        if "@sha256:" in image:
+            return image
+        digest = self.image_digests.get(image) or hashlib.sha256(image.encode()).hexdigest()
+        repository = image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
+        return f"{repository}@sha256:{digest}"
+
+    def deployed_spec(self, spec: dict[str, Any], now: float) -> dict[str, Any]:
+        """CreateInferenceComponent's Specification -> DescribeInferenceComponent's."""
+        out = copy.deepcopy(spec)
+        container = out.get("Container")
+        if container and "Image" in container:
+            image = container.pop("Image")
+            container["DeployedImage"] = {
+                "SpecifiedImage": image,
+                "ResolvedImage": self.resolve_image(image),
+                "ResolutionTime": now,
+            }
+        return out
+
+    # -- transitions --------------------------------------------------------------------------
+    def settle(self, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        for name, pending in list(self.pending.items()):
+            if pending.until <= now and name not in self.stuck:
+                self._finish(name, pending, now)
+
+    def _finish(self, name: str, pending: Pending, now: float) -> None:
+        del self.pending[name]
+        component = self.components[name]
+        if pending.status is None:
+            del self.components[name]
+            self.tags.pop(component["InferenceComponentArn"], None)
+            return
+        if pending.rollback is not None:
+            for key in ("Specification", "Specifications"):
+                component.pop(key, None)
+            component.update(pending.rollback)
+        if pending.failure:
+            component["FailureReason"] = pending.failure
+        else:
+            component.pop("FailureReason", None)
+        component["InferenceComponentStatus"] = pending.status
+        runtime = component.get("RuntimeConfig", {})
+        if pending.status == "InService" and "DesiredCopyCount" in runtime:
+            runtime["CurrentCopyCount"] = runtime["DesiredCopyCount"]
+        component["LastModifiedTime"] = now
+
+    def begin(self, name: str, status: str, final: str | None, **kwargs: Any) -> None:
+        now = time.time()
+        self.components[name]["InferenceComponentStatus"] = status
+        self.components[name]["LastModifiedTime"] = now
+        self.pending[name] = Pending(now + self.transition_seconds, final, **kwargs)
+        self.settle(now)
+
+    def component(self, name: str) -> dict[str, Any]:
+        self.settle()
+        found = self.components.get(name)
+        if found is None:
+            raise validation(f'Could not find inference component "{self.arn("inference-component", name)}".')
+        return found
+
+    def require_in_service(self, name: str, action: str) -> dict[str, Any]:
+        component = self.component(name)
+        status = component["InferenceComponentStatus"]
+        allowed = ("InService", "Failed") if action == "delete" else ("InService",)
+        if status not in allowed:
+            raise validation(
+                f"Cannot {action} inference component {name} while its status is {status}."
+            )
+        return component

@@ -1,0 +1,33 @@
+"""Pick the renderer for --output."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from ruamel.yaml import YAML
+
+from gitsync.errors import ConfigError
+from gitsync.plan import Plan
+from gitsync.views import json_view, markdown, text
+from gitsync.views.document import plan_document
+
+FORMATS = ("text", "json", "yaml", "markdown")
+
+
+def render_plan(plan: Plan, output: str, *, color: bool = False, verbose: bool = False,
+                query: str | None = None) -> str:
+    if query and output in ("text", "markdown"):
+        output = "json"  # --query filters the JSON document, as the AWS CLI's does
+    if output == "text":
+        return text.render(plan, color=color, verbose=verbose)
+    if output == "json":
+        return json_view.render(plan, query)
+    if output == "yaml":
+        stream = io.StringIO()
+        document = json.loads(json.dumps(json_view.query(plan_document(plan), query), default=str))
+        YAML(typ="safe", pure=True).dump(document, stream)
+        return stream.getvalue()
+    if output == "markdown":
+        return markdown.render(plan)
+    raise ConfigError(f"--output must be one of {', '.join(FORMATS)}")
