@@ -143,9 +143,9 @@ def sandbox(**options: Any) -> int:
     return sandbox_command.run(sandbox_command.SandboxOptions(**options))
 
 
-def main(argv: list[str] | None = None) -> None:
-    """The entry point: the only place that exits; maps errors to exit codes."""
-    debug = "--debug" in (argv if argv is not None else sys.argv) or bool(os.environ.get("ICSYNC_DEBUG"))
+def run(argv: list[str]) -> int:
+    """Run one command line; map every failure to an exit code and a one-screen message."""
+    debug = "--debug" in argv or bool(os.environ.get("ICSYNC_DEBUG"))
     try:
         code = cli.main(args=argv, prog_name="icsync", standalone_mode=False)
     except click.exceptions.Abort:
@@ -166,4 +166,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"Error: internal error: {type(error).__name__}: {error}. "
                    "Please report it; --debug shows the traceback.", err=True)
         code = ExitCode.ERROR
-    sys.exit(int(code or 0))
+    return int(code or 0)
+
+
+def main() -> None:
+    """The console script: the only place that exits."""
+    sys.exit(run(sys.argv[1:]))

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gitsync.sandbox import Sandbox
+from tests.helpers import Live
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Dummy credentials and no user AWS config: every call goes to a sandbox on 127.0.0.1."""
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER",
+                "AWS_REGION", "AWS_DEFAULT_REGION", "NO_COLOR", "ICSYNC_MASK"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    """A sandbox on a free port, with a request log and a boto3 client."""
+    log = tmp_path / "requests.jsonl"
+    with Sandbox(port=0, request_log=log) as sandbox:
+        yield Live(sandbox, log)

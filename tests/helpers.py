@@ -1,0 +1,119 @@
+"""Shared builders: run the CLI in-process, make projects, read the sandbox's request log."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from click.testing import CliRunner
+
+from gitsync.cli import run
+from gitsync.sandbox import Sandbox
+
+MUTATING = ("Create", "Update", "Delete", "AddTags", "DeleteTags")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def all(self) -> str:
+        return self.out + self.err
+
+
+def icsync(*args: str, input: str | None = None, env: dict[str, str | None] | None = None) -> Result:
+    """Run one icsync command line in-process, as the console script would."""
+    runner = CliRunner()
+    with runner.isolation(input=input, env=env) as (out, err, _):
+        code = run([str(a) for a in args])
+    return Result(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+class Live:
+    """A running sandbox with its request log and a boto3 client pointed at it."""
+
+    def __init__(self, sandbox: Sandbox, log: Path) -> None:
+        self.sandbox, self.log = sandbox, log
+        self.url = sandbox.url
+        self.client = boto3.client("sagemaker", endpoint_url=self.url, region_name="us-east-1")
+
+    def requests(self) -> list[dict[str, Any]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+    def operations(self) -> list[str]:
+        return [r["operation"] for r in self.requests()]
+
+    def mutating(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests() if r["operation"].startswith(MUTATING)]
+
+    def clear_log(self) -> None:
+        self.log.write_text("")
+
+    def seed_endpoint(self, name: str = "ep", instance_type: str = "ml.g5.12xlarge",
+                      count: int = 1, models: tuple[str, ...] = ("model-a", "model-b")) -> None:
+        for model in models:
+            self.client.create_model(ModelName=model, PrimaryContainer={"Image": f"img/{model}:1"})
+        self.client.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[
+            {"VariantName": "AllTraffic", "InstanceType": instance_type, "InitialInstanceCount": count}])
+        self.client.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return root
+
+
+PROJECT = """
+name: demo
+manifests: ["components/*.yaml"]
+environments:
+  dev:
+    values: values/dev.yaml
+    region: us-east-1
+"""
+
+COMPONENT = """
+InferenceComponentName: {{ name }}
+EndpointName: ep
+VariantName: AllTraffic
+Specification:
+  ModelName: model-a
+  Container:
+    Image: repo/app:{{ tag }}
+    Environment:
+      LOG_LEVEL: {{ log_level }}
+      API_TOKEN: {{ token }}
+  ComputeResourceRequirements:
+    NumberOfAcceleratorDevicesRequired: 1
+    MinMemoryRequiredInMb: 1024
+RuntimeConfig:
+  CopyCount: {{ copies }}
+"""
+
+VALUES = {"name": "web", "tag": "1.0", "log_level": "info", "token": "s3cr3t-value-123", "copies": 2}
+
+
+def demo_project(root: Path, **values: Any) -> Path:
+    """A one-component project whose values can be edited between plans."""
+    merged = {**VALUES, **values}
+    return write(root, {
+        "icsync.yaml": PROJECT,
+        "components/web.yaml": COMPONENT,
+        "values/dev.yaml": "".join(f"{k}: {json.dumps(v)}\n" for k, v in merged.items()),
+    })
+
+
+def set_values(root: Path, **values: Any) -> None:
+    demo_project(root, **values)
