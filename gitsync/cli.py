@@ -15,9 +15,11 @@ import click
 
 from gitsync import __version__
 from gitsync.commands import apply as apply_command
+from gitsync.commands import drift as drift_command
 from gitsync.commands import plan as plan_command
 from gitsync.commands import sandbox as sandbox_command
 from gitsync.errors import ExitCode, IcsyncError
+from gitsync.redact import REDACT, RedactingStream
 from gitsync.settings import Settings
 from gitsync.views.render import FORMATS
 
@@ -115,13 +117,16 @@ def plan(debug: bool, **options: Any) -> int:
 @click.option("--timeout", type=float, help="Seconds to wait for each component (default 1800).")
 @click.option("--fail-fast", is_flag=True, help="Start nothing new after a failure.")
 @click.option("--no-wait-busy", is_flag=True, help="Fail instead of waiting for busy components.")
+@click.option("--max-deletes", type=click.IntRange(0), default=3, show_default=True,
+              help="Refuse a plan that deletes or replaces more components than this.")
 @click.pass_obj
 def apply(debug: bool, plan_file: Path | None, auto_approve: bool, allow_replace: bool, dry_run: bool,
-          timeout: float | None, fail_fast: bool, no_wait_busy: bool, **options: Any) -> int:
+          timeout: float | None, fail_fast: bool, no_wait_busy: bool, max_deletes: int,
+          **options: Any) -> int:
     """Make the changes the plan shows, and only those."""
     apply_options = apply_command.ApplyOptions(
         auto_approve=auto_approve, plan_file=plan_file, allow_replace=allow_replace, dry_run=dry_run,
-        timeout=timeout, fail_fast=fail_fast, wait_busy=not no_wait_busy)
+        timeout=timeout, fail_fast=fail_fast, wait_busy=not no_wait_busy, max_deletes=max_deletes)
     return apply_command.run(to_settings(debug, **options), apply_options)
 
 
@@ -143,9 +148,44 @@ def sandbox(**options: Any) -> int:
     return sandbox_command.run(sandbox_command.SandboxOptions(**options))
 
 
+@cli.command()
+@click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path), default=".",
+              envvar="ICSYNC_PROJECT_DIR", show_default=True, help="The project folder (with icsync.yaml).")
+@click.option("--env", "environments", multiple=True, help="Environment to check (repeatable).")
+@click.option("--all-envs", is_flag=True, help="Check every environment in icsync.yaml.")
+@click.option("--output", type=click.Choice(drift_command.FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON report here.")
+@click.option("--endpoint-url", envvar="ICSYNC_ENDPOINT_URL", help="Override the SageMaker URL.")
+@click.option("--region", help="AWS region (else each environment's, else AWS_REGION).")
+@click.option("--profile", help="AWS profile (else each environment's, else AWS_PROFILE).")
+@click.option("--sandbox", is_flag=True, envvar="ICSYNC_SANDBOX", help="Use the embedded sandbox.")
+@click.option("--report-issue", is_flag=True, help="Open or update one GitHub issue per drifted "
+              "environment (with `gh`); close it once drift is gone.")
+@click.option("--target", "targets", multiple=True, help="Only components matching (glob).")
+@click.option("--exclude", "excludes", multiple=True, help="Skip components matching (glob).")
+@click.option("--color", type=click.Choice(["on", "off", "auto"]), default="auto", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="Also list components in sync.")
+@click.pass_obj
+def drift(debug: bool, environments: tuple[str, ...], all_envs: bool, report_issue: bool,
+          out: Path | None, color: str, **options: Any) -> int:
+    """Compare live state with git; exit 0 in sync, 2 drift, 1 error."""
+    settings = Settings(color=_color(color), debug=debug, **options)
+    return drift_command.run(settings, drift_command.DriftOptions(environments, all_envs, report_issue, out))
+
+
 def run(argv: list[str]) -> int:
     """Run one command line; map every failure to an exit code and a one-screen message."""
     debug = "--debug" in argv or bool(os.environ.get("ICSYNC_DEBUG"))
+    REDACT.reset()
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)  # type: ignore[assignment]
+    try:
+        return _run(argv, debug)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _run(argv: list[str], debug: bool) -> int:
     try:
         code = cli.main(args=argv, prog_name="icsync", standalone_mode=False)
     except click.exceptions.Abort:

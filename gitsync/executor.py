@@ -15,6 +15,7 @@ from gitsync.errors import AwsError
 from gitsync.plan import Action, ComponentChange, Plan
 
 BUSY = ("Creating", "Updating", "Deleting")
+DEFAULT_TIMEOUT = 1800.0
 Log = Callable[[str], None]
 
 
@@ -46,7 +47,7 @@ class ApplyResult:
 @dataclass(frozen=True)
 class ApplySettings:
     parallelism: int = 10
-    timeout: float = 1800
+    timeout: float | None = None  # None: the component's MaximumExecutionTimeoutInSeconds, else 30 min
     poll_interval: float = 0.2
     max_poll_interval: float = 10
     heartbeat: float = 60
@@ -118,7 +119,7 @@ def _guarded(change: ComponentChange, clients: aws.Clients, settings: ApplySetti
 def _apply_one(change: ComponentChange, clients: aws.Clients, settings: ApplySettings,
                log: Log) -> tuple[Outcome, str]:
     if change.action is not Action.CREATE:
-        current = wait_settled(clients, change.name, settings, log, before=True)
+        current = wait_settled(clients, change.name, settings, log, before=True, timeout=change.timeout)
         if current is None and change.action is not Action.DELETE:
             return Outcome.FAILED, "component disappeared since the plan"
     for call in change.calls:
@@ -126,7 +127,7 @@ def _apply_one(change: ComponentChange, clients: aws.Clients, settings: ApplySet
         aws.send(clients, call.operation, call.params)
         if call.operation in ("CreateInferenceComponent", "UpdateInferenceComponent",
                               "UpdateInferenceComponentRuntimeConfig", "DeleteInferenceComponent"):
-            settled = wait_settled(clients, change.name, settings, log)
+            settled = wait_settled(clients, change.name, settings, log, timeout=change.timeout)
             if call.operation == "DeleteInferenceComponent":
                 if settled is not None and change.action is Action.DELETE:
                     return Outcome.FAILED, f"still {settled['InferenceComponentStatus']} after delete"
@@ -140,8 +141,9 @@ def _apply_one(change: ComponentChange, clients: aws.Clients, settings: ApplySet
 
 
 def wait_settled(clients: aws.Clients, name: str, settings: ApplySettings, log: Log,
-                 before: bool = False) -> dict[str, object] | None:
+                 before: bool = False, timeout: float | None = None) -> dict[str, object] | None:
     """Poll Describe with backoff until the component is not Creating/Updating/Deleting."""
+    timeout = settings.timeout or timeout or DEFAULT_TIMEOUT
     started = last_beat = time.monotonic()
     interval = settings.poll_interval
     while True:
@@ -151,9 +153,9 @@ def wait_settled(clients: aws.Clients, name: str, settings: ApplySettings, log: 
         if before and not settings.wait_busy:
             raise AwsError(f"{name} is {found['InferenceComponentStatus']}; not waiting (--no-wait-busy)")
         now = time.monotonic()
-        if now - started > settings.timeout:
+        if now - started > timeout:
             raise AwsError(f"{name} still {found['InferenceComponentStatus']} after "
-                           f"{settings.timeout:.0f}s (--timeout); it may still finish on its own")
+                           f"{timeout:.0f}s (--timeout); it may still finish on its own")
         if now - last_beat >= settings.heartbeat:
             log(f"{name}: still {found['InferenceComponentStatus']} ({now - started:.0f}s)")
             last_beat = now

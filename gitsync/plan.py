@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitsync import normalize
-from gitsync.diff import ABSENT, Difference, diff
+from gitsync.diff import ABSENT, Difference, diff, leaves
 from gitsync.live import LiveState
 from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
-from gitsync.manifests.validate import Desired
+from gitsync.manifests.validate import Desired, Options
 
 FORMAT_VERSION = "1.0"
 SENSITIVE = "(sensitive)"
 REPLACE_FIELDS = ("EndpointName", "VariantName")
+PRUNE_TAG = "icsync:prune"
 
 
 class Action(enum.StrEnum):
@@ -67,6 +68,8 @@ class ComponentChange:
     wave: int = 0
     base: str | None = None
     live_fingerprint: str | None = None
+    unchanged_fields: int = 0
+    timeout: float | None = None  # DeploymentConfig's MaximumExecutionTimeoutInSeconds
     desired: dict[str, Any] | None = field(default=None, hash=False, compare=False, repr=False)
     status: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
@@ -111,9 +114,19 @@ def fingerprint(document: Any) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def owner_tags(settings: PlanSettings) -> list[dict[str, str]]:
-    return [{"Key": "icsync:project", "Value": settings.project},
+def owner_tags(settings: PlanSettings, options: Options) -> list[dict[str, str]]:
+    """Set on every component apply creates: only owned components can ever be pruned."""
+    tags = [{"Key": "icsync:project", "Value": settings.project},
             {"Key": "icsync:environment", "Value": settings.environment}]
+    if not options.prune:
+        tags.append({"Key": PRUNE_TAG, "Value": "false"})
+    return tags
+
+
+def create_params(want: Desired, settings: PlanSettings) -> dict[str, Any]:
+    params = {k: v for k, v in want.body.items() if k != "Tags"}
+    params["Tags"] = list(want.body.get("Tags") or []) + owner_tags(settings, want.options)
+    return params
 
 
 def is_sensitive(path: str, pattern: re.Pattern[str]) -> bool:
@@ -134,7 +147,8 @@ def build_plan(desired: list[Desired], live: LiveState, settings: PlanSettings) 
     for name, summary in sorted(live.listed.items()):
         if name in wanted:
             continue
-        if settings.prune and live.owned(name, settings.project, settings.environment):
+        if settings.prune and live.owned(name, settings.project, settings.environment) \
+                and live.components[name].tags.get(PRUNE_TAG) != "false":
             changes.append(_delete(name, summary["EndpointName"], live))
         else:
             unmanaged.append(name)
@@ -165,15 +179,15 @@ def _field_changes(differences: list[Difference], rules: tuple[str, ...],
 def _change(want: Desired, live: LiveState, settings: PlanSettings,
             pattern: re.Pattern[str]) -> ComponentChange:
     desired_view = normalize.comparable_desired(want.body)
+    policy = (want.deployment or {}).get("RollingUpdatePolicy") or {}
     common = dict(name=want.name, endpoint=want.endpoint, wave=want.options.wave, base=want.base,
-                  desired=desired_view)
+                  desired=desired_view, timeout=policy.get("MaximumExecutionTimeoutInSeconds"))
     found = live.components.get(want.name)
     if found is None:
-        params = {k: v for k, v in want.body.items() if k != "Tags"}
-        params["Tags"] = list(want.body.get("Tags") or []) + owner_tags(settings)
         fields = _field_changes(diff({}, desired_view), (), pattern)
-        return ComponentChange(action=Action.CREATE, reason="not found live",
-                               fields=fields, calls=(Call("CreateInferenceComponent", params),), **common)
+        return ComponentChange(action=Action.CREATE, reason="not found live", fields=fields,
+                               calls=(Call("CreateInferenceComponent", create_params(want, settings)),),
+                               **common)
     live_view = normalize.comparable_live(found.describe, found.tags, want.body)
     rules = settings.ignore + want.options.ignore
     fields = _field_changes(diff(live_view, desired_view), rules, pattern)
@@ -183,21 +197,22 @@ def _change(want: Desired, live: LiveState, settings: PlanSettings,
                    if k in ("CurrentCopyCount", "PlacementStatus")})
     arn = found.describe["InferenceComponentArn"]
     action, reason, calls = _decide(want, arn, [f for f in fields if not f.ignored], live_view,
-                                    desired_view)
+                                    desired_view, settings)
+    unchanged = len(leaves(desired_view)) - sum(1 for f in fields if f.after is not ABSENT)
     return ComponentChange(action=action, reason=reason, fields=fields, calls=calls,
-                           live_fingerprint=fingerprint(found.describe), status=status, **common)
+                           live_fingerprint=fingerprint(found.describe), status=status,
+                           unchanged_fields=max(0, unchanged), **common)
 
 
 def _decide(want: Desired, arn: str, fields: list[FieldChange], live_view: dict[str, Any],
-            desired_view: dict[str, Any]) -> tuple[Action, str, tuple[Call, ...]]:
+            desired_view: dict[str, Any], settings: PlanSettings) -> tuple[Action, str, tuple[Call, ...]]:
     if not fields:
         return Action.NOOP, "live matches the manifest", ()
     replaced = [f.path for f in fields if f.forces_replacement]
     if replaced:
-        params = {k: v for k, v in want.body.items()}
         return (Action.REPLACE, f"{', '.join(replaced)} cannot change in place",
                 (Call("DeleteInferenceComponent", {"InferenceComponentName": want.name}),
-                 Call("CreateInferenceComponent", params)))
+                 Call("CreateInferenceComponent", create_params(want, settings))))
     spec_changed = any(f.path.startswith(("Specification",)) for f in fields)
     count_changed = any(f.path.startswith("RuntimeConfig") for f in fields)
     tag_calls = _tag_calls(arn, live_view, desired_view)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import jsonschema
 from click.testing import CliRunner
 
 from gitsync.cli import run
@@ -28,12 +29,25 @@ class Result:
         return self.out + self.err
 
 
+PLAN_SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "gitsync" / "data" / "plan.schema.json").read_text())
+
+
+def check_plan_document(document: Any) -> None:
+    """Every JSON plan the suite produces must match the published schema."""
+    jsonschema.validate(document, PLAN_SCHEMA)
+
+
 def icsync(*args: str, input: str | None = None, env: dict[str, str | None] | None = None) -> Result:
     """Run one icsync command line in-process, as the console script would."""
     runner = CliRunner()
+    argv = [str(a) for a in args]
     with runner.isolation(input=input, env=env) as (out, err, _):
-        code = run([str(a) for a in args])
-    return Result(code, out.getvalue().decode(), err.getvalue().decode())
+        code = run(argv)
+    result = Result(code, out.getvalue().decode(), err.getvalue().decode())
+    if argv[:1] == ["plan"] and "json" in argv and "--query" not in argv and code in (0, 2):
+        check_plan_document(json.loads(result.out))
+    return result
 
 
 class Live:

@@ -30,6 +30,7 @@ class ApplyOptions:
     timeout: float | None = None
     fail_fast: bool = False
     wait_busy: bool = True
+    max_deletes: int = 3
 
 
 def log(message: str) -> None:
@@ -47,7 +48,7 @@ def run(settings: Settings, options: ApplyOptions) -> int:
         if document is not None and options.plan_file is not None:
             saved.check_fresh(document, plan, options.plan_file)
         click.echo(render_plan(plan, "text", color=settings.color, verbose=settings.verbose), nl=False)
-        _refuse_replacements(plan, options)
+        _refuse_destruction(plan, options)
         if not plan.has_changes:
             return ExitCode.OK
         if options.dry_run:
@@ -57,7 +58,7 @@ def run(settings: Settings, options: ApplyOptions) -> int:
             _ask_approval()
         stop = executor.Stop()
         apply_settings = executor.ApplySettings(
-            parallelism=settings.parallelism, timeout=options.timeout or 1800,
+            parallelism=settings.parallelism, timeout=options.timeout,
             fail_fast=options.fail_fast, wait_busy=options.wait_busy)
         with _interrupts(stop):
             result = executor.apply(plan, clients, apply_settings, log, stop)
@@ -69,11 +70,16 @@ def run(settings: Settings, options: ApplyOptions) -> int:
     return ExitCode.OK
 
 
-def _refuse_replacements(plan: Plan, options: ApplyOptions) -> None:
+def _refuse_destruction(plan: Plan, options: ApplyOptions) -> None:
     replaced = [c.name for c in plan.changes if c.action is Action.REPLACE]
     if replaced and not options.allow_replace:
         raise ConfigError("the plan replaces " + ", ".join(replaced) + " (delete, then create: "
                           "downtime); nothing was applied. Pass --allow-replace to go ahead.")
+    deleted = [c.name for c in plan.changes if c.action in (Action.DELETE, Action.REPLACE)]
+    if len(deleted) > options.max_deletes:
+        raise ConfigError(f"the plan deletes {len(deleted)} components, more than --max-deletes "
+                          f"{options.max_deletes}; nothing was applied. Is a manifest folder empty by "
+                          "mistake? Raise --max-deletes if this is intended.")
 
 
 def _ask_approval() -> None:

@@ -12,6 +12,7 @@ from gitsync import aws, live
 from gitsync.manifests.desired import load_desired
 from gitsync.manifests.project import Environment, Project, load_project
 from gitsync.manifests.validate import Desired
+from gitsync.redact import REDACT
 from gitsync.plan import Plan, PlanSettings, build_plan
 from gitsync.settings import Settings
 
@@ -28,6 +29,7 @@ class Context:
 
 def load(settings: Settings) -> Context:
     project = load_project(settings.project_dir)
+    REDACT.reset(project.secret_pattern)
     environment = project.environment(settings.environment)
     desired = [d for d in load_desired(project, environment) if selected(d.name, settings)]
     return Context(project, environment, desired)
@@ -69,6 +71,8 @@ def make_plan(settings: Settings, context: Context, clients: aws.Clients) -> Pla
     endpoints = {d.endpoint for d in context.desired}
     state = live.fetch(clients, names, endpoints, settings.read_parallelism,
                        with_unlisted=settings.prune)
+    for component in state.components.values():
+        REDACT.add_document(component.describe)
     if settings.targets or settings.excludes:
         state = live.LiveState(state.components,
                                {n: s for n, s in state.listed.items() if selected(n, settings)})

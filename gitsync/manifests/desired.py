@@ -10,6 +10,7 @@ from gitsync.manifests.load import Parsed, parse
 from gitsync.manifests.project import PROJECT_FILE, Environment, Project
 from gitsync.manifests.render import make_environment, render
 from gitsync.manifests.validate import Desired, to_desired
+from gitsync.redact import REDACT
 
 
 def load_values(project: Project, environment: Environment) -> tuple[dict[str, Any], list[Problem]]:
@@ -52,6 +53,8 @@ def render_documents(project: Project, environment: Environment) -> tuple[list[P
         if not found and not any(doc.data is not None for doc in parsed):
             problems.append(Problem(relative, 1, 1, "", "file holds no manifest (it is empty)"))
         documents += [doc for doc in parsed if doc.data is not None]
+        for doc in parsed:
+            REDACT.add_document(doc.data)  # before validation, so no error message can leak one
     return documents, problems
 
 

@@ -36,6 +36,7 @@ def change_document(change: ComponentChange) -> dict[str, Any]:
         "wave": change.wave,
         "base": change.base,
         "live_fingerprint": change.live_fingerprint,
+        "unchanged_fields": change.unchanged_fields,
         "status": change.status,
     }
 

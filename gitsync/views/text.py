@@ -51,6 +51,8 @@ def _component(change: ComponentChange, color: bool, verbose: bool) -> list[str]
     hidden = len(change.fields) - len(shown)
     if hidden:
         lines.append(f"      ({hidden} ignored difference{'s' if hidden > 1 else ''} hidden; --verbose shows them)")
+    if change.unchanged_fields and change.action is not Action.NOOP:
+        lines.append(f"      ({change.unchanged_fields} unchanged field{'s' if change.unchanged_fields != 1 else ''} hidden)")
     if change.calls:
         lines.append("      calls: " + ", ".join(c.operation for c in change.calls))
     if verbose and change.status:

@@ -1,0 +1,96 @@
+"""Secrets never reach output: every byte icsync writes passes through one redactor.
+
+Three nets, each catching what the others might miss:
+- values of environment variables whose names look secret, registered as manifests and live state
+  are read (exact-value replacement, whatever the format);
+- `"SECRET_NAME": "value"` pairs in JSON or Python reprs (debug logs of request/response bodies);
+- ICSYNC_MASK: comma-separated regexes whose matches are masked too (like tfcmt's masks).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from typing import Any, TextIO
+
+from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
+
+MASK = "(sensitive)"
+_MIN_SECRET = 4  # shorter values ("1", "on") would mask unrelated text and protect nothing
+
+
+class Redactor:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+        self._pattern = re.compile(DEFAULT_SECRET_PATTERN)
+        self._extra: list[re.Pattern[str]] = []
+        self._pairs = self._pair_regex(DEFAULT_SECRET_PATTERN)
+
+    @staticmethod
+    def _pair_regex(pattern: str) -> re.Pattern[str]:
+        flags = "(?i)" if pattern.startswith("(?i)") else ""
+        body = pattern.removeprefix("(?i)")
+        key = rf"[\w.-]*(?:{body})[\w.-]*"
+        return re.compile(rf"{flags}(\\?[\"'](?:{key})\\?[\"']\s*:\s*\\?[\"'])((?:[^\"'\\]|\\.)*)")
+
+    def reset(self, pattern: str = DEFAULT_SECRET_PATTERN) -> None:
+        with self._lock:
+            self._values.clear()
+            self._pattern = re.compile(pattern)
+            self._pairs = self._pair_regex(pattern)
+            masks = os.environ.get("ICSYNC_MASK", "")
+            self._extra = [re.compile(m) for m in masks.split(",") if m.strip()]
+
+    def is_secret_name(self, name: str) -> bool:
+        return bool(self._pattern.search(name))
+
+    def add_environment(self, environment: Any) -> None:
+        """Register the values of secret-looking keys of one Environment map."""
+        if not isinstance(environment, dict):
+            return
+        with self._lock:
+            for key, value in environment.items():
+                if self._pattern.search(str(key)) and isinstance(value, str) and len(value) >= _MIN_SECRET:
+                    self._values.add(value)
+
+    def add_document(self, document: Any) -> None:
+        """Register every Environment map found anywhere in a manifest or describe document."""
+        if isinstance(document, dict):
+            for key, value in document.items():
+                if key == "Environment":
+                    self.add_environment(value)
+                else:
+                    self.add_document(value)
+        elif isinstance(document, list):
+            for item in document:
+                self.add_document(item)
+
+    def __call__(self, text: str) -> str:
+        with self._lock:
+            values = sorted(self._values, key=len, reverse=True)
+        for value in values:
+            if value in text:
+                text = text.replace(value, MASK)
+        text = self._pairs.sub(lambda m: m.group(1) + MASK, text)
+        for extra in self._extra:
+            text = extra.sub("***", text)
+        return text
+
+
+REDACT = Redactor()  # one per process: output streams and log handlers are process-wide too
+
+
+class RedactingStream:
+    """A text stream that redacts everything written through it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(REDACT(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
