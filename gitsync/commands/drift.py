@@ -1,0 +1,76 @@
+"""`icsync drift`: live vs git per environment, read off the plan engine; nothing is changed.
+
+Exit 0: in sync (differences covered by ignore rules are expected, not drift); 2: drift; 1: error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import click
+
+from gitsync.commands import common, drift_issue
+from gitsync.errors import ConfigError, ExitCode
+from gitsync.manifests.project import PROJECT_FILE, load_project
+from gitsync.settings import Settings
+from gitsync.views import drift_markdown, drift_text
+from gitsync.views.drift_report import DriftReport, EnvironmentDrift, document, from_plan
+
+FORMATS = ("text", "json", "markdown")
+
+
+@dataclass(frozen=True)
+class DriftOptions:
+    environments: tuple[str, ...] = ()
+    all_envs: bool = False
+    report_issue: bool = False
+    out: Path | None = None  # also write the JSON report here, whatever --output says
+
+
+def environments(settings: Settings, options: DriftOptions) -> list[str]:
+    project = load_project(settings.project_dir)
+    if options.all_envs and options.environments:
+        raise ConfigError("give either --env NAME (repeatable) or --all-envs, not both")
+    if options.all_envs:
+        return list(project.environments)
+    if not options.environments:
+        if len(project.environments) == 1:
+            return list(project.environments)
+        raise ConfigError(f"{project.root / PROJECT_FILE}: choose environments with --env NAME "
+                          f"(repeatable) or --all-envs ({', '.join(project.environments)})")
+    for name in options.environments:
+        project.environment(name)  # an unknown name fails here, before any AWS call
+    return list(dict.fromkeys(options.environments))
+
+
+def check(settings: Settings) -> EnvironmentDrift:
+    # Never prune: live components in no manifest must stay visible as `unmanaged`.
+    settings = replace(settings, prune=False)
+    context = common.load(settings)
+    with common.connect(settings, context) as clients:
+        plan = common.make_plan(settings, context, clients)
+    return from_plan(plan)
+
+
+def render(report: DriftReport, settings: Settings) -> str:
+    if settings.output == "json":
+        return json.dumps(document(report), indent=2, default=str) + "\n"
+    if settings.output == "markdown":
+        return drift_markdown.render(report)
+    if settings.output == "text":
+        return drift_text.render(report, color=settings.color, verbose=settings.verbose)
+    raise ConfigError(f"--output must be one of {', '.join(FORMATS)}")
+
+
+def run(settings: Settings, options: DriftOptions) -> int:
+    names = environments(settings, options)
+    report = DriftReport(tuple(check(replace(settings, environment=name)) for name in names))
+    click.echo(render(report, settings), nl=False)
+    if options.out is not None:
+        options.out.write_text(json.dumps(document(report), indent=2, default=str) + "\n")
+    if options.report_issue:
+        for env in report.environments:
+            click.echo(f"{env.environment}: {drift_issue.report(env)}", err=True)
+    return ExitCode.CHANGES if report.drifted else ExitCode.OK
