@@ -16,7 +16,6 @@ import click
 from gitsync import __version__
 from gitsync.commands import apply as apply_command
 from gitsync.commands import drift as drift_command
-from gitsync.commands import drift as drift_command
 from gitsync.commands import plan as plan_command
 from gitsync.commands import sandbox as sandbox_command
 from gitsync.errors import ExitCode, IcsyncError
@@ -147,31 +146,6 @@ def apply(debug: bool, plan_file: Path | None, auto_approve: bool, allow_replace
 def sandbox(**options: Any) -> int:
     """Serve a local SageMaker emulator (and other AWS services through moto)."""
     return sandbox_command.run(sandbox_command.SandboxOptions(**options))
-
-
-@cli.command()
-@click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path), default=".",
-              envvar="ICSYNC_PROJECT_DIR", show_default=True, help="The project folder (with icsync.yaml).")
-@click.option("--env", "environments", multiple=True, help="Environment to check (repeatable).")
-@click.option("--all-envs", is_flag=True, help="Check every environment in icsync.yaml.")
-@click.option("--output", type=click.Choice(drift_command.FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON report here.")
-@click.option("--endpoint-url", envvar="ICSYNC_ENDPOINT_URL", help="Override the SageMaker URL.")
-@click.option("--region", help="AWS region (else each environment's, else AWS_REGION).")
-@click.option("--profile", help="AWS profile (else each environment's, else AWS_PROFILE).")
-@click.option("--sandbox", is_flag=True, envvar="ICSYNC_SANDBOX", help="Use the embedded sandbox.")
-@click.option("--report-issue", is_flag=True, help="Open or update one GitHub issue per drifted "
-              "environment (with `gh`); close it once drift is gone.")
-@click.option("--target", "targets", multiple=True, help="Only components matching (glob).")
-@click.option("--exclude", "excludes", multiple=True, help="Skip components matching (glob).")
-@click.option("--color", type=click.Choice(["on", "off", "auto"]), default="auto", show_default=True)
-@click.option("-v", "--verbose", is_flag=True, help="Also list components in sync.")
-@click.pass_obj
-def drift(debug: bool, environments: tuple[str, ...], all_envs: bool, report_issue: bool,
-          out: Path | None, color: str, **options: Any) -> int:
-    """Compare live state with git; exit 0 in sync, 2 drift, 1 error."""
-    settings = Settings(color=_color(color), debug=debug, **options)
-    return drift_command.run(settings, drift_command.DriftOptions(environments, all_envs, report_issue, out))
 
 
 @cli.command()
