@@ -47,7 +47,8 @@ def run(settings: Settings, options: ApplyOptions) -> int:
         plan = common.make_plan(settings, context, clients)
         if document is not None and options.plan_file is not None:
             saved.check_fresh(document, plan, options.plan_file)
-        click.echo(render_plan(plan, "text", color=settings.color, verbose=settings.verbose), nl=False)
+        click.echo(render_plan(plan, "text", color=settings.color, verbose=settings.verbose), nl=False,
+                   color=settings.color)
         _refuse_destruction(plan, options)
         if not plan.has_changes:
             return ExitCode.OK

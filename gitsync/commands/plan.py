@@ -15,7 +15,7 @@ def run(settings: Settings) -> int:
     with common.connect(settings, context) as clients:
         plan = common.make_plan(settings, context, clients)
     click.echo(render_plan(plan, settings.output, color=settings.color, verbose=settings.verbose,
-                           query=settings.query), nl=False)
+                           query=settings.query), nl=False, color=settings.color)
     if settings.out is not None:
         saved.save(plan, settings, settings.out)
     if settings.detailed_exitcode and plan.has_changes:
