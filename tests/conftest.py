@@ -7,6 +7,7 @@ import pytest
 
 from gitsync.sandbox import Sandbox
 from tests.helpers import Live
+from tests.test_sandbox_wire import Sandboxes
 
 
 @pytest.fixture(autouse=True)
@@ -27,3 +28,13 @@ def live(tmp_path: Path) -> Iterator[Live]:
     log = tmp_path / "requests.jsonl"
     with Sandbox(port=0, request_log=log) as sandbox:
         yield Live(sandbox, log)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandboxes]:
+    """`sandbox(**options)` starts a sandbox; every SageMaker response is checked on the wire."""
+    started = Sandboxes(tmp_path)
+    try:
+        yield started
+    finally:
+        started.close()

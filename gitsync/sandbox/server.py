@@ -6,60 +6,23 @@ control API under `/_sandbox/` for scripted faults, and every other AWS service 
 
 from __future__ import annotations
 
+import io
 import json
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import urllib.parse
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from gitsync import model
-from gitsync.sandbox import operations, store
+from gitsync.sandbox import moto_patches, operations, store
+from gitsync.sandbox.faults import Faults, fault_error, reset_connection
 from gitsync.sandbox.state import Account, ApiError
+from gitsync.sandbox.wire import StartResponse, read_body, respond, signed_region, validate_request
 
-StartResponse = Callable[..., Any]
-FAULT_KINDS = ("5xx", "throttle", "reset")
-
-
-@dataclass
-class Faults:
-    """Scripted faults: the next N calls of an operation fail in a chosen way."""
-
-    queued: dict[str, list[str]] = field(default_factory=dict)
-    max_tps: float = 0.0
-    latency_s: float = 0.0
-    _tokens: float = 0.0
-    _stamp: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, operation: str, kind: str, count: int) -> None:
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"fault kind must be one of {FAULT_KINDS}")
-        with self.lock:
-            self.queued.setdefault(operation, []).extend([kind] * count)
-
-    def take(self, operation: str) -> str | None:
-        with self.lock:
-            for key in (operation, "*"):
-                if self.queued.get(key):
-                    return self.queued[key].pop(0)
-            return self._over_rate()
-
-    def _over_rate(self) -> str | None:
-        """A token bucket of --max-tps tokens a second, holding at most one second's worth."""
-        if not self.max_tps:
-            return None
-        now = time.monotonic()
-        self._tokens = min(self.max_tps, self._tokens + (now - self._stamp) * self.max_tps)
-        self._stamp = now
-        if self._tokens < 1:
-            return "throttle"
-        self._tokens -= 1
-        return None
+_READ_ONLY = ("Describe", "List")
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -74,11 +37,11 @@ class Sandbox:
                  state: Path | None = None, request_log: Path | None = None,
                  latency_ms: float = 0, max_tps: float = 0, transition_seconds: float = 0,
                  region: str = "us-east-1") -> None:
+        self.region = region
         self.account = Account(region=region, transition_seconds=transition_seconds)
         self.faults = Faults(max_tps=max_tps, latency_s=latency_ms / 1000)
-        self.faults._tokens, self.faults._stamp = max_tps, time.monotonic()
         self.state_path, self.log_path = state, request_log
-        self._log_lock = threading.Lock()
+        self._log_lock, self._moto_lock = threading.Lock(), threading.Lock()
         self._moto: Any = None
         if state is not None and state.exists():
             store.load_state(self.account, state)
@@ -100,6 +63,7 @@ class Sandbox:
         return self
 
     def serve_forever(self) -> None:
+        """Serve until interrupted; werkzeug closes the socket on KeyboardInterrupt."""
         self._server.serve_forever()
 
     def stop(self) -> None:
@@ -114,19 +78,24 @@ class Sandbox:
 
     # -- the Python fault API (the control API calls the same methods) -------------------------
     def fail_calls(self, operation: str, kind: str = "5xx", count: int = 1) -> None:
+        """The next `count` calls of `operation` ("*": any) fail with a 5xx, a throttle or a reset."""
         self.faults.add(operation, kind, count)
 
     def fail_next_deployment(self, name: str, reason: str = "Deployment failed: alarm fired") -> None:
+        """The next deployment of `name` fails with `reason`; an update rolls back to the old spec."""
         with self.account.lock:
             self.account.fail_next_deployment[name] = reason
 
     def set_stuck(self, name: str, stuck: bool = True) -> None:
+        """Keep `name` in its current transition (Creating, Updating, Deleting) until released."""
         with self.account.lock:
             (self.account.stuck.add if stuck else self.account.stuck.discard)(name)
 
     def set_image_digest(self, image: str, digest: str) -> None:
+        """Point the tag `image` at `digest`: the next deployment resolves to it."""
         with self.account.lock:
-            self.account.image_digests[image] = digest.removeprefix("sha256:")
+            self.account.set_image_digest(image, digest)
+            self._save()
 
     def _save(self) -> None:
         if self.state_path is not None:
@@ -138,41 +107,44 @@ class Sandbox:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if path.startswith("/_sandbox/"):
             return self._control(environ, start_response, path.removeprefix("/_sandbox/"))
+        if self.faults.latency_s:
+            time.sleep(self.faults.latency_s)
         if target.startswith("SageMaker."):
             return self._sagemaker(environ, start_response, target.removeprefix("SageMaker."))
         return self._other_service(environ, start_response)
 
     def _sagemaker(self, environ: dict[str, Any], start_response: StartResponse,
                    operation: str) -> Iterable[bytes]:
-        body = _read_body(environ)
+        body = read_body(environ)
         try:
             params = json.loads(body or b"{}")
         except ValueError:
             params = None
-        if self.faults.latency_s:
-            time.sleep(self.faults.latency_s)
-        status, response = self._dispatch(environ, operation, params)
-        self._log({"operation": operation, "params": params, "status": status})
-        return _respond(start_response, status, response)
-
-    def _dispatch(self, environ: dict[str, Any], operation: str,
-                  params: Any) -> tuple[int, dict[str, Any]]:
         fault = self.faults.take(operation)
         if fault == "reset":
-            _reset_connection(environ)
-            return 500, {}
+            self._log({"operation": operation, "params": params, "status": 0})
+            reset_connection(environ)
+        status, response = self._dispatch(environ, operation, params, fault)
+        self._log({"operation": operation, "params": params, "status": status})
+        return respond(start_response, status, response)
+
+    def _dispatch(self, environ: dict[str, Any], operation: str, params: Any,
+                  fault: str | None) -> tuple[int, dict[str, Any]]:
         try:
             if fault:
-                raise _fault_error(fault)
+                raise fault_error(fault)
             handler = operations.HANDLERS.get(operation)
             if handler is None:
-                raise ApiError("UnknownOperationException", f"{operation} is not served by the sandbox")
+                raise ApiError("UnknownOperationException",
+                               f"The operation {operation} is not served by the sandbox.")
             if not isinstance(params, dict):
-                raise ApiError("SerializationException", "Request body is not a JSON object")
-            _validate_request(operation, params)
+                raise ApiError("SerializationException", "Request body is not a JSON object.")
+            validate_request(operation, params)
             with self.account.lock:
+                # ARNs carry the region the request was signed for, as AWS's do.
+                self.account.region = signed_region(environ) or self.region
                 response = handler(self.account, params)
-                if not operation.startswith(("Describe", "List")):
+                if not operation.startswith(_READ_ONLY):
                     self._save()
             return 200, response
         except ApiError as error:
@@ -185,32 +157,34 @@ class Sandbox:
         with self._log_lock, self.log_path.open("a") as out:
             out.write(line)
 
-    def _other_service(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if self._moto is None:
-            from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    def _moto_app(self) -> Any:
+        with self._moto_lock:
+            if self._moto is None:
+                from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-            self._moto = DomainDispatcherApplication(create_backend_app)
-        if self.faults.latency_s:
-            time.sleep(self.faults.latency_s)
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
+                moto_patches.apply()
+                self._moto = DomainDispatcherApplication(create_backend_app)
+            return self._moto
+
+    def _other_service(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        app = self._moto_app()
+        entry = _describe_moto_call(environ)
         statuses: list[str] = []
 
         def recording_start(status: str, headers: Any, *rest: Any) -> Any:
             statuses.append(status)
             return start_response(status, headers, *rest)
 
-        result = self._moto(environ, recording_start)
-        code = int(statuses[0].split()[0]) if statuses else 0
-        self._log({"operation": target or environ.get("PATH_INFO", ""), "service": "moto",
-                   "params": None, "status": code})
+        result = app(environ, recording_start)
+        self._log({**entry, "status": int(statuses[0].split()[0]) if statuses else 0})
         return result  # type: ignore[no-any-return]
 
     def _control(self, environ: dict[str, Any], start_response: StartResponse,
                  action: str) -> Iterable[bytes]:
         try:
-            body = json.loads(_read_body(environ) or b"{}")
+            body = json.loads(read_body(environ) or b"{}")
             if action == "health":
-                return _respond(start_response, 200, {"ok": True})
+                return respond(start_response, 200, {"ok": True})
             if action == "fault":
                 self.fail_calls(body["operation"], body.get("kind", "5xx"), int(body.get("count", 1)))
             elif action == "fail-deployment":
@@ -220,62 +194,36 @@ class Sandbox:
             elif action == "image":
                 self.set_image_digest(body["image"], body["digest"])
             else:
-                return _respond(start_response, 404, {"message": f"unknown control action {action}"})
-        except (KeyError, ValueError) as error:
-            return _respond(start_response, 400, {"message": f"bad control request: {error}"})
-        return _respond(start_response, 200, {"ok": True})
+                return respond(start_response, 404, {"message": f"unknown control action {action}"})
+        except (KeyError, ValueError, TypeError) as error:
+            return respond(start_response, 400, {"message": f"bad control request: {error!r}"})
+        return respond(start_response, 200, {"ok": True})
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    return environ["wsgi.input"].read(length) if length else b""
+def _describe_moto_call(environ: dict[str, Any]) -> dict[str, Any]:
+    """The request-log entry of a call moto serves: its operation and parameters, where readable.
 
-
-def _respond(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
-    payload = json.dumps(body).encode()
-    headers = [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(payload))),
-               ("x-amzn-RequestId", "sandbox")]
-    if "__type" in body:
-        headers.append(("x-amzn-ErrorType", body["__type"]))
-    start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers)
-    return [payload]
-
-
-def _fault_error(kind: str) -> ApiError:
-    if kind == "throttle":
-        return ApiError("ThrottlingException", "Rate exceeded", 400)
-    return ApiError("InternalFailure", "We encountered an internal error. Please try again.", 500)
-
-
-def _reset_connection(environ: dict[str, Any]) -> None:
-    """Drop the connection with no response, as a network fault would: linger 0 makes it a RST."""
-    connection: socket.socket | None = environ.get("werkzeug.socket")
-    if connection is None:
-        return
-    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-    connection.shutdown(socket.SHUT_RDWR)
-
-
-def _camel(path: model.Path) -> str:
-    return ".".join(p[:1].lower() + p[1:] if isinstance(p, str) else str(p + 1) for p in path)
-
-
-def _validate_request(operation: str, params: dict[str, Any]) -> None:
-    """AWS-style ValidationException for anything that breaks the operation's input shape."""
-    problems = model.validate(model.input_shape(operation), params)
-    if not problems:
-        return
-    parts = [f"Value '{_value_at(params, p.path)}' at '{_camel(p.path)}' failed to satisfy constraint: "
-             f"{p.constraint or p.message}" for p in problems]
-    noun = "error" if len(parts) == 1 else "errors"
-    raise ApiError("ValidationException",
-                   f"{len(parts)} validation {noun} detected: " + "; ".join(parts))
-
-
-def _value_at(params: Any, path: model.Path) -> Any:
-    for part in path:
+    The body is read here and put back, so moto still sees it.
+    """
+    scope = environ.get("HTTP_AUTHORIZATION", "").split("Credential=", 1)[-1].split("/")
+    service = scope[3] if len(scope) > 4 else ""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    body = b""
+    if environ.get("CONTENT_LENGTH"):
+        body = read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+    if target:
         try:
-            params = params[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return params
+            params = json.loads(body or b"{}")
+        except ValueError:
+            params = None
+        return {"service": service, "operation": target.rsplit(".", 1)[-1], "params": params}
+    form: dict[str, str] = {}
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
+    if "Action" in form:
+        action = form.pop("Action")
+        form.pop("Version", None)
+        return {"service": service, "operation": action, "params": form}
+    operation = f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
+    return {"service": service, "operation": operation, "params": None}

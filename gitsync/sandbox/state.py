@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 ACCOUNT_ID = "123456789012"
-FOREVER = float("inf")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class ApiError(Exception):
@@ -54,6 +55,12 @@ class Account:
 
     def arn(self, kind: str, name: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{ACCOUNT_ID}:{kind}/{name.lower()}"
+
+    def set_image_digest(self, image: str, digest: str) -> None:
+        digest = digest.removeprefix("sha256:")
+        if not _DIGEST.fullmatch(digest):
+            raise ValueError(f"digest must be sha256: and 64 hex digits, not {digest!r}")
+        self.image_digests[image] = digest
 
     # -- images -------------------------------------------------------------------------------
     def resolve_image(self, image: str) -> str:

@@ -1,0 +1,73 @@
+"""Faults on demand: scripted failures of the next N calls, and a request-rate limit."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitsync.sandbox.state import ApiError
+
+FAULT_KINDS = ("5xx", "throttle", "reset")
+
+
+@dataclass
+class Faults:
+    """The next N calls of an operation ("*": of any) fail in a chosen way; above --max-tps, throttle."""
+
+    max_tps: float = 0.0
+    latency_s: float = 0.0
+    queued: dict[str, list[str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._tokens, self._stamp = self.max_tps, time.monotonic()
+
+    def add(self, operation: str, kind: str, count: int) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}, not {kind!r}")
+        if count < 1:
+            raise ValueError(f"fault count must be at least 1, not {count}")
+        with self.lock:
+            self.queued.setdefault(operation, []).extend([kind] * count)
+
+    def take(self, operation: str) -> str | None:
+        with self.lock:
+            for key in (operation, "*"):
+                if self.queued.get(key):
+                    return self.queued[key].pop(0)
+            return self._over_rate()
+
+    def _over_rate(self) -> str | None:
+        """A token bucket refilled at --max-tps tokens a second, holding at most one second's worth."""
+        if not self.max_tps:
+            return None
+        now = time.monotonic()
+        self._tokens = min(self.max_tps, self._tokens + (now - self._stamp) * self.max_tps)
+        self._stamp = now
+        if self._tokens < 1:
+            return "throttle"
+        self._tokens -= 1
+        return None
+
+
+def fault_error(kind: str) -> ApiError:
+    """The error AWS sends for a throttled call, or for a failure on its side."""
+    if kind == "throttle":
+        return ApiError("ThrottlingException", "Rate exceeded", 400)
+    return ApiError("InternalFailure", "We encountered an internal error. Please try again.", 500)
+
+
+def reset_connection(environ: dict[str, Any]) -> None:
+    """Drop the connection with no response, as a network fault would (linger 0: no graceful close).
+
+    Raising ConnectionResetError makes werkzeug treat the request as dropped, quietly.
+    """
+    connection: socket.socket | None = environ.get("werkzeug.socket")
+    if connection is not None:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.shutdown(socket.SHUT_RDWR)
+    raise ConnectionResetError("sandbox fault: connection reset")
