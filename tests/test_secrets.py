@@ -24,7 +24,7 @@ def test_secret_absent_from_every_plan_format_and_log(tmp_path: Path, live: Live
         result = cli("plan", root, live, "--output", output, "--verbose")
         assert result.code == 0
         outputs.append(result.all)
-    debug = cli("plan", root, live, "--debug")
+    debug = icsync("--debug", "plan", "-C", root, "--env", "dev", "--endpoint-url", live.url)
     assert "DEBUG" in debug.err and "Response body" in debug.err  # the log really ran
     outputs.append(debug.all)
     dry = cli("apply", root, live, "--dry-run")
@@ -38,7 +38,8 @@ def test_secret_absent_from_every_plan_format_and_log(tmp_path: Path, live: Live
     assert field == {"path": "Specification.Container.Environment.API_TOKEN", "before": "(sensitive)",
                      "after": "(sensitive)", "sensitive": True, "ignored": False,
                      "forces_replacement": False}
-    outputs.append(cli("apply", root, live, "--auto-approve", "--debug").all)
+    outputs.append(icsync("--debug", "apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
+                          "--auto-approve").all)
     for text in outputs:
         assert SECRET not in text
 
