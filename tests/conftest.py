@@ -38,3 +38,13 @@ def sandbox(tmp_path: Path) -> Iterator[Sandboxes]:
         yield started
     finally:
         started.close()
+
+
+@pytest.fixture(scope="session")
+def live_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """One sandbox for a whole session (property tests create many uniquely named components)."""
+    log = tmp_path_factory.mktemp("session") / "requests.jsonl"
+    with Sandbox(port=0, request_log=log) as sandbox:
+        shared = Live(sandbox, log)
+        shared.seed_endpoint()
+        yield shared

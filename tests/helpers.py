@@ -56,7 +56,8 @@ class Live:
     def __init__(self, sandbox: Sandbox, log: Path) -> None:
         self.sandbox, self.log = sandbox, log
         self.url = sandbox.url
-        self.client = boto3.client("sagemaker", endpoint_url=self.url, region_name="us-east-1")
+        self.client = boto3.client("sagemaker", endpoint_url=self.url, region_name="us-east-1",
+                                   aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def requests(self) -> list[dict[str, Any]]:
         if not self.log.exists():

@@ -1,0 +1,63 @@
+"""`plan --out FILE` then `apply FILE`: applied as planned, or refused as stale with nothing sent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers import Live, demo_project, icsync, set_values
+
+
+def cli(command: str, root: Path, live: Live, *extra: str):  # noqa: ANN201
+    return icsync(command, "-C", root, "--endpoint-url", live.url, *extra)
+
+
+def test_saved_plan_applies_without_approval(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    saved = tmp_path / "plan.json"
+    assert cli("plan", root, live, "--env", "dev", "--out", saved).code == 0
+    document = json.loads(saved.read_text())
+    assert document["plan"]["summary"]["create"] == 1
+    live.clear_log()
+    result = cli("apply", root, live, saved)
+    assert result.code == 0, result.all
+    assert [c["operation"] for c in live.mutating()] == ["CreateInferenceComponent"]
+
+
+def test_stale_when_live_changed_behind_our_back(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    assert cli("apply", root, live, "--env", "dev", "--auto-approve").code == 0
+    set_values(root, copies=5)
+    saved = tmp_path / "plan.json"
+    assert cli("plan", root, live, "--env", "dev", "--out", saved).code == 0
+    live.client.update_inference_component_runtime_config(
+        InferenceComponentName="web", DesiredRuntimeConfig={"CopyCount": 3})
+    live.clear_log()
+    result = cli("apply", root, live, saved)
+    assert result.code == 1
+    assert "plan is stale" in result.err and "web: live state changed" in result.err
+    assert "Traceback" not in result.all
+    assert live.mutating() == []
+
+
+def test_stale_when_manifests_changed(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    saved = tmp_path / "plan.json"
+    assert cli("plan", root, live, "--env", "dev", "--out", saved).code == 0
+    set_values(root, token="a-new-secret-789")
+    live.clear_log()
+    result = cli("apply", root, live, saved)
+    assert result.code == 1 and "web: the manifests now ask for different calls" in result.err
+    assert live.mutating() == []
+    assert "a-new-secret-789" not in saved.read_text()
+
+
+def test_not_a_saved_plan(tmp_path: Path, live: Live) -> None:
+    root = demo_project(tmp_path / "p")
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text('{"hello": 1}')
+    result = cli("apply", root, live, bogus)
+    assert result.code == 1 and "not a saved plan" in result.err
