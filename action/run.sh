@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The icsync action's main step: validate the inputs, run icsync, publish outputs, the step
+# summary and (on pull requests) one sticky comment per environment.
+#
+# Usage: run.sh check   validate the inputs only (the action's first step)
+#        run.sh run     validate, then run
+# Inputs come as INPUT_* environment variables, never spliced into the script text, so that no
+# input can inject shell code. Nothing here echoes variables that could hold secrets: icsync masks
+# secret values in every plan it prints.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+python="${ICSYNC_ACTION_PYTHON:-python3}"
+# GitHub refuses a step summary over 1 MiB: stay clearly under it.
+summary_limit=1000000
+comment_limit=65000
+
+command="${INPUT_COMMAND:-plan}"
+workdir="${INPUT_WORKING_DIRECTORY:-.}"
+environment="${INPUT_ENVIRONMENT:-}"
+comment_on_pr="${INPUT_COMMENT_ON_PR:-false}"
+raw_args="${INPUT_ARGS:-}"
+
+fail() {
+  echo "::error title=icsync action::$1"
+  exit 1
+}
+
+validate() {
+  case "$command" in
+    plan | apply | drift) ;;
+    *) fail "input 'command' must be plan, apply or drift, not '$command'" ;;
+  esac
+  if [[ ! -d "$workdir" ]]; then
+    fail "input 'working-directory': '$workdir' is not a folder (is the repository checked out?)"
+  fi
+  if [[ ! -f "$workdir/icsync.yaml" ]]; then
+    fail "input 'working-directory': '$workdir' has no icsync.yaml"
+  fi
+  if [[ -n "$environment" && ! "$environment" =~ ^[A-Za-z0-9_.-]+$ ]]; then
+    fail "input 'environment' must be one environment name from icsync.yaml (letters, digits, . _ -), not '$environment'"
+  fi
+  case "$comment_on_pr" in
+    true | false) ;;
+    *) fail "input 'comment-on-pr' must be true or false, not '$comment_on_pr'" ;;
+  esac
+}
+
+output() {
+  # One key=value line each; values are single lines by construction.
+  echo "$1=$2" >>"${GITHUB_OUTPUT:-/dev/null}"
+}
+
+# Split `args` into words without globbing or evaluation.
+read -r -a extra <<<"$raw_args" || true
+
+# `icsync apply` takes every flag; the plan it applies takes all but apply's own.
+plan_only_args() {
+  plan_args=()
+  local i=0 word
+  while ((i < ${#extra[@]})); do
+    word="${extra[i]}"
+    case "$word" in
+      --allow-replace | --dry-run | --fail-fast | --no-wait-busy | --timeout=* | --max-deletes=*) ;;
+      --timeout | --max-deletes) i=$((i + 1)) ;;
+      *) plan_args+=("$word") ;;
+    esac
+    i=$((i + 1))
+  done
+}
+
+# Runs icsync, keeping its stdout in a file and its stderr both in the log and in a file.
+icsync_to() {
+  local stdout_file="$1" stderr_file="$2"
+  shift 2
+  local code=0
+  icsync "$@" >"$stdout_file" 2>"$stderr_file" || code=$?
+  cat "$stderr_file" >&2
+  return "$code"
+}
+
+fenced() {
+  printf '\n<details><summary>%s</summary>\n\n```text\n' "$1"
+  cat "$2"
+  printf '```\n\n</details>\n'
+}
+
+run_plan_like() {
+  local saved="$work/plan.saved.json" fields="$work/fields.txt"
+  env_args=()
+  [[ -n "$environment" ]] && env_args=(--env "$environment")
+  code=0
+  icsync_to "$work/plan.md" "$work/plan.err" plan -C "$workdir" "${env_args[@]}" --output markdown \
+    --detailed-exitcode --out "$saved" "${plan_args[@]}" || code=$?
+  if ((code == 1)); then
+    printf '### icsync %s failed\n' "$command" >"$work/body.md"
+    fenced "error" "$work/plan.err" >>"$work/body.md"
+    return
+  fi
+  "$python" "$here/ghjson.py" plan-doc "$saved" "$plan_json" >"$fields"
+  read_fields "$fields"
+  cp "$work/plan.md" "$work/body.md"
+  if [[ "$command" == apply && "$code" == 2 ]]; then
+    code=0
+    icsync_to "$work/apply.out" "$work/apply.err" apply "$saved" -C "$workdir" "${env_args[@]}" \
+      "${extra[@]}" || code=$?
+    cat "$work/apply.err" >>"$work/apply.out"
+    fenced "icsync apply: exit $code" "$work/apply.out" >>"$work/body.md"
+  fi
+}
+
+run_drift() {
+  local scope=(--all-envs)
+  [[ -n "$environment" ]] && scope=(--env "$environment")
+  code=0
+  icsync_to "$work/body.md" "$work/drift.err" drift -C "$workdir" "${scope[@]}" --output markdown \
+    --out "$plan_json" "${extra[@]}" || code=$?
+  if ((code == 1)); then
+    printf '### icsync drift failed\n' >"$work/body.md"
+    fenced "error" "$work/drift.err" >>"$work/body.md"
+    return
+  fi
+  "$python" "$here/ghjson.py" drift-doc "$plan_json" >"$work/fields.txt"
+  read_fields "$work/fields.txt"
+}
+
+read_fields() {
+  local lines=()
+  mapfile -t lines <"$1"
+  label="${lines[0]}"
+  has_changes="${lines[1]}"
+  has_destroy="${lines[2]}"
+  summary="${lines[3]}"
+}
+
+publish() {
+  output exitcode "$code"
+  output has-changes "$has_changes"
+  output has-destroy "$has_destroy"
+  if [[ -s "$plan_json" ]]; then
+    output plan-json "$plan_json"
+  else
+    output plan-json ""
+  fi
+  output summary "$summary"
+  if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+    cp "$work/body.md" "$work/summary.md"
+    "$python" "$here/ghjson.py" clip "$summary_limit" "$work/summary.md"
+    cat "$work/summary.md" >>"$GITHUB_STEP_SUMMARY"
+  fi
+  if [[ "$comment_on_pr" == true ]]; then
+    local pr
+    pr="$("$python" "$here/ghjson.py" pr-number)"
+    if [[ -z "$pr" ]]; then
+      echo "::notice title=icsync action::comment-on-pr is true but this is no pull request event; no comment"
+      return
+    fi
+    { printf '<!-- icsync:%s:%s -->\n' "$command" "$label"; cat "$work/body.md"; } >"$work/comment.md"
+    "$python" "$here/ghjson.py" clip "$comment_limit" "$work/comment.md"
+    bash "$here/comment.sh" "$pr" "<!-- icsync:$command:$label -->" "$work/comment.md"
+  fi
+}
+
+main() {
+  validate
+  [[ "${1:-run}" == check ]] && return 0
+  work="$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/icsync.XXXXXX")"
+  label="${environment:-all}"
+  plan_json="${RUNNER_TEMP:-$work}/icsync-$command-$label.json"
+  has_changes=false
+  has_destroy=false
+  summary=""
+  plan_only_args
+  if [[ "$command" == drift ]]; then
+    run_drift
+  else
+    run_plan_like
+  fi
+  publish
+  if ((code == 1)); then
+    echo "::error title=icsync $command::icsync $command failed; see the log above"
+    exit 1
+  fi
+}
+
+main "$@"

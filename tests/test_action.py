@@ -1,0 +1,263 @@
+"""The composite action's scripts in a simulated runner against the sandbox, and their lint.
+
+The runner is simulated the way GitHub runs a composite step: files for GITHUB_OUTPUT,
+GITHUB_STEP_SUMMARY and GITHUB_EVENT_PATH, inputs as environment variables, and a stand-in `gh`
+on PATH that records its arguments and keeps pull request comments in a JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import Live, demo_project, icsync
+
+ROOT = Path(__file__).resolve().parent.parent
+ACTION = ROOT / "action"
+SCRIPTS = sorted(ACTION.glob("*.sh"))
+PR = 7
+
+FAKE_GH = r'''
+import json, os, sys
+state_path = os.environ["FAKE_GH_STATE"]
+with open(state_path) as handle:
+    state = json.load(handle)
+args = sys.argv[1:]
+state["calls"].append(args)
+out = ""
+method = args[args.index("--method") + 1] if "--method" in args else "GET"
+path = next(a for a in args[1:] if a.startswith("repos/"))
+if args[0] != "api":
+    sys.exit("stand-in gh: only `gh api` is served")
+if method == "GET" and path.endswith("/comments?per_page=100"):
+    # One comment per page, printed back to back, as `gh api --paginate` does.
+    out = "".join(json.dumps([c]) for c in state["comments"])
+elif method == "POST":
+    body = json.load(open(args[args.index("--input") + 1]))["body"]
+    comment = {"id": 1000 + len(state["comments"]), "body": body}
+    state["comments"].append(comment)
+    out = json.dumps(comment)
+elif method == "PATCH":
+    number = int(path.rsplit("/", 1)[1])
+    body = json.load(open(args[args.index("--input") + 1]))["body"]
+    [comment] = [c for c in state["comments"] if c["id"] == number]
+    comment["body"] = body
+    out = json.dumps(comment)
+with open(state_path, "w") as handle:
+    json.dump(state, handle)
+sys.stdout.write(out)
+'''
+
+
+@dataclass
+class Runner:
+    """One simulated runner: a workspace, its files and the stand-in gh's state."""
+
+    root: Path
+
+    @property
+    def gh_state(self) -> Path:
+        return self.root / "gh.json"
+
+    def comments(self) -> list[dict[str, Any]]:
+        return list(json.loads(self.gh_state.read_text())["comments"])
+
+    def gh_calls(self) -> list[list[str]]:
+        return list(json.loads(self.gh_state.read_text())["calls"])
+
+    def run(self, step: str = "run", event: str = "pull_request", **inputs: str) -> tuple[
+            subprocess.CompletedProcess[str], dict[str, str], str]:
+        files = {name: self.root / f"{name}.txt" for name in ("output", "summary")}
+        for path in files.values():
+            path.write_text("")
+        event_file = self.root / "event.json"
+        payload = {"number": PR, "pull_request": {"number": PR}} if event == "pull_request" else {}
+        event_file.write_text(json.dumps(payload))
+        environ = {**os.environ,
+                   "PATH": os.pathsep.join([str(self.root / "bin"), str(Path(sys.executable).parent),
+                                            os.environ["PATH"]]),
+                   "GITHUB_OUTPUT": str(files["output"]), "GITHUB_STEP_SUMMARY": str(files["summary"]),
+                   "GITHUB_EVENT_PATH": str(event_file), "GITHUB_EVENT_NAME": event,
+                   "GITHUB_REPOSITORY": "octo/models", "RUNNER_TEMP": str(self.root / "runner-temp"),
+                   "FAKE_GH_STATE": str(self.gh_state), "ICSYNC_ACTION_PYTHON": sys.executable}
+        environ |= {"INPUT_" + key.upper(): value for key, value in inputs.items()}
+        done = subprocess.run(["bash", str(ACTION / "run.sh"), step], env=environ, cwd=self.root,
+                              capture_output=True, text=True, timeout=120)
+        outputs = dict(line.split("=", 1) for line in files["output"].read_text().splitlines())
+        return done, outputs, files["summary"].read_text()
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Runner:
+    root = tmp_path / "workspace"
+    (root / "bin").mkdir(parents=True)
+    (root / "runner-temp").mkdir()
+    gh = root / "bin" / "gh"
+    gh.write_text(f"#!{sys.executable}\n{FAKE_GH}")
+    gh.chmod(gh.stat().st_mode | stat.S_IEXEC)
+    # Comments already on the pull request: a person's, and icsync's comment for another environment.
+    (root / "gh.json").write_text(json.dumps({"calls": [], "comments": [
+        {"id": 1, "body": "Looks good to me"},
+        {"id": 2, "body": "<!-- icsync:plan:prod -->\n### icsync plan: `prod`"}]}))
+    return Runner(root)
+
+
+def inputs(live: Live, command: str = "plan", **extra: str) -> dict[str, str]:
+    return {"command": command, "working_directory": "project", "environment": "dev",
+            "args": f"--endpoint-url {live.url}", "comment_on_pr": "true", **extra}
+
+
+def test_plan_on_a_pull_request_posts_then_edits_one_sticky_comment(runner: Runner, live: Live) -> None:
+    live.seed_endpoint()
+    project = demo_project(runner.root / "project")
+    done, outputs, summary = runner.run(**inputs(live))
+    assert done.returncode == 0, done.stderr
+    assert outputs["exitcode"] == "2"
+    assert outputs["has-changes"] == "true"
+    assert outputs["has-destroy"] == "false"
+    assert outputs["summary"] == "Plan: 1 to create, 0 to update, 0 unchanged."
+    plan = json.loads(Path(outputs["plan-json"]).read_text())
+    assert plan["environment"] == "dev" and plan["has_changes"] is True
+    assert summary.startswith("### icsync plan: `dev`")
+    assert "<b>web</b> (ep): create" in summary
+    [posted] = [c for c in runner.comments() if c["id"] > 2]
+    assert posted["body"].startswith("<!-- icsync:plan:dev -->\n### icsync plan: `dev`")
+    assert "CAUTION" not in posted["body"]
+    assert [call[:3] for call in runner.gh_calls()] == [
+        ["api", "--paginate", "repos/octo/models/issues/7/comments?per_page=100"],
+        ["api", "--method", "POST"]]
+    for text in (summary, posted["body"], done.stdout, done.stderr):
+        assert "s3cr3t" not in text
+
+    assert icsync("apply", "-C", project, "--env", "dev", "--endpoint-url", live.url,
+                  "--auto-approve").code == 0
+    component = project / "components" / "web.yaml"
+    component.write_text(component.read_text().replace("VariantName: AllTraffic", "VariantName: Blue"))
+    done, outputs, summary = runner.run(**inputs(live))
+    assert done.returncode == 0, done.stderr
+    assert outputs["has-destroy"] == "true"
+    assert outputs["summary"].startswith("Plan: 0 to create, 0 to update, 1 to replace")
+    comments = runner.comments()
+    assert [c["id"] for c in comments] == [1, 2, 1002]
+    edited = comments[2]["body"]
+    assert edited.startswith("<!-- icsync:plan:dev -->\n")
+    assert "> [!CAUTION]\n> This plan **deletes or replaces** 1 component(s): `web`" in edited
+    assert comments[1]["body"].startswith("<!-- icsync:plan:prod -->")
+    assert runner.gh_calls()[-1][:4] == ["api", "--method", "PATCH", "repos/octo/models/issues/comments/1002"]
+
+
+def test_apply_on_push_applies_the_plan_it_shows_and_posts_nothing(runner: Runner, live: Live) -> None:
+    live.seed_endpoint()
+    demo_project(runner.root / "project")
+    done, outputs, summary = runner.run(event="push", **inputs(live, "apply", comment_on_pr="false"))
+    assert done.returncode == 0, done.stderr
+    assert outputs["exitcode"] == "0"
+    assert outputs["has-changes"] == "true"
+    assert "<summary>icsync apply: exit 0</summary>" in summary
+    assert live.client.describe_inference_component(InferenceComponentName="web")[
+        "RuntimeConfig"]["DesiredCopyCount"] == 2
+    assert runner.gh_calls() == []
+    again, outputs, _ = runner.run(event="push", **inputs(live, "apply", comment_on_pr="false"))
+    assert again.returncode == 0 and outputs["exitcode"] == "0" and outputs["has-changes"] == "false"
+    assert outputs["summary"] == "No changes."
+
+
+def test_apply_refusing_a_replacement_fails_the_step(runner: Runner, live: Live) -> None:
+    live.seed_endpoint()
+    project = demo_project(runner.root / "project")
+    assert runner.run(event="push", **inputs(live, "apply", comment_on_pr="false"))[0].returncode == 0
+    component = project / "components" / "web.yaml"
+    component.write_text(component.read_text().replace("VariantName: AllTraffic", "VariantName: Blue"))
+    done, outputs, summary = runner.run(event="push", **inputs(live, "apply", comment_on_pr="false"))
+    assert done.returncode == 1
+    assert outputs["exitcode"] == "1" and outputs["has-destroy"] == "true"
+    assert "Pass --allow-replace to go ahead" in summary
+    assert "::error title=icsync apply::icsync apply failed" in done.stdout
+
+
+def test_drift_reports_a_change_made_behind_icsyncs_back(runner: Runner, live: Live) -> None:
+    live.seed_endpoint()
+    project = demo_project(runner.root / "project")
+    assert icsync("apply", "-C", project, "--env", "dev", "--endpoint-url", live.url,
+                  "--auto-approve").code == 0
+    live.client.update_inference_component_runtime_config(
+        InferenceComponentName="web", DesiredRuntimeConfig={"CopyCount": 9})
+    done, outputs, summary = runner.run(event="schedule", **inputs(live, "drift", comment_on_pr="false"))
+    assert done.returncode == 0, done.stderr
+    assert outputs["exitcode"] == "2" and outputs["has-changes"] == "true"
+    assert outputs["summary"] == "Drift: 1 modified (of 1 component(s))."
+    report = json.loads(Path(outputs["plan-json"]).read_text())
+    assert report["summary"]["modified"] == 1
+    assert "`RuntimeConfig.CopyCount`: live `9`, git `2`" in summary
+
+
+def test_a_failing_plan_fails_the_step_and_says_why_on_the_pull_request(runner: Runner, live: Live) -> None:
+    demo_project(runner.root / "project")
+    (runner.root / "project" / "components" / "web.yaml").write_text("InferenceComponentName: [\n")
+    done, outputs, summary = runner.run(**inputs(live))
+    assert done.returncode == 1
+    assert outputs["exitcode"] == "1"
+    assert "### icsync plan failed" in summary and "components/web.yaml" in summary
+    [posted] = [c for c in runner.comments() if c["id"] > 2]
+    assert "components/web.yaml" in posted["body"]
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ({"command": "destroy"}, "input 'command' must be plan, apply or drift, not 'destroy'"),
+    ({"working_directory": "nowhere"}, "input 'working-directory': 'nowhere' is not a folder"),
+    ({"environment": "dev;rm -rf /"}, "input 'environment' must be one environment name"),
+    ({"comment_on_pr": "yes"}, "input 'comment-on-pr' must be true or false, not 'yes'"),
+])
+def test_bad_inputs_fail_with_a_clear_message(runner: Runner, live: Live, bad: dict[str, str],
+                                              message: str) -> None:
+    demo_project(runner.root / "project")
+    done, outputs, _ = runner.run("check", **{**inputs(live), **bad})
+    assert done.returncode == 1
+    assert f"::error title=icsync action::{message}" in done.stdout
+    assert outputs == {}
+
+
+def test_comment_on_pr_outside_a_pull_request_is_a_notice(runner: Runner, live: Live) -> None:
+    live.seed_endpoint()
+    demo_project(runner.root / "project")
+    done, outputs, _ = runner.run(event="push", **inputs(live))
+    assert done.returncode == 0, done.stderr
+    assert "no pull request event; no comment" in done.stdout
+    assert runner.gh_calls() == []
+
+
+@pytest.mark.parametrize("limit", [65000, 1000000])
+def test_clip_keeps_comments_and_summaries_under_githubs_limits(tmp_path: Path, limit: int) -> None:
+    body = tmp_path / "body.md"
+    body.write_text("".join(f"| `row {i}` | é {'x' * 80} |\n" for i in range(limit // 40)))
+    subprocess.run([sys.executable, str(ACTION / "ghjson.py"), "clip", str(limit), str(body)], check=True)
+    text = body.read_text()
+    assert len(text.encode()) < limit
+    assert text.endswith("*... cut here: GitHub's size limit. The full plan is in the job log.*\n")
+
+
+def test_install_refuses_a_version_that_is_not_a_version(tmp_path: Path) -> None:
+    done = subprocess.run(["bash", str(ACTION / "install.sh")], capture_output=True, text=True,
+                          env={**os.environ, "ACTION_PATH": str(ROOT),
+                               "INPUT_ICSYNC_VERSION": "1.0; curl evil"})
+    assert done.returncode == 1
+    assert "input 'icsync-version' must be a version number such as 0.1.0" in done.stdout
+
+
+def test_action_scripts_pass_shellcheck() -> None:
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        pytest.skip("shellcheck is not installed (CI installs it: .ci/run; locally: apt-get install shellcheck)")
+    assert SCRIPTS, "no scripts under action/"
+    done = subprocess.run([shellcheck, "--shell=bash", "--severity=style", *map(str, SCRIPTS)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
