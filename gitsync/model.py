@@ -85,8 +85,21 @@ def _check_nothing(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]:
 
 def _type_problem(path: Path, expected: str, value: Any) -> list[ShapeProblem]:
     got = type(value).__name__ if value is not None else "null"
-    return [ShapeProblem(path, f"expected {expected}, got {got} `{_short(value)}`",
-                         f"Member must be of type {expected}")]
+    message = f"expected {expected}, got {got} `{_short(value)}`" + _type_hint(expected, value)
+    return [ShapeProblem(path, message, f"Member must be of type {expected}")]
+
+
+def _type_hint(expected: str, value: Any) -> str:
+    """The usual YAML surprises: `true`, `1.0` or `2024-01-01` read as non-strings, and quoted numbers."""
+    if expected == "a string" and value is not None and not isinstance(value, dict | list):
+        return "; YAML did not read this as text: put it in quotes"
+    if expected in ("an integer", "a number") and isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return "; remove the quotes around the number"
+    return ""
 
 
 def _short(value: Any) -> str:
@@ -99,14 +112,18 @@ def _check_structure(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]
         return _type_problem(path, "a mapping", value)
     members = shape.members  # type: ignore[attr-defined]
     problems: list[ShapeProblem] = []
+    misspelt: set[str] = set()
     for key, item in value.items():
         if key not in members:
+            close = difflib.get_close_matches(str(key), list(members), n=1, cutoff=0.6)
+            misspelt.update(close)
             problems.append(ShapeProblem(path + (str(key),), f"unknown key `{key}`"
                                          + suggest(str(key), list(members))))
         else:
             problems += validate(members[key], item, path + (key,))
     for key in shape.required_members:  # type: ignore[attr-defined]
-        if key not in value:
+        # A misspelt required key is one mistake, reported once, as "did you mean".
+        if key not in value and key not in misspelt:
             problems.append(ShapeProblem(path + (key,), f"required key `{key}` is missing",
                                          "Member must not be null"))
     return problems

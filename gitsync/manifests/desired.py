@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from gitsync.errors import Problem, ValidationFailed
-from gitsync.manifests.load import Parsed, parse
-from gitsync.manifests.project import PROJECT_FILE, Environment, Project
+from gitsync.manifests.load import MAX_BYTES, Parsed, parse
+from gitsync.manifests.project import Environment, Project
 from gitsync.manifests.render import make_environment, render
 from gitsync.manifests.validate import Desired, to_desired
 from gitsync.redact import REDACT
@@ -16,19 +16,41 @@ from gitsync.redact import REDACT
 def load_values(project: Project, environment: Environment) -> tuple[dict[str, Any], list[Problem]]:
     values: dict[str, Any] = {}
     if environment.values_file:
-        path = project.root / environment.values_file
         relative = environment.values_file
+        path = project.root / relative
+        at = ("environments", environment.name, "values")
         if not path.is_file():
-            return {}, [Problem(PROJECT_FILE, 0, 0, f"environments.{environment.name}.values",
-                                f"values file `{relative}` does not exist")]
+            return {}, [project.problem(at, f"values file `{relative}` does not exist; create it, "
+                                            "or fix the path (relative to the folder of icsync.yaml)")]
+        if not path.resolve().is_relative_to(project.root.resolve()):
+            return {}, [project.problem(at, f"values file `{relative}` is a symlink that points "
+                                            "outside the project")]
+        unreadable = unreadable_file(path, relative)
+        if unreadable is not None:
+            return {}, [unreadable]
         documents, problems = parse(relative, path.read_text(errors="replace"))
         if problems:
             return {}, problems
         data = documents[0].data if documents else {}
         if data is not None and not isinstance(data, dict):
-            return {}, [Problem(relative, 1, 1, "", "a values file must be a mapping of names to values")]
+            return {}, [Problem(relative, 1, 1, "", "a values file must be a mapping of names to values, "
+                                                    "e.g. copies: 2")]
         values = data or {}
     return {**values, "env": environment.name}, []
+
+
+def unreadable_file(path: Path, relative: str) -> Problem | None:
+    """Files no template should be given: too large to be a manifest, or binary."""
+    if path.stat().st_size > MAX_BYTES:
+        return Problem(relative, 0, 0, "", f"file is {path.stat().st_size // 1024 // 1024} MiB, larger "
+                       f"than the {MAX_BYTES // 1024 // 1024} MiB limit; a manifest is a few KiB: "
+                       "is this the right file?")
+    with path.open("rb") as stream:
+        head = stream.read(8192)
+    if b"\x00" in head:
+        return Problem(relative, 0, 0, "", "file is binary, not YAML text; remove it or exclude it "
+                       "from `manifests` in icsync.yaml")
+    return None
 
 
 def render_documents(project: Project, environment: Environment) -> tuple[list[Parsed], list[Problem]]:
@@ -39,15 +61,15 @@ def render_documents(project: Project, environment: Environment) -> tuple[list[P
     documents: list[Parsed] = []
     files = project.manifest_files()
     if not files:
-        problems.append(Problem(PROJECT_FILE, 0, 0, "manifests",
-                                f"no manifest files match {', '.join(project.manifests)}"))
+        problems.append(project.problem(("manifests",), f"no files match {', '.join(project.manifests)}; "
+                                        "fix the globs (relative to the folder of icsync.yaml)"))
     for path in files:
         relative = path.relative_to(project.root).as_posix()
-        text, problem = render(jinja, project.root, path, values)
-        if problem is not None:
-            problems.append(problem)
+        problem = unreadable_file(path, relative)
+        text, problem = (None, problem) if problem else render(jinja, project.root, path, values)
+        if problem is not None or text is None:
+            problems += [problem] if problem else []
             continue
-        assert text is not None
         parsed, found = parse(relative, text)
         problems += found
         if not found and not any(doc.data is not None for doc in parsed):
@@ -75,7 +97,9 @@ def rendered_files(project: Project, environment: Environment) -> dict[Path, str
     jinja = make_environment(project.root)
     out: dict[Path, str] = {}
     for path in project.manifest_files():
-        text, problem = render(jinja, project.root, path, values)
+        relative = path.relative_to(project.root).as_posix()
+        problem = unreadable_file(path, relative)
+        text, problem = (None, problem) if problem else render(jinja, project.root, path, values)
         if problem is not None:
             problems.append(problem)
         else:

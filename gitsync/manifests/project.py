@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gitsync.errors import ConfigError, Problem, ValidationFailed
@@ -35,6 +35,11 @@ class Project:
     ignore: tuple[str, ...] = ()
     secret_pattern: str = DEFAULT_SECRET_PATTERN
     lock: dict[str, Any] = field(default_factory=dict)
+    # Where each key of icsync.yaml is, so later problems (a missing values file) can point at it.
+    where: dict[tuple[str | int, ...], tuple[int, int]] = field(default_factory=dict, compare=False)
+
+    def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
+        return Parsed(PROJECT_FILE, 0, None, self.where).problem(path, message)
 
     def environment(self, name: str | None) -> Environment:
         if name is None:
@@ -79,32 +84,64 @@ def load_project(root: Path) -> Project:
                    manifests=tuple(data["manifests"]), environments=environments,
                    ignore=tuple(data.get("ignore", [])),
                    secret_pattern=data.get("secret_pattern", DEFAULT_SECRET_PATTERN),
-                   lock=dict(data.get("lock") or {}))
+                   lock=dict(data.get("lock") or {}), where=doc.where)
 
 
 def _check(doc: Parsed) -> list[Problem]:
     data = doc.data
     if not isinstance(data, dict):
-        return [doc.problem((), "the project file must be a mapping with `manifests` and `environments`")]
+        return [doc.problem((), "the project file must be a mapping with `manifests` and `environments`, "
+                                "e.g. manifests: [components/*.yaml]")]
     problems = [doc.problem((key,), f"unknown key `{key}`" + suggest(key, _PROJECT_KEYS))
                 for key in data if key not in _PROJECT_KEYS]
-    manifests = data.get("manifests")
-    if not isinstance(manifests, list) or not manifests or not all(isinstance(m, str) for m in manifests):
-        problems.append(doc.problem(("manifests",), "expected a list of file globs, e.g. [components/*.yaml]"))
-    environments = data.get("environments")
-    if not isinstance(environments, dict) or not environments:
-        problems.append(doc.problem(("environments",), "expected a mapping of environment names"))
-        return problems
-    for name, spec in environments.items():
-        if not isinstance(spec, dict):
-            problems.append(doc.problem(("environments", name), "expected a mapping (values, region, profile)"))
-            continue
-        problems += [doc.problem(("environments", name, key), f"unknown key `{key}`" + suggest(key, _ENV_KEYS))
-                     for key in spec if key not in _ENV_KEYS]
+    problems += _check_manifests(doc, data.get("manifests"))
+    problems += _check_environments(doc, data.get("environments"))
+    for key, kind, expected in (("name", str, "a string"), ("lock", dict, "a mapping")):
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            problems.append(doc.problem((key,), f"expected {expected}, got {type(data[key]).__name__}"))
+    ignore = data.get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(item, str) for item in ignore):
+        problems.append(doc.problem(("ignore",), "expected a list of field paths, "
+                                    "e.g. [RuntimeConfig.CopyCount]"))
     pattern = data.get("secret_pattern")
     if pattern is not None:
         try:
             re.compile(pattern)
-        except (re.error, TypeError) as error:
+        except (re.error, TypeError, RecursionError) as error:
             problems.append(doc.problem(("secret_pattern",), f"not a regular expression: {error}"))
+    return problems
+
+
+def inside_project(relative: str) -> bool:
+    """A project path or glob that cannot leave the folder: relative, and without `..`."""
+    path = PurePosixPath(relative.replace("\\", "/"))
+    return not path.is_absolute() and ".." not in path.parts and not relative.startswith("~")
+
+
+def _check_manifests(doc: Parsed, manifests: Any) -> list[Problem]:
+    if not isinstance(manifests, list) or not manifests or not all(isinstance(m, str) and m for m in manifests):
+        return [doc.problem(("manifests",), "expected a list of file globs, e.g. [components/*.yaml]")]
+    return [doc.problem(("manifests", index), f"`{glob}` is outside the project; globs are relative "
+                                              "to the folder of icsync.yaml, without `..`")
+            for index, glob in enumerate(manifests) if not inside_project(glob)]
+
+
+def _check_environments(doc: Parsed, environments: Any) -> list[Problem]:
+    if not isinstance(environments, dict) or not environments:
+        return [doc.problem(("environments",), "expected a mapping of environment names, "
+                                               "e.g. dev: {values: values/dev.yaml}")]
+    problems = []
+    for name, spec in environments.items():
+        at = ("environments", name)
+        if spec is None or not isinstance(spec, dict):
+            problems.append(doc.problem(at, "expected a mapping (values, region, profile, endpoint_url)"))
+            continue
+        for key, value in spec.items():
+            if key not in _ENV_KEYS:
+                problems.append(doc.problem(at + (key,), f"unknown key `{key}`" + suggest(key, _ENV_KEYS)))
+            elif value is not None and not isinstance(value, str):
+                problems.append(doc.problem(at + (key,), f"expected a string, got {type(value).__name__}"))
+            elif key == "values" and value is not None and not inside_project(value):
+                problems.append(doc.problem(at + (key,), f"`{value}` is outside the project; give a path "
+                                            "relative to the folder of icsync.yaml, without `..`"))
     return problems

@@ -1,4 +1,9 @@
-"""The one Jinja environment: sandboxed, strict, and unable to read outside the project."""
+"""The one Jinja environment: sandboxed, strict, and unable to read outside the project.
+
+Manifests come from pull requests that anyone can open, and icsync runs them with credentials that
+can change production; so a template reaches only its values, a few plain helpers, and other
+templates inside the project folder.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError, safe_range
 
 from gitsync.errors import Problem
 
 _MISSING = object()
+MAX_RENDERED_CHARS = 2 * 1024 * 1024  # the loader's own limit for a manifest file
+_PLAIN = (str, int, float, bool, type(None), list, tuple, dict)
 
 
 class ProjectLoader(jinja2.BaseLoader):
@@ -25,31 +32,73 @@ class ProjectLoader(jinja2.BaseLoader):
     def get_source(self, environment: jinja2.Environment,
                    template: str) -> tuple[str, str, Callable[[], bool]]:
         if template.startswith(("/", "\\")) or ".." in Path(template).parts or Path(template).is_absolute():
-            raise jinja2.TemplateNotFound(f"{template} (only paths inside the project are allowed)")
+            raise SecurityError(f"`{template}` is outside the project: include, import and extends "
+                                "take paths relative to the project folder, without `..`")
         path = (self.root / template).resolve()
         if not path.is_relative_to(self.root):
-            raise jinja2.TemplateNotFound(f"{template} (it points outside the project)")
+            raise SecurityError(f"`{template}` is a symlink that points outside the project; "
+                                "templates may only use files inside the project folder")
         if not path.is_file():
             raise jinja2.TemplateNotFound(template)
         mtime = path.stat().st_mtime
         return path.read_text(errors="replace"), str(path), lambda: path.stat().st_mtime == mtime
 
 
-def env_var(name: str, default: Any = _MISSING) -> Any:
+def env_var(name: Any, default: Any = _MISSING) -> Any:
     """The only way templates read the environment: explicit, and unset names fail."""
-    value = os.environ.get(name)
+    value = os.environ.get(str(name))
     if value is None:
         if default is _MISSING:
-            raise jinja2.UndefinedError(f"environment variable {name} is not set "
-                                        f"(give a default: env_var('{name}', 'value'))")
+            raise jinja2.UndefinedError(f"environment variable `{name}` is not set; set it, or give "
+                                        f"a default: env_var('{name}', 'value')")
         return default
     return value
 
 
+def _finalize(value: Any) -> Any:
+    """Only plain data may be printed: `{{ self }}` or `{{ env_var }}` would leak a Python object."""
+    if isinstance(value, jinja2.Undefined) or isinstance(value, _PLAIN):
+        return value
+    raise SecurityError(f"a template may print only strings, numbers, booleans, lists and mappings, "
+                        f"not a Python object ({type(value).__name__})")
+
+
+class ManifestEnvironment(SandboxedEnvironment):
+    """Jinja's sandbox, plus: undefined names fail first, and `*`/`**` cannot exhaust memory."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, jinja2.Undefined):
+            obj._fail_with_undefined_error()  # "'x' is undefined", not "unsafe attribute of Undefined"
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, jinja2.Undefined):
+            obj._fail_with_undefined_error()
+        return super().getitem(obj, argument)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 64:
+            raise SecurityError(f"exponent {right} is too large for a manifest (at most 64)")
+        if operator == "*":
+            _check_repeat(left, right)
+            _check_repeat(right, left)
+        return super().call_binop(context, operator, left, right)
+
+
+def _check_repeat(sequence: Any, times: Any) -> None:
+    if isinstance(sequence, str | list | tuple) and isinstance(times, int) and \
+            len(sequence) * times > MAX_RENDERED_CHARS:
+        raise SecurityError(f"repeating a value {times} times would exceed the manifest size limit")
+
+
 def make_environment(root: Path) -> SandboxedEnvironment:
-    environment = SandboxedEnvironment(loader=ProjectLoader(root), undefined=jinja2.StrictUndefined,
-                                       keep_trailing_newline=True, autoescape=False)
-    environment.globals = {"env_var": env_var, "range": range, "dict": dict}
+    environment = ManifestEnvironment(loader=ProjectLoader(root), undefined=jinja2.StrictUndefined,
+                                      keep_trailing_newline=True, autoescape=False, finalize=_finalize)
+    # Jinja's own globals (cycler, joiner, lipsum, namespace) are replaced, not added to: a template
+    # sees its values, env_var, a bounded range, and dict.
+    environment.globals = {"env_var": env_var, "range": safe_range, "dict": dict}
     return environment
 
 
@@ -61,18 +110,39 @@ def render(environment: SandboxedEnvironment, root: Path, path: Path,
         return environment.get_template(relative).render(values), None
     except jinja2.TemplateSyntaxError as error:
         file = _relative(root, error.filename) or relative
-        return None, Problem(file, error.lineno or 0, 0, "", f"template syntax error: {error.message}")
+        return None, Problem(file, error.lineno or 0, 0, "", f"template syntax error: {(error.message or '').rstrip('.')}; "
+                             "check the {{ }} and {% %} tags on this line")
     except jinja2.TemplateNotFound as error:
         file, line = _template_frame(root, error, relative)
-        return None, Problem(file, line, 0, "", f"template not found: {error.message or error.name}")
-    except UnicodeDecodeError:
-        return None, Problem(relative, 0, 0, "", "file is binary, not a YAML template")
-    except (jinja2.TemplateError, jinja2.sandbox.SecurityError) as error:
+        return None, Problem(file, line, 0, "", f"template `{error.name}` not found; paths are "
+                             "relative to the project folder (where icsync.yaml is)")
+    except SecurityError as error:
         file, line = _template_frame(root, error, relative)
-        return None, Problem(file, line, 0, "", f"template error: {error}")
-    except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, RecursionError) as error:
+        return None, Problem(file, line, 0, "", f"template not allowed: {_security_message(error)}")
+    except jinja2.UndefinedError as error:
+        file, line = _template_frame(root, error, relative)
+        return None, Problem(file, line, 0, "", f"template error: {_undefined_message(error)}")
+    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, LookupError,
+            RecursionError, MemoryError, OverflowError) as error:
         file, line = _template_frame(root, error, relative)
         return None, Problem(file, line, 0, "", f"template error: {type(error).__name__}: {error}")
+
+
+def _undefined_message(error: jinja2.UndefinedError) -> str:
+    text = str(error)
+    if text.endswith("is undefined"):
+        return f"{text}; define it in this environment's values file, or write `| default(...)`"
+    if "has no attribute" in text:
+        return f"{text}; check the spelling, or write `| default(...)`"
+    return text
+
+
+def _security_message(error: SecurityError) -> str:
+    text = str(error).rstrip(".")
+    if text.startswith("access to attribute"):
+        return (f"{text}: templates cannot reach Python internals; they see only their values, "
+                "env_var(), range() and dict()")
+    return text
 
 
 def _relative(root: Path, filename: str | None) -> str | None:

@@ -78,7 +78,8 @@ def to_desired(documents: list[Parsed]) -> tuple[list[Desired], list[Problem]]:
             line = first.locate(("InferenceComponentName",))[0]
             problems.append(doc.problem(("InferenceComponentName",),
                                         f"component `{component.name}` is defined twice "
-                                        f"(first in {first.file}:{line})"))
+                                        f"(first in {first.file}:{line}); each name may appear "
+                                        "once: rename or remove one"))
             continue
         seen[component.name] = doc
         desired.append(component)
@@ -193,3 +194,23 @@ def _batch_rules(data: dict[str, Any]) -> list[tuple[model.Path, str]]:
             found.append((path, f"{key} must be between 5% and 50% of the copy count ({copies}): "
                           f"at most {max(1, copies // 2)} copies; got {value}"))
     return found
+
+
+def missing_bases(desired: list[Desired], live_names: set[str]) -> list[Problem]:
+    """Adapters whose base is in no manifest and not live: AWS would refuse the create at apply time.
+
+    Pure, so the plan step can call it with the names it fetched (live state is not known here).
+    """
+    provided = {d.name for d in desired} | set(live_names)
+    return [d.source.problem(_base_path(d), f"base component `{d.base}` is in no manifest and does "
+                                            "not exist live; create it first or fix the name")
+            for d in desired if d.base and d.base not in provided]
+
+
+def _base_path(component: Desired) -> model.Path:
+    if "Specification" in component.body:
+        return ("Specification", "BaseInferenceComponentName")
+    for index, spec in enumerate(specs_of(component.body)):
+        if spec.get("BaseInferenceComponentName"):
+            return ("Specifications", index, "BaseInferenceComponentName")
+    return ()

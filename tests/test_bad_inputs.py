@@ -1,0 +1,134 @@
+"""Every case under tests/bad_inputs/ fails cleanly: exit 1, a located message, no call sent.
+
+A case is a small project (icsync.yaml, values, components) plus `expected.yaml`: the command line
+(`args`, default `plan --env dev`), files to generate at run time (`generate`: too large or too
+binary to commit), and the substrings stderr must contain (`stderr`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from gitsync.sandbox import Sandbox
+from tests.helpers import Live, Result, icsync
+
+CASES = Path(__file__).parent / "bad_inputs"
+MAX_STDERR_LINES = 40
+
+
+def case_names() -> list[str]:
+    return sorted(p.name for p in CASES.iterdir() if (p / "expected.yaml").is_file())
+
+
+def expected_of(name: str) -> dict[str, Any]:
+    return dict(YAML(typ="safe").load((CASES / name / "expected.yaml").read_text()) or {})
+
+
+def generate(root: Path, files: dict[str, str]) -> None:
+    """Files the repository should not hold: a 20 MB manifest, a binary one."""
+    for relative, kind in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "binary":
+            path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 16)
+        elif kind.endswith("MB"):
+            line = b"Key: a line of a far too large but otherwise harmless YAML file\n"
+            path.write_bytes(line * (int(kind[:-2]) * 1024 * 1024 // len(line) + 1))
+        else:
+            raise ValueError(f"unknown generated file kind {kind}")
+
+
+def project_for(name: str, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    root = tmp_path / "project"
+    shutil.copytree(CASES / name, root, ignore=shutil.ignore_patterns("expected.yaml"))
+    expected = expected_of(name)
+    generate(root, expected.get("generate") or {})
+    return root, expected
+
+
+def run_case(root: Path, live: Live, args: list[str], *extra: str) -> Result:
+    return icsync(*args, "-C", root, "--endpoint-url", live.url, *extra)
+
+
+def assert_clean_failure(result: Result, live: Live, substrings: list[str]) -> None:
+    assert result.code == 1, result.all
+    assert "Traceback" not in result.all
+    assert "internal error" not in result.err, result.err
+    for substring in substrings:
+        assert substring in result.err, f"{substring!r} not in:\n{result.err}"
+    assert len(result.err.splitlines()) <= MAX_STDERR_LINES, result.err
+    assert live.mutating() == []
+
+
+@pytest.fixture(scope="module")
+def module_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """One seeded sandbox for the whole corpus (a sandbox per case would cost ~0.5 s to stop)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        log = tmp_path_factory.mktemp("sandbox") / "requests.jsonl"
+        with Sandbox(port=0, request_log=log) as sandbox:
+            live = Live(sandbox, log)
+            live.seed_endpoint()
+            yield live
+
+
+@pytest.fixture
+def seeded(module_live: Live) -> Live:
+    """The shared sandbox with an empty request log, so each case sees only its own calls."""
+    module_live.clear_log()
+    return module_live
+
+
+def test_the_corpus_is_large_enough() -> None:
+    names = case_names()
+    assert len(names) >= 40
+    assert all(expected_of(name).get("stderr") for name in names), "every case names what stderr says"
+
+
+@pytest.mark.parametrize("name", case_names())
+def test_bad_input_fails_cleanly(name: str, tmp_path: Path, seeded: Live) -> None:
+    root, expected = project_for(name, tmp_path)
+    result = run_case(root, seeded, expected.get("args") or ["plan", "--env", "dev"])
+    assert_clean_failure(result, seeded, expected["stderr"])
+
+
+@pytest.mark.parametrize("name", ["unknown-key-runtime-config", "adapter-with-compute-requirements",
+                                  "jinja-undefined-variable", "same-name-in-two-files",
+                                  "batch-size-percent-over-50"])
+def test_apply_sends_nothing_on_bad_input(name: str, tmp_path: Path, seeded: Live) -> None:
+    root, expected = project_for(name, tmp_path)
+    result = run_case(root, seeded, ["apply", "--env", "dev"], "--auto-approve")
+    assert_clean_failure(result, seeded, expected["stderr"])
+
+
+def test_the_project_the_cases_start_from_is_valid(tmp_path: Path, seeded: Live) -> None:
+    """Each case is this project with one thing broken, so its failure is that thing's."""
+    root = tmp_path / "project"
+    shutil.copytree(CASES / "_valid", root)
+    result = run_case(root, seeded, ["plan", "--env", "dev"], "--detailed-exitcode")
+    assert result.code == 2, result.all
+    assert "+ dev-web (ep): create" in result.out
+    assert seeded.operations() != []  # the request log sees what is sent
+
+
+def test_all_problems_of_a_run_are_reported_together_sorted(tmp_path: Path, seeded: Live) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(CASES / "_valid", root)
+    web = (root / "components/web.yaml").read_text()
+    (root / "components/web.yaml").write_text(
+        web.replace("CopyCount: {{ copies }}", "CopyCount: -1").replace("EndpointName: ep", "EndpointNmae: ep"))
+    (root / "components/api.yaml").write_text(
+        web.replace("{{ env }}-web", "api").replace("MinMemoryRequiredInMb: 1024", "MinMemoryRequiredInMb: 64")
+        + "Tags: {team: x}\n")
+    result = run_case(root, seeded, ["plan", "--env", "dev"])
+    assert_clean_failure(result, seeded, ["5 problems found; nothing was sent to AWS."])
+    located = [line.removeprefix("Error: ").split(": ")[0] for line in result.err.splitlines()[:-1]]
+    assert located == ["components/api.yaml:10:5", "components/api.yaml:13:1",
+                       "components/web.yaml:1:1", "components/web.yaml:2:1", "components/web.yaml:12:3"]
