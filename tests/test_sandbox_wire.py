@@ -88,8 +88,9 @@ class Started:
         self.client = self.sagemaker()
 
     def sagemaker(self, region: str = "us-east-1", attempts: int | None = None) -> Any:
-        """A checked SageMaker client; `attempts=1` sees raw faults (no retries)."""
-        config = Config(retries={"max_attempts": attempts, "mode": "standard"}) if attempts else None
+        """A checked SageMaker client; `attempts=1` sees raw faults (no retry)."""
+        # botocore's `max_attempts` counts retries; `total_max_attempts` counts the first call too.
+        config = Config(retries={"total_max_attempts": attempts, "mode": "standard"}) if attempts else None
         return self.wire.watch(boto3.client("sagemaker", endpoint_url=self.url, region_name=region,
                                             config=config))
 
@@ -125,7 +126,9 @@ class Started:
         return str(self.client.create_inference_component(**request)["InferenceComponentArn"])
 
     def describe(self, name: str = "ic") -> dict[str, Any]:
-        return dict(self.client.describe_inference_component(InferenceComponentName=name))
+        described = dict(self.client.describe_inference_component(InferenceComponentName=name))
+        described.pop("ResponseMetadata")
+        return described
 
 
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"

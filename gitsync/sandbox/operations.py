@@ -201,7 +201,7 @@ def _check_references(account: Account, name: str, spec: dict[str, Any]) -> None
         raise _not_found("model", account.arn("model", model))
     base = spec.get("BaseInferenceComponentName")
     if base and base not in account.components:
-        raise validation(f"Base inference component {base} for {name} does not exist.")
+        raise _not_found("inference component", account.arn("inference-component", base))
 
 
 def _specs(params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -227,7 +227,7 @@ def create_inference_component(account: Account, params: dict[str, Any]) -> dict
     variants = [v["VariantName"] for v in endpoint["ProductionVariants"]]
     variant = params.get("VariantName", variants[0])
     if variant not in variants:
-        raise validation(f"Variant {variant} does not exist on endpoint {params['EndpointName']}.")
+        raise validation(f"Could not find variant {variant} on endpoint {params['EndpointName']}.")
     specs = _specs(params)
     if not specs:
         raise validation("Specification is required.")
@@ -260,6 +260,9 @@ def describe_inference_component(account: Account, params: dict[str, Any]) -> di
     return copy.deepcopy(account.component(params["InferenceComponentName"]))
 
 
+_DEPLOYED = ("Specification", "Specifications", "RuntimeConfig")
+
+
 @handles
 def update_inference_component(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     name = params["InferenceComponentName"]
@@ -267,8 +270,8 @@ def update_inference_component(account: Account, params: dict[str, Any]) -> dict
     specs = _specs(params)
     for spec in specs:
         _check_references(account, name, spec)
-    previous = {k: copy.deepcopy(component[k]) for k in ("Specification", "Specifications")
-                if k in component}
+    # What a failed deployment rolls back to: the whole previous deployment.
+    previous = {k: copy.deepcopy(component[k]) for k in _DEPLOYED if k in component}
     now = time.time()
     if specs:
         for key in ("Specification", "Specifications"):

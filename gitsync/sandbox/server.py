@@ -89,6 +89,7 @@ class Sandbox:
     def set_stuck(self, name: str, stuck: bool = True) -> None:
         """Keep `name` in its current transition (Creating, Updating, Deleting) until released."""
         with self.account.lock:
+            self.account.settle()  # a transition already over must not be caught by a new "stuck"
             (self.account.stuck.add if stuck else self.account.stuck.discard)(name)
 
     def set_image_digest(self, image: str, digest: str) -> None:

@@ -99,9 +99,9 @@ class Account:
             self.tags.pop(component["InferenceComponentArn"], None)
             return
         if pending.rollback is not None:
-            for key in ("Specification", "Specifications"):
+            for key in ("Specification", "Specifications", "RuntimeConfig"):
                 component.pop(key, None)
-            component.update(pending.rollback)
+            component.update(copy.deepcopy(pending.rollback))
         if pending.failure:
             component["FailureReason"] = pending.failure
         else:
