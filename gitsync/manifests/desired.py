@@ -22,10 +22,7 @@ def load_values(project: Project, environment: Environment) -> tuple[dict[str, A
         if not path.is_file():
             return {}, [project.problem(at, f"values file `{relative}` does not exist; create it, "
                                             "or fix the path (relative to the folder of icsync.yaml)")]
-        if not path.resolve().is_relative_to(project.root.resolve()):
-            return {}, [project.problem(at, f"values file `{relative}` is a symlink that points "
-                                            "outside the project")]
-        unreadable = unreadable_file(path, relative)
+        unreadable = unreadable_file(project.root, path, relative)
         if unreadable is not None:
             return {}, [unreadable]
         documents, problems = parse(relative, path.read_text(errors="replace"))
@@ -39,8 +36,11 @@ def load_values(project: Project, environment: Environment) -> tuple[dict[str, A
     return {**values, "env": environment.name}, []
 
 
-def unreadable_file(path: Path, relative: str) -> Problem | None:
-    """Files no template should be given: too large to be a manifest, or binary."""
+def unreadable_file(root: Path, path: Path, relative: str) -> Problem | None:
+    """Files no template should be given: outside the project, too large to be a manifest, or binary."""
+    if not path.resolve().is_relative_to(root.resolve()):
+        return Problem(relative, 0, 0, "", "file is a symlink that points outside the project; "
+                       "icsync reads only files inside the project folder")
     if path.stat().st_size > MAX_BYTES:
         return Problem(relative, 0, 0, "", f"file is {path.stat().st_size // 1024 // 1024} MiB, larger "
                        f"than the {MAX_BYTES // 1024 // 1024} MiB limit; a manifest is a few KiB: "
@@ -65,7 +65,7 @@ def render_documents(project: Project, environment: Environment) -> tuple[list[P
                                         "fix the globs (relative to the folder of icsync.yaml)"))
     for path in files:
         relative = path.relative_to(project.root).as_posix()
-        problem = unreadable_file(path, relative)
+        problem = unreadable_file(project.root, path, relative)
         text, problem = (None, problem) if problem else render(jinja, project.root, path, values)
         if problem is not None or text is None:
             problems += [problem] if problem else []
@@ -98,7 +98,7 @@ def rendered_files(project: Project, environment: Environment) -> dict[Path, str
     out: dict[Path, str] = {}
     for path in project.manifest_files():
         relative = path.relative_to(project.root).as_posix()
-        problem = unreadable_file(path, relative)
+        problem = unreadable_file(project.root, path, relative)
         text, problem = (None, problem) if problem else render(jinja, project.root, path, values)
         if problem is not None:
             problems.append(problem)
