@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,8 +29,8 @@ class Connection:
     endpoint_url: str | None = None
     verify_ssl: bool = True
     ca_bundle: str | None = None
-    read_timeout: float = 60
-    connect_timeout: float = 60
+    read_timeout: float | None = 60  # None: no timeout
+    connect_timeout: float | None = 60
     max_attempts: int = 10
     pool_size: int = 32
     dummy_credentials: bool = False  # the sandbox accepts any credentials
@@ -44,7 +45,9 @@ class Clients:
         self._clients: dict[str, Any] = {}
         try:
             self._session = boto3.session.Session(
-                profile_name=connection.profile, region_name=connection.region)
+                profile_name=connection.profile,
+                # botocore reads only AWS_DEFAULT_REGION; the AWS CLI also AWS_REGION, first.
+                region_name=connection.region or os.environ.get("AWS_REGION") or None)
         except botocore.exceptions.ProfileNotFound as error:
             raise AwsError(f"AWS profile `{connection.profile}` is not configured: {error}") from None
 
@@ -57,13 +60,14 @@ class Clients:
     def _make(self, service: str) -> Any:
         c = self.connection
         config = botocore.config.Config(
-            retries={"mode": "adaptive", "max_attempts": c.max_attempts},
+            retries={"mode": "adaptive", "max_attempts": _max_attempts(c.max_attempts)},
             read_timeout=c.read_timeout, connect_timeout=c.connect_timeout,
             max_pool_connections=c.pool_size)
         credentials: dict[str, str] = {}
         if c.dummy_credentials:
             credentials = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
-        verify: bool | str = c.ca_bundle or c.verify_ssl
+        # None, not True, so that botocore still reads AWS_CA_BUNDLE and the profile's ca_bundle.
+        verify: bool | str | None = c.ca_bundle or (None if c.verify_ssl else False)
         try:
             return self._session.client(service, endpoint_url=c.endpoint_url, config=config,
                                         region_name=c.region or self._session.region_name or "us-east-1",
@@ -74,6 +78,16 @@ class Clients:
     @property
     def sagemaker(self) -> Any:
         return self.client("sagemaker")
+
+
+def _max_attempts(default: int) -> int:
+    """AWS_MAX_ATTEMPTS, as the AWS CLI honours it; else icsync's default."""
+    value = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise AwsError(f"AWS_MAX_ATTEMPTS must be a whole number of at least 1, not `{value}`")
+    return int(value)
 
 
 def _call(client: Any, operation: str, **params: Any) -> Document:
@@ -187,3 +201,35 @@ CALLS = {
 def send(clients: Clients, operation: str, params: Document) -> Document:
     """Send one of the mutating calls a plan names."""
     return CALLS[operation](clients, params)
+
+
+# -- the apply lock (a DynamoDB item written only if absent, as Terraform's S3 backend does) -----
+def put_lock(clients: Clients, table: str, item: dict[str, str]) -> bool:
+    """Write the lock item if no one holds it; False when someone does."""
+    try:
+        _call(clients.client("dynamodb"), "put_item", TableName=table,
+              Item={k: {"S": v} for k, v in item.items()},
+              ConditionExpression="attribute_not_exists(LockID)")
+    except AwsError as error:
+        if str(error).startswith("ConditionalCheckFailedException"):
+            return False
+        raise
+    return True
+
+
+def get_lock(clients: Clients, table: str, lock_id: str) -> dict[str, str] | None:
+    found = _call(clients.client("dynamodb"), "get_item", TableName=table,
+                  Key={"LockID": {"S": lock_id}}, ConsistentRead=True).get("Item")
+    return {k: v.get("S", "") for k, v in found.items()} if found else None
+
+
+def delete_lock(clients: Clients, table: str, lock_id: str, owner: str | None = None) -> None:
+    """Remove the lock; with `owner`, only if that run still holds it."""
+    params: dict[str, Any] = {"TableName": table, "Key": {"LockID": {"S": lock_id}}}
+    if owner is not None:
+        params.update(ConditionExpression="Who = :who", ExpressionAttributeValues={":who": {"S": owner}})
+    try:
+        _call(clients.client("dynamodb"), "delete_item", **params)
+    except AwsError as error:
+        if not str(error).startswith("ConditionalCheckFailedException"):
+            raise

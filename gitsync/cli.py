@@ -18,6 +18,8 @@ from gitsync import __version__
 from gitsync.commands import apply as apply_command
 from gitsync.commands import drift as drift_command
 from gitsync.commands import plan as plan_command
+from gitsync.commands import render_cmd, skeleton, validate
+from gitsync.commands import schema as schema_command
 from gitsync.commands import sandbox as sandbox_command
 from gitsync.errors import ExitCode, IcsyncError
 from gitsync.redact import REDACT, RedactingStream
@@ -48,7 +50,8 @@ def target_options(fn: F) -> F:
         click.option("--region", help="AWS region (else the environment's, else AWS_REGION)."),
         click.option("--profile", help="AWS profile (else the environment's, else AWS_PROFILE)."),
         click.option("--no-verify-ssl", is_flag=True, help="Do not verify TLS certificates."),
-        click.option("--ca-bundle", help="CA bundle for TLS verification."),
+        click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False),
+                     help="CA bundle for TLS verification (else AWS_CA_BUNDLE)."),
         click.option("--read-timeout", type=float, default=60, show_default=True,
                      help="Socket read timeout, seconds (0: none)."),
         click.option("--connect-timeout", type=float, default=60, show_default=True,
@@ -67,6 +70,8 @@ def target_options(fn: F) -> F:
         click.option("--read-parallelism", type=click.IntRange(1, 256), default=32, show_default=True,
                      envvar="ICSYNC_READ_PARALLELISM", help="Describe calls in flight at a time."),
         click.option("--prune", is_flag=True, help="Delete owned components that are in no manifest."),
+        click.option("--debug", "debug_here", is_flag=True, expose_value=True,
+                     help="Log details; show tracebacks (as `icsync --debug`)."),
     ]
     return functools.reduce(lambda f, d: d(f), reversed(decorators), fn)
 
@@ -93,18 +98,27 @@ def _disable_debug_logging() -> None:
     root.setLevel(logging.WARNING)
 
 
+def _debug_here(options: dict[str, Any]) -> bool:
+    """`icsync plan --debug` works as `icsync --debug plan` does, like the AWS CLI's --debug."""
+    if options.get("debug_here"):
+        _enable_debug_logging()
+        return True
+    return False
+
+
 def to_settings(debug: bool, **options: Any) -> Settings:
+    # 0 means "no timeout" (as in the AWS CLI); botocore spells that None.
     timeouts = {k: (None if options[k] == 0 else options[k]) for k in ("read_timeout", "connect_timeout")}
     return Settings(
         project_dir=options["project_dir"], environment=options["environment"],
         endpoint_url=options["endpoint_url"], region=options["region"], profile=options["profile"],
         sandbox=options["sandbox"], output=options["output"], query=options["query"],
-        color=_color(options["color"]), verbose=options["verbose"], debug=debug,
+        color=_color(options["color"]), verbose=options["verbose"], debug=debug or _debug_here(options),
         detailed_exitcode=options.get("detailed_exitcode", False), out=options.get("out"),
         parallelism=options["parallelism"], read_parallelism=options["read_parallelism"],
         targets=tuple(options["targets"]), excludes=tuple(options["excludes"]), prune=options["prune"],
         verify_ssl=not options["no_verify_ssl"], ca_bundle=options["ca_bundle"],
-        read_timeout=timeouts["read_timeout"] or 0, connect_timeout=timeouts["connect_timeout"] or 0)
+        read_timeout=timeouts["read_timeout"], connect_timeout=timeouts["connect_timeout"])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -192,6 +206,43 @@ def drift(debug: bool, environments: tuple[str, ...], all_envs: bool, report_iss
     """Compare live state with git; exit 0 in sync, 2 drift, 1 error."""
     settings = Settings(color=_color(color), debug=debug, **options)
     return drift_command.run(settings, drift_command.DriftOptions(environments, all_envs, report_issue, out))
+
+
+def project_dir_option(fn: F) -> F:
+    return click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=".", envvar="ICSYNC_PROJECT_DIR", show_default=True,
+                        help="The project folder (with icsync.yaml).")(fn)
+
+
+@cli.command("validate")
+@project_dir_option
+@click.option("--env", "environment", envvar="ICSYNC_ENV", help="Only this environment (default: all).")
+@click.option("--all-envs", is_flag=True, help="Every environment, even when ICSYNC_ENV is set.")
+def validate_cmd(project_dir: Path, environment: str | None, all_envs: bool) -> int:
+    """Render and validate every manifest, offline: no AWS call, no credentials."""
+    return validate.run(validate.ValidateOptions(project_dir, environment, all_envs))
+
+
+@cli.command("render")
+@project_dir_option
+@click.option("--env", "environment", envvar="ICSYNC_ENV", help="Environment from icsync.yaml.")
+@click.option("--show-secrets", is_flag=True, help="Do not mask secret-looking Environment values.")
+def render_command(project_dir: Path, environment: str | None, show_secrets: bool) -> int:
+    """Print the rendered manifests of one environment (for debugging templates)."""
+    return render_cmd.run(render_cmd.RenderOptions(project_dir, environment, show_secrets))
+
+
+@cli.command("schema")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write it here, not to stdout.")
+def schema_cmd(out: Path | None) -> int:
+    """The manifest JSON Schema (from the installed botocore model), for editors."""
+    return schema_command.run(out)
+
+
+@cli.command("skeleton")
+def skeleton_cmd() -> int:
+    """An empty manifest with every field, like the AWS CLI's --generate-cli-skeleton yaml-input."""
+    return skeleton.run()
 
 
 def run(argv: list[str]) -> int:

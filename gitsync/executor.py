@@ -16,7 +16,20 @@ from gitsync.plan import Action, ComponentChange, Plan
 
 BUSY = ("Creating", "Updating", "Deleting")
 DEFAULT_TIMEOUT = 1800.0
-Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to one component during apply, for the progress display."""
+
+    name: str
+    action: Action
+    phase: str  # "waiting", "calling", "settling", or an Outcome's value when done
+    detail: str = ""
+    elapsed: float = 0.0
+
+
+Report = Callable[[Event], None]
 
 
 class Outcome(enum.StrEnum):
@@ -87,7 +100,7 @@ def stages(plan: Plan) -> list[list[ComponentChange]]:
     return ordered + [delete_groups[k] for k in sorted(delete_groups, reverse=True)]
 
 
-def apply(plan: Plan, clients: aws.Clients, settings: ApplySettings, log: Log,
+def apply(plan: Plan, clients: aws.Clients, settings: ApplySettings, report: Report,
           stop: Stop | None = None) -> ApplyResult:
     stop = stop or Stop()
     results: list[Result] = []
@@ -96,34 +109,47 @@ def apply(plan: Plan, clients: aws.Clients, settings: ApplySettings, log: Log,
             results += [Result(c.name, c.action, Outcome.SKIPPED, 0, stop.reason) for c in stage]
             continue
         with ThreadPoolExecutor(max_workers=max(1, settings.parallelism)) as pool:
-            results += list(pool.map(lambda c: _guarded(c, clients, settings, log, stop), stage))
+            results += list(pool.map(lambda c: _guarded(c, clients, settings, report, stop), stage))
     return ApplyResult(tuple(results))
 
 
-def _guarded(change: ComponentChange, clients: aws.Clients, settings: ApplySettings, log: Log,
+def _guarded(change: ComponentChange, clients: aws.Clients, settings: ApplySettings, report: Report,
              stop: Stop) -> Result:
     if stop.event.is_set():
+        report(Event(change.name, change.action, Outcome.SKIPPED.value, stop.reason))
         return Result(change.name, change.action, Outcome.SKIPPED, 0, stop.reason)
     started = time.monotonic()
+    tracker = _Tracker(change, report, started)
     try:
-        outcome, message = _apply_one(change, clients, settings, log)
+        outcome, message = _apply_one(change, clients, settings, tracker)
     except AwsError as error:
         outcome, message = Outcome.FAILED, str(error)
     elapsed = time.monotonic() - started
-    log(f"{change.name}: {outcome.value}{': ' + message if message else ''} ({elapsed:.1f}s)")
+    tracker(outcome.value, message)
     if outcome is not Outcome.APPLIED and settings.fail_fast:
         stop.set("not started: an earlier component failed (--fail-fast)")
     return Result(change.name, change.action, outcome, elapsed, message)
 
 
+class _Tracker:
+    """Reports one component's events with the time since it started."""
+
+    def __init__(self, change: ComponentChange, report: Report, started: float) -> None:
+        self.change, self.report, self.started = change, report, started
+
+    def __call__(self, phase: str, detail: str = "") -> None:
+        self.report(Event(self.change.name, self.change.action, phase, detail,
+                          time.monotonic() - self.started))
+
+
 def _apply_one(change: ComponentChange, clients: aws.Clients, settings: ApplySettings,
-               log: Log) -> tuple[Outcome, str]:
+               log: _Tracker) -> tuple[Outcome, str]:
     if change.action is not Action.CREATE:
         current = wait_settled(clients, change.name, settings, log, before=True, timeout=change.timeout)
         if current is None and change.action is not Action.DELETE:
             return Outcome.FAILED, "component disappeared since the plan"
     for call in change.calls:
-        log(f"{change.name}: {call.operation}")
+        log("calling", call.operation)
         aws.send(clients, call.operation, call.params)
         if call.operation in ("CreateInferenceComponent", "UpdateInferenceComponent",
                               "UpdateInferenceComponentRuntimeConfig", "DeleteInferenceComponent"):
@@ -140,7 +166,7 @@ def _apply_one(change: ComponentChange, clients: aws.Clients, settings: ApplySet
     return Outcome.APPLIED, ""
 
 
-def wait_settled(clients: aws.Clients, name: str, settings: ApplySettings, log: Log,
+def wait_settled(clients: aws.Clients, name: str, settings: ApplySettings, log: _Tracker,
                  before: bool = False, timeout: float | None = None) -> dict[str, object] | None:
     """Poll Describe with backoff until the component is not Creating/Updating/Deleting."""
     timeout = settings.timeout or timeout or DEFAULT_TIMEOUT
@@ -157,7 +183,7 @@ def wait_settled(clients: aws.Clients, name: str, settings: ApplySettings, log: 
             raise AwsError(f"{name} still {found['InferenceComponentStatus']} after "
                            f"{timeout:.0f}s (--timeout); it may still finish on its own")
         if now - last_beat >= settings.heartbeat:
-            log(f"{name}: still {found['InferenceComponentStatus']} ({now - started:.0f}s)")
+            log("waiting" if before else "settling", f"still {found['InferenceComponentStatus']}")
             last_beat = now
         time.sleep(interval)
         interval = min(interval * 1.5, settings.max_poll_interval)

@@ -21,7 +21,7 @@ def image_from_deployed_image(live: Body) -> Body:
     """Describe reports `Container.DeployedImage.{SpecifiedImage, ResolvedImage, ResolutionTime}`
     where create took `Container.Image`: the specified image is what the manifest said; the resolved
     digest and its time are facts of the deployment, not desired state."""
-    for spec in _specs(live):
+    for spec in specs(live):
         container = spec.get("Container")
         if isinstance(container, dict) and "DeployedImage" in container:
             deployed = container.pop("DeployedImage") or {}
@@ -90,7 +90,7 @@ def variant_name_when_unset(live: Body, desired: Body) -> Body:
     return live
 
 
-def _specs(body: Body) -> list[Body]:
+def specs(body: Body) -> list[Body]:
     if isinstance(body.get("Specification"), dict):
         return [body["Specification"]]
     return [s for s in body.get("Specifications") or [] if isinstance(s, dict)]

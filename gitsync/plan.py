@@ -23,6 +23,7 @@ FORMAT_VERSION = "1.0"
 SENSITIVE = "(sensitive)"
 REPLACE_FIELDS = ("EndpointName", "VariantName")
 PRUNE_TAG = "icsync:prune"
+WAVE_TAG = "icsync:wave"
 
 
 class Action(enum.StrEnum):
@@ -120,6 +121,8 @@ def owner_tags(settings: PlanSettings, options: Options) -> list[dict[str, str]]
             {"Key": "icsync:environment", "Value": settings.environment}]
     if not options.prune:
         tags.append({"Key": PRUNE_TAG, "Value": "false"})
+    if options.wave:
+        tags.append({"Key": WAVE_TAG, "Value": str(options.wave)})  # deletes run waves in reverse
     return tags
 
 
@@ -157,10 +160,14 @@ def build_plan(desired: list[Desired], live: LiveState, settings: PlanSettings) 
 
 def _delete(name: str, endpoint: str, live: LiveState) -> ComponentChange:
     found = live.components.get(name)
+    describe = found.describe if found else {}
+    bases = [s.get("BaseInferenceComponentName") for s in normalize.specs(describe)]
+    wave = (found.tags if found else {}).get(WAVE_TAG, "0")
     return ComponentChange(
         name, endpoint, Action.DELETE, "owned by this project and environment, in no manifest (--prune)",
         calls=(Call("DeleteInferenceComponent", {"InferenceComponentName": name}),),
-        live_fingerprint=fingerprint(found.describe) if found else None)
+        base=next((b for b in bases if b), None), wave=int(wave) if wave.lstrip("-").isdigit() else 0,
+        live_fingerprint=fingerprint(describe) if found else None)
 
 
 def _field_changes(differences: list[Difference], rules: tuple[str, ...],

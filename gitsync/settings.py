@@ -28,6 +28,6 @@ class Settings:
     prune: bool = False
     verify_ssl: bool = True
     ca_bundle: str | None = None
-    read_timeout: float = 60
-    connect_timeout: float = 60
+    read_timeout: float | None = 60  # None: no timeout (--read-timeout 0)
+    connect_timeout: float | None = 60
     extra: dict[str, object] = field(default_factory=dict)

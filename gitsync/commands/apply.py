@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import datetime
+import contextlib
+import os
 import signal
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from types import FrameType
 
 import click
 
-from gitsync import executor
+from gitsync import executor, lock
 from gitsync.commands import common, saved
 from gitsync.errors import ApplyFailed, ConfigError, ExitCode
 from gitsync.plan import Action, Plan
 from gitsync.settings import Settings
 from gitsync.views import apply_view
+from gitsync.views.progress import LineReporter, LiveReporter
 from gitsync.views.render import render_plan
 
 
@@ -31,11 +34,7 @@ class ApplyOptions:
     fail_fast: bool = False
     wait_busy: bool = True
     max_deletes: int = 3
-
-
-def log(message: str) -> None:
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%SZ")
-    click.echo(f"[{stamp}] {message}", err=True)
+    lock_timeout: float = 0
 
 
 def run(settings: Settings, options: ApplyOptions) -> int:
@@ -43,32 +42,50 @@ def run(settings: Settings, options: ApplyOptions) -> int:
     if document is not None:
         settings = saved.settings_for(document, settings)
     context = common.load(settings)
+    reporter = LiveReporter(sys.stderr) if sys.stderr.isatty() else LineReporter(sys.stderr)
+    table = lock.table_of(context.project.lock)
     with common.connect(settings, context) as clients:
-        plan = common.make_plan(settings, context, clients)
-        if document is not None and options.plan_file is not None:
-            saved.check_fresh(document, plan, options.plan_file)
-        click.echo(render_plan(plan, "text", color=settings.color, verbose=settings.verbose), nl=False,
-                   color=settings.color)
-        _refuse_destruction(plan, options)
-        if not plan.has_changes:
-            return ExitCode.OK
-        if options.dry_run:
-            click.echo(apply_view.dry_run(plan, context.project.secret_pattern), nl=False)
-            return ExitCode.OK
-        if not (options.auto_approve or document is not None):
-            _ask_approval()
-        stop = executor.Stop()
-        apply_settings = executor.ApplySettings(
-            parallelism=settings.parallelism, timeout=options.timeout,
-            fail_fast=options.fail_fast, wait_busy=options.wait_busy)
-        with _interrupts(stop):
-            result = executor.apply(plan, clients, apply_settings, log, stop)
+        guard = (lock.held(clients, table, lock.lock_id(context.project.name, context.environment.name),
+                           options.lock_timeout, reporter.message)
+                 if table else contextlib.nullcontext())
+        with guard:
+            plan = common.make_plan(settings, context, clients)
+            if document is not None and options.plan_file is not None:
+                saved.check_fresh(document, plan, options.plan_file)
+            click.echo(render_plan(plan, "text", color=settings.color, verbose=settings.verbose),
+                       nl=False, color=settings.color)
+            if not _approved(plan, context, options, document is not None):
+                return ExitCode.OK
+            stop = executor.Stop()
+            with _interrupts(stop, reporter.message):
+                result = executor.apply(plan, clients, _apply_settings(settings, options), reporter, stop)
     click.echo(apply_view.render(result), nl=False)
     if stop.event.is_set() and stop.reason.startswith("interrupted"):
         return ExitCode.INTERRUPTED
     if not result.ok:
         raise ApplyFailed("apply did not complete: see the table above; run apply again to converge")
     return ExitCode.OK
+
+
+def _apply_settings(settings: Settings, options: ApplyOptions) -> executor.ApplySettings:
+    default_beat = 1.0 if sys.stderr.isatty() else 60.0
+    heartbeat = float(os.environ.get("ICSYNC_HEARTBEAT_SECONDS") or default_beat)
+    return executor.ApplySettings(parallelism=settings.parallelism, timeout=options.timeout,
+                                  fail_fast=options.fail_fast, wait_busy=options.wait_busy,
+                                  heartbeat=heartbeat)
+
+
+def _approved(plan: Plan, context: common.Context, options: ApplyOptions, saved_plan: bool) -> bool:
+    """False when there is nothing to send; raises when apply must not go ahead."""
+    _refuse_destruction(plan, options)
+    if not plan.has_changes:
+        return False
+    if options.dry_run:
+        click.echo(apply_view.dry_run(plan, context.project.secret_pattern), nl=False)
+        return False
+    if not (options.auto_approve or saved_plan):
+        _ask_approval()
+    return True
 
 
 def _refuse_destruction(plan: Plan, options: ApplyOptions) -> None:
@@ -96,8 +113,8 @@ def _ask_approval() -> None:
 class _interrupts:
     """First Ctrl-C / SIGTERM: start nothing new and say so. Second: exit at once."""
 
-    def __init__(self, stop: executor.Stop) -> None:
-        self.stop = stop
+    def __init__(self, stop: executor.Stop, say: Callable[[str], None]) -> None:
+        self.stop, self.say = stop, say
         self.previous: dict[int, object] = {}
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
@@ -105,8 +122,8 @@ class _interrupts:
             click.echo("Second interrupt: exiting now; calls in flight carry on in AWS.", err=True)
             raise SystemExit(ExitCode.INTERRUPTED)
         self.stop.set("interrupted: not started")
-        log("Interrupted: starting nothing new; waiting for calls in flight (they cannot be recalled). "
-            "Interrupt again to exit at once.")
+        self.say("Interrupted: starting nothing new; waiting for the calls in flight (they cannot be "
+                 "recalled) to settle. Interrupt again to exit at once.")
 
     def __enter__(self) -> None:
         if threading.current_thread() is threading.main_thread():

@@ -26,7 +26,10 @@ def render_plan(plan: Plan, output: str, *, color: bool = False, verbose: bool =
     if output == "yaml":
         stream = io.StringIO()
         document = json.loads(json.dumps(json_view.query(plan_document(plan), query), default=str))
-        YAML(typ="safe", pure=True).dump(document, stream)
+        yaml = YAML(typ="safe", pure=True)
+        # Block style: in flow style ruamel writes `{after: repo/app:1.0}`, which YAML cannot read back.
+        yaml.default_flow_style = False
+        yaml.dump(document, stream)
         return stream.getvalue()
     if output == "markdown":
         return markdown.render(plan)

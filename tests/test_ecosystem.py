@@ -1,0 +1,223 @@
+"""validate and render offline, the pre-commit hook, shell completion and packaging."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.helpers import demo_project, icsync, write
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICKSTART = ROOT / "examples" / "quickstart"
+TOKEN = "s3cr3t-value-123"  # the demo project's API_TOKEN value
+
+
+def closed_port() -> int:
+    """A port nothing listens on: any AWS call sent there fails at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No credentials at all, and every AWS endpoint pointing at a closed port."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no credential lookup on the network
+
+
+def test_offline_fixture_really_blocks_aws(tmp_path: Path, offline: None) -> None:
+    # The guard for the tests below: with this environment, anything that calls AWS fails.
+    result = icsync("plan", "-C", demo_project(tmp_path / "p"), "--env", "dev")
+    assert result.code == 1
+    assert "credentials" in result.err or "connect" in result.err, result.all
+
+
+def test_validate_all_environments_offline(offline: None) -> None:
+    result = icsync("validate", "-C", QUICKSTART, "--all-envs")
+    assert result.code == 0, result.all
+    assert result.out.splitlines() == ["dev: ok (3 components)", "prod: ok (3 components)"]
+
+
+def test_validate_reports_bad_environment_with_file_and_line(tmp_path: Path, offline: None) -> None:
+    root = shutil.copytree(QUICKSTART, tmp_path / "quickstart")
+    (root / "values" / "prod.yaml").write_text((root / "values" / "prod.yaml").read_text()
+                                               .replace("llm_copies: 2", "llm_copies: two"))
+    result = icsync("validate", "-C", root)
+    assert result.code == 1
+    assert "dev: ok (3 components)" in result.out
+    assert "prod: invalid" in result.err
+    assert re.search(r"components/llm\.yaml:\d+:\d+: expected an integer, got str `two` "
+                     r"at `RuntimeConfig\.CopyCount`", result.err), result.err
+    assert "Traceback" not in result.all
+    # --env limits the check to one environment.
+    assert icsync("validate", "-C", root, "--env", "dev").code == 0
+
+
+def test_validate_env_from_icsync_env_and_all_envs_overrides(tmp_path: Path, offline: None) -> None:
+    result = icsync("validate", "-C", QUICKSTART, env={"ICSYNC_ENV": "prod"})
+    assert result.out.splitlines() == ["prod: ok (3 components)"], result.all
+    both = icsync("validate", "-C", QUICKSTART, "--all-envs", env={"ICSYNC_ENV": "prod"})
+    assert len(both.out.splitlines()) == 2
+    unknown = icsync("validate", "-C", QUICKSTART, "--env", "prd")
+    assert unknown.code == 1 and "unknown environment `prd`; did you mean `prod`?" in unknown.err
+
+
+def test_render_masks_secrets_unless_asked(tmp_path: Path, offline: None) -> None:
+    root = demo_project(tmp_path / "p")
+    masked = icsync("render", "-C", root, "--env", "dev")
+    assert masked.code == 0, masked.all
+    assert "# Source: components/web.yaml (environment dev)" in masked.out
+    assert "API_TOKEN: (sensitive)" in masked.out
+    assert TOKEN not in masked.out
+    assert "LOG_LEVEL: info" in masked.out and "Image: repo/app:1.0" in masked.out
+    shown = icsync("render", "-C", root, "--env", "dev", "--show-secrets")
+    assert f"API_TOKEN: {TOKEN}" in shown.out, shown.all
+
+
+def test_render_masks_block_and_flow_values_and_honours_secret_pattern(tmp_path: Path,
+                                                                       offline: None) -> None:
+    root = write(tmp_path / "p", {
+        "icsync.yaml": "manifests: [c.yaml]\nsecret_pattern: '^HIDE_'\nenvironments: {dev: {}}\n",
+        "c.yaml": """
+            InferenceComponentName: a
+            EndpointName: ep
+            Specification:
+              Container:
+                Environment:
+                  HIDE_BLOCK: |
+                    first-hidden-line
+                    second-hidden-line
+                  API_TOKEN: visible-now
+                  HIDE_FLOW: {{ '"quoted-hidden"' }}
+              ComputeResourceRequirements: {MinMemoryRequiredInMb: 1024}
+            RuntimeConfig: {CopyCount: 1}
+            """,
+    })
+    result = icsync("render", "-C", root)
+    assert result.code == 0, result.all
+    assert "hidden" not in result.out
+    assert "API_TOKEN: visible-now" in result.out  # the project's pattern replaces the default
+    rendered = YAML(typ="safe").load(result.out.split("\n", 2)[2])
+    assert rendered["Specification"]["Container"]["Environment"] == {
+        "HIDE_BLOCK": "(sensitive)", "API_TOKEN": "visible-now", "HIDE_FLOW": "(sensitive)"}
+
+
+def test_render_template_error_names_the_file(tmp_path: Path, offline: None) -> None:
+    root = demo_project(tmp_path / "p")
+    (root / "components" / "web.yaml").write_text("InferenceComponentName: {{ nme }}\n")
+    result = icsync("render", "-C", root, "--env", "dev")
+    assert result.code == 1
+    assert "components/web.yaml" in result.err and "nme" in result.err
+    assert "Traceback" not in result.all
+
+
+def pre_commit_hook() -> dict[str, object]:
+    [hook] = YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    return hook
+
+
+def test_pre_commit_hook_declaration() -> None:
+    hook = pre_commit_hook()
+    assert hook["id"] == "icsync-validate"
+    assert hook["language"] == "python"
+    assert hook["pass_filenames"] is False
+    files = re.compile(str(hook["files"]))
+    assert files.search("components/llm.yaml") and files.search("values/dev.yml")
+    assert files.search("templates/base.yaml.j2")
+    assert not files.search("README.md") and not files.search("gitsync/cli.py")
+
+
+def test_pre_commit_hook_entry_runs_on_the_examples(tmp_path: Path, offline: None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    program, *args = shlex.split(str(pre_commit_hook()["entry"]))
+    assert program == "icsync"
+    monkeypatch.chdir(QUICKSTART)  # pre-commit runs hooks from the repository root
+    result = icsync(*args)
+    assert result.code == 0, result.all
+    assert "prod: ok" in result.out
+    broken = shutil.copytree(QUICKSTART, tmp_path / "broken")
+    (broken / "components" / "llm.yaml").write_text("InferenceComponentName: x\nEndpoint: y\n")
+    monkeypatch.chdir(broken)
+    failed = icsync(*args)
+    assert failed.code == 1
+    assert "components/llm.yaml:2:1: unknown key `Endpoint`" in failed.err, failed.err
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completion_script(shell: str) -> None:
+    environment = {**os.environ, "_ICSYNC_COMPLETE": f"{shell}_source"}
+    result = subprocess.run([sys.executable, "-m", "gitsync"], env=environment, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "_ICSYNC_COMPLETE" in result.stdout
+    assert {"bash": "complete -o nosort -F", "zsh": "#compdef icsync",
+            "fish": "complete --no-files --command icsync"}[shell] in result.stdout
+
+
+def test_completion_completes_commands_and_options() -> None:
+    environment = {**os.environ, "_ICSYNC_COMPLETE": "bash_complete", "COMP_WORDS": "icsync va",
+                   "COMP_CWORD": "1"}
+    result = subprocess.run([sys.executable, "-m", "gitsync"], env=environment, capture_output=True,
+                            text=True, timeout=60)
+    assert "plain,validate" in result.stdout.splitlines(), result.stdout
+
+
+def test_version_names_botocore() -> None:
+    import botocore
+
+    result = icsync("--version")
+    assert result.code == 0
+    assert re.fullmatch(rf"icsync \d+\.\d+\.\d+\S* \(botocore {re.escape(botocore.__version__)} "
+                        r"service model\)\n", result.out), result.out
+
+
+def test_installed_botocore_meets_the_declared_floor_and_has_the_apis() -> None:
+    import botocore
+
+    from gitsync import model
+
+    floor = re.search(r'"botocore>=([\d.]+)', (ROOT / "pyproject.toml").read_text())
+    assert floor is not None
+    version = tuple(int(p) for p in botocore.__version__.split(".")[:3])
+    assert version >= tuple(int(p) for p in floor.group(1).split("."))
+    service = model.service_model()
+    for operation in ("CreateInferenceComponent", "UpdateInferenceComponent", "DeleteInferenceComponent",
+                      "UpdateInferenceComponentRuntimeConfig", "DescribeInferenceComponent",
+                      "ListInferenceComponents"):
+        assert operation in service.operation_names
+    assert {"Specification", "Specifications"} <= set(model.input_shape("CreateInferenceComponent").members)
+    assert "DeploymentConfig" in model.input_shape("UpdateInferenceComponent").members
+
+
+def test_wheel_builds(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "gitsync", source / "gitsync", ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w",
+                             str(tmp_path / "dist")], cwd=source, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    [wheel] = (tmp_path / "dist").glob("icsync-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = next(archive.read(n).decode() for n in names if n.endswith("METADATA"))
+        entry_points = next(archive.read(n).decode() for n in names if n.endswith("entry_points.txt"))
+    assert "gitsync/cli.py" in names and "gitsync/schema.py" in names and "gitsync/py.typed" in names
+    assert "icsync = gitsync.cli:main" in entry_points
+    assert re.search(r"Requires-Dist: boto3<2,>=1\.43\.1|Requires-Dist: boto3 \(<2,>=1\.43\.1\)",
+                     metadata), metadata

@@ -1,0 +1,175 @@
+"""`icsync schema` and `icsync skeleton`: generated from the installed botocore model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+
+from gitsync import model
+from gitsync.manifests.project import load_project
+from tests.helpers import icsync
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(path.parent for path in (ROOT / "examples").glob("*/icsync.yaml"))
+
+
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("schema") / "icsync.schema.json"
+    result = icsync("schema", "--out", out)
+    assert result.code == 0, result.all
+    document: dict[str, Any] = json.loads(out.read_text())
+    return document
+
+
+def validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema)
+
+
+def rendered(project: Path, environment: str) -> list[dict[str, Any]]:
+    """The manifests as `icsync render` prints them (secrets shown: the schema sees real values)."""
+    result = icsync("render", "-C", project, "--env", environment, "--show-secrets")
+    assert result.code == 0, result.all
+    return [doc for doc in YAML(typ="safe").load_all(result.out) if doc is not None]
+
+
+def errors(schema: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
+    return sorted(f"{'.'.join(map(str, e.absolute_path))}: {e.validator}"
+                  for e in validator(schema).iter_errors(manifest))
+
+
+def test_schema_is_a_valid_draft_2020_12_schema(schema: dict[str, Any]) -> None:
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_schema_to_stdout_is_the_same_document(schema: dict[str, Any]) -> None:
+    assert json.loads(icsync("schema").out) == schema
+
+
+def test_every_example_manifest_is_valid_against_the_schema(schema: dict[str, Any]) -> None:
+    assert EXAMPLES, "no example projects found"
+    checked = 0
+    for project in EXAMPLES:
+        for environment in load_project(project).environments:
+            for manifest in rendered(project, environment):
+                assert errors(schema, manifest) == [], (project.name, environment, manifest)
+                checked += 1
+    assert checked >= 6
+
+
+def test_bad_manifests_fail_schema_validation(schema: dict[str, Any]) -> None:
+    [good] = [m for m in rendered(ROOT / "examples" / "quickstart", "dev")
+              if m["InferenceComponentName"] == "dev-llm"]
+    bad = json.loads(json.dumps(good))
+    bad["RuntimeConfig"]["CopyCount"] = "two"
+    bad["Specification"]["Container"]["Imagee"] = "x"
+    bad["DeploymentConfig"]["RollingUpdatePolicy"]["MaximumBatchSize"]["Type"] = "PERCENT"
+    bad["InferenceComponentName"] = "bad_name!"
+    bad["icsync"] = {"wave": "first", "colour": True}
+    bad["Specifications"] = [good["Specification"]]  # both, where the API takes exactly one
+    del bad["EndpointName"]
+    assert errors(schema, bad) == [
+        ": oneOf",
+        ": required",
+        "DeploymentConfig.RollingUpdatePolicy.MaximumBatchSize.Type: enum",
+        "InferenceComponentName: pattern",
+        "RuntimeConfig.CopyCount: type",
+        "Specification.Container: additionalProperties",
+        "icsync.wave: type",
+        "icsync: additionalProperties",
+    ]
+
+
+def test_schema_carries_the_model_documentation_and_bounds(schema: dict[str, Any]) -> None:
+    runtime = schema["properties"]["RuntimeConfig"]
+    assert runtime["required"] == ["CopyCount"] and runtime["additionalProperties"] is False
+    assert "<" not in json.dumps(schema), "HTML left in the descriptions"
+    copy_shape = model.input_shape("CreateInferenceComponent").members["RuntimeConfig"].members["CopyCount"]
+    copy = runtime["properties"]["CopyCount"]
+    assert copy["type"] == "integer" and copy["minimum"] == copy_shape.metadata["min"]
+    assert copy["description"] and copy["description"] in " ".join(copy_shape.documentation.split())
+    name = schema["properties"]["InferenceComponentName"]
+    assert name["maxLength"] == 63 and name["pattern"].startswith("^(?:")
+    tags = schema["properties"]["Tags"]
+    assert tags["maxItems"] == 50 and tags["type"] == "array"
+    # TagKey's pattern uses Java's \p{L}: neither Python nor JavaScript regex can say it, so it is left out.
+    assert "pattern" not in tags["items"]["properties"]["Key"]
+    environment = schema["properties"]["Specification"]["properties"]["Container"]["properties"]["Environment"]
+    environment_shape = model.service_model().shape_for("EnvironmentMap")
+    assert environment["maxProperties"] == environment_shape.metadata["max"]
+    assert environment["propertyNames"]["pattern"] == "^(?:[a-zA-Z_][a-zA-Z0-9_]*)$"
+
+
+def test_schema_follows_the_model_not_a_hand_list(schema: dict[str, Any]) -> None:
+    create = model.input_shape("CreateInferenceComponent")
+    assert set(schema["properties"]) == set(create.members) | {"DeploymentConfig", "icsync"}
+    assert schema["required"] == list(create.required_members)
+    spec = create.members["Specification"]
+    assert set(schema["properties"]["Specification"]["properties"]) == set(spec.members)
+
+
+def test_check_jsonschema_accepts_a_rendered_example(tmp_path: Path, schema: dict[str, Any]) -> None:
+    schema_file = tmp_path / "schema.json"
+    schema_file.write_text(json.dumps(schema))
+    manifest = tmp_path / "llm.yaml"
+    [llm] = [m for m in rendered(ROOT / "examples" / "quickstart", "prod")
+             if m["InferenceComponentName"] == "prod-llm"]
+    YAML(typ="safe").dump(llm, manifest)
+    result = subprocess.run([sys.executable, "-m", "check_jsonschema", "--schemafile", str(schema_file),
+                             str(manifest)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    llm["RuntimeConfig"]["CopyCount"] = -1
+    YAML(typ="safe").dump(llm, manifest)
+    failed = subprocess.run([sys.executable, "-m", "check_jsonschema", "--schemafile", str(schema_file),
+                             str(manifest)], capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1 and "CopyCount" in failed.stdout + failed.stderr
+
+
+def leaf_paths(schema: dict[str, Any], at: str = "") -> set[str]:
+    if schema.get("type") == "array":
+        return leaf_paths(schema["items"], at + "[]")
+    properties = schema.get("properties")
+    if not properties:
+        return {at}
+    return set().union(*(leaf_paths(sub, f"{at}.{key}" if at else key) for key, sub in properties.items()))
+
+
+def skeleton_paths(value: Any, at: str = "") -> set[str]:
+    if isinstance(value, list):
+        return skeleton_paths(value[0], at + "[]") if value else {at + "[]"}
+    if isinstance(value, dict) and at.endswith(".Environment"):
+        return {at}  # a map: KeyName is a placeholder key, not a field
+    if isinstance(value, dict) and value:
+        return set().union(*(skeleton_paths(sub, f"{at}.{key}" if at else key) for key, sub in value.items()))
+    return {at}
+
+
+def test_skeleton_has_every_field_with_typed_placeholders(schema: dict[str, Any]) -> None:
+    result = icsync("skeleton")
+    assert result.code == 0, result.all
+    skeleton = YAML(typ="safe").load(result.out)
+    assert skeleton_paths(skeleton) == leaf_paths(schema)
+    assert skeleton["InferenceComponentName"] == ""
+    assert skeleton["RuntimeConfig"]["CopyCount"] == 0
+    assert skeleton["Specification"]["ComputeResourceRequirements"]["NumberOfCpuCoresRequired"] == 0.0
+    assert skeleton["Specification"]["Container"]["Environment"] == {"KeyName": ""}
+    assert skeleton["Tags"] == [{"Key": "", "Value": ""}]
+    assert skeleton["icsync"] == {"ignore": [], "wave": 0, "prune": True}
+
+
+def test_skeleton_comments_mark_required_fields_and_list_enum_values() -> None:
+    lines = icsync("skeleton").out.splitlines()
+    assert "InferenceComponentName: ''  # [REQUIRED]" in lines
+    assert "VariantName: ''" in lines
+    assert ("      Type: COPY_COUNT  # [REQUIRED] Valid values are: COPY_COUNT, CAPACITY_PERCENT"
+            in lines)
+    instance_type = next(line for line in lines if line.startswith("  InstanceType:"))
+    assert "ml.g5.12xlarge" in instance_type  # every enum value listed, straight from the model
