@@ -221,3 +221,19 @@ def test_wheel_builds(tmp_path: Path) -> None:
     assert "icsync = gitsync.cli:main" in entry_points
     assert re.search(r"Requires-Dist: boto3<2,>=1\.43\.1|Requires-Dist: boto3 \(<2,>=1\.43\.1\)",
                      metadata), metadata
+
+
+def test_readme_lists_every_icsync_variable() -> None:
+    used = set()
+    for path in (ROOT / "gitsync").rglob("*.py"):
+        used |= set(re.findall(r"ICSYNC_[A-Z_]+[A-Z]", path.read_text()))
+    documented = set(re.findall(r"`(ICSYNC_[A-Z_]+)`", (ROOT / "README.md").read_text()))
+    assert used <= documented, f"undocumented: {sorted(used - documented)}"
+
+
+def test_readme_shows_the_schema_line_and_the_hook() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "# yaml-language-server: $schema=" in readme
+    assert f"- id: {pre_commit_hook()['id']}" in readme
+    for shell in ("bash", "zsh", "fish"):
+        assert f"_ICSYNC_COMPLETE={shell}_source icsync" in readme
