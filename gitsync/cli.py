@@ -21,6 +21,7 @@ from gitsync.commands import plan as plan_command
 from gitsync.commands import render_cmd, skeleton, validate
 from gitsync.commands import schema as schema_command
 from gitsync.commands import sandbox as sandbox_command
+from gitsync.commands import unlock as unlock_command
 from gitsync.errors import ExitCode, IcsyncError
 from gitsync.redact import REDACT, RedactingStream
 from gitsync.settings import Settings
@@ -154,15 +155,27 @@ def plan(debug: bool, **options: Any) -> int:
 @click.option("--no-wait-busy", is_flag=True, help="Fail instead of waiting for busy components.")
 @click.option("--max-deletes", type=click.IntRange(0), default=3, show_default=True,
               help="Refuse a plan that deletes or replaces more components than this.")
+@click.option("--lock-timeout", type=float, default=0, show_default=True,
+              help="Seconds to wait for the environment lock (with `lock:` in icsync.yaml).")
 @click.pass_obj
 def apply(debug: bool, plan_file: Path | None, auto_approve: bool, allow_replace: bool, dry_run: bool,
           timeout: float | None, fail_fast: bool, no_wait_busy: bool, max_deletes: int,
-          **options: Any) -> int:
+          lock_timeout: float, **options: Any) -> int:
     """Make the changes the plan shows, and only those."""
     apply_options = apply_command.ApplyOptions(
         auto_approve=auto_approve, plan_file=plan_file, allow_replace=allow_replace, dry_run=dry_run,
-        timeout=timeout, fail_fast=fail_fast, wait_busy=not no_wait_busy, max_deletes=max_deletes)
+        timeout=timeout, fail_fast=fail_fast, wait_busy=not no_wait_busy, max_deletes=max_deletes,
+        lock_timeout=lock_timeout)
     return apply_command.run(to_settings(debug, **options), apply_options)
+
+
+@cli.command()
+@click.argument("lock_name")
+@target_options
+@click.pass_obj
+def unlock(debug: bool, lock_name: str, **options: Any) -> int:
+    """Free an environment lock (PROJECT/ENV) left behind by a run that died."""
+    return unlock_command.run(to_settings(debug, **options), lock_name)
 
 
 @cli.command()
