@@ -24,8 +24,8 @@ def image_from_deployed_image(live: Body) -> Body:
     for spec in specs(live):
         container = spec.get("Container")
         if isinstance(container, dict) and "DeployedImage" in container:
-            deployed = container.pop("DeployedImage") or {}
-            if "SpecifiedImage" in deployed:
+            deployed = container.pop("DeployedImage")
+            if isinstance(deployed, dict) and "SpecifiedImage" in deployed:
                 container["Image"] = deployed["SpecifiedImage"]
     return live
 
@@ -93,7 +93,8 @@ def variant_name_when_unset(live: Body, desired: Body) -> Body:
 def specs(body: Body) -> list[Body]:
     if isinstance(body.get("Specification"), dict):
         return [body["Specification"]]
-    return [s for s in body.get("Specifications") or [] if isinstance(s, dict)]
+    listed = body.get("Specifications")
+    return [s for s in listed if isinstance(s, dict)] if isinstance(listed, list) else []
 
 
 def _create_shape() -> Shape:

@@ -94,8 +94,12 @@ def parse(file: str, text: str) -> tuple[list[Parsed], list[Problem]]:
         return [], [_syntax_problem(file, text, error)]
     except TooLarge as error:
         return [], [doc.problem(error.path, error.message)]
-    except (YAMLError, RecursionError, ValueError, TypeError) as error:
+    except YAMLError as error:
         return [], [Problem(file, 0, 0, "", f"invalid YAML: {str(error).strip()[:300]}")]
+    except (RecursionError, ValueError, TypeError, LookupError, AttributeError) as error:
+        # ruamel's own slips on odd scalars (e.g. `-_` read as an integer): still the file's fault.
+        return [], [Problem(file, 0, 0, "", f"invalid YAML: the YAML reader gave up ({type(error).__name__}: "
+                            f"{str(error)[:200]}); put unusual values in quotes")]
     return (documents, []) if not problems else ([], problems)
 
 
