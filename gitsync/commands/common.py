@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,13 +42,22 @@ def selected(name: str, settings: Settings) -> bool:
     return not any(fnmatch.fnmatchcase(name, e) for e in settings.excludes)
 
 
+def project_profile(environment: Environment) -> str | None:
+    """icsync.yaml's profile is the laptop default. Credentials already exported (CI's OIDC step
+    exports AWS_ACCESS_KEY_ID) win over it, as over AWS_PROFILE in the AWS CLI: botocore would
+    otherwise drop them for a profile the runner does not have. --profile still wins over both."""
+    if os.environ.get("AWS_ACCESS_KEY_ID"):
+        return None
+    return environment.profile
+
+
 @contextlib.contextmanager
 def connect(settings: Settings, context: Context) -> Iterator[aws.Clients]:
     """Clients for the environment; with --sandbox, an embedded sandbox kept in the project."""
     environment = context.environment
     connection = aws.Connection(
         region=settings.region or environment.region,
-        profile=None if settings.sandbox else (settings.profile or environment.profile),
+        profile=None if settings.sandbox else (settings.profile or project_profile(environment)),
         endpoint_url=settings.endpoint_url or environment.endpoint_url,
         verify_ssl=settings.verify_ssl, ca_bundle=settings.ca_bundle,
         read_timeout=settings.read_timeout, connect_timeout=settings.connect_timeout,
