@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import botocore.config
 import botocore.exceptions
 
 from gitsync.errors import AwsError
+from gitsync.ratelimit import RateLimiter
 
 Document = dict[str, Any]
 NOT_FOUND_PREFIX = "Could not find"
@@ -57,10 +59,10 @@ class Clients:
                 self._clients[service] = self._make(service)
             return self._clients[service]
 
-    def _make(self, service: str) -> Any:
+    def _make(self, service: str, retry_mode: str = "adaptive") -> Any:
         c = self.connection
         config = botocore.config.Config(
-            retries={"mode": "adaptive", "max_attempts": _max_attempts(c.max_attempts)},
+            retries={"mode": retry_mode, "max_attempts": _max_attempts(c.max_attempts)},
             read_timeout=c.read_timeout, connect_timeout=c.connect_timeout,
             max_pool_connections=c.pool_size)
         credentials: dict[str, str] = {}
@@ -78,6 +80,34 @@ class Clients:
     @property
     def sagemaker(self) -> Any:
         return self.client("sagemaker")
+
+
+THROTTLING_CODES = frozenset({
+    "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "RequestLimitExceeded", "SlowDown", "RequestThrottled"})
+
+
+def paced_reads(clients: Clients, limiter: RateLimiter) -> Clients:
+    """Clients for a burst of reads: the same session, a SageMaker client whose every attempt
+    (retries included) waits for `limiter`, and which tells it of each throttle and success.
+    Standard retries, not adaptive: two rate limiters on one stream would each slow the other."""
+    reads = copy.copy(clients)
+    reads._lock = threading.Lock()
+    reads._clients = {"sagemaker": clients._make("sagemaker", retry_mode="standard")}
+    events = reads.sagemaker.meta.events
+    events.register("before-send.sagemaker", lambda **_: limiter.acquire())
+    events.register("needs-retry.sagemaker", lambda response=None, **_: _observe(limiter, response))
+    return reads
+
+
+def _observe(limiter: RateLimiter, response: Any) -> None:
+    if response is None:
+        return  # a connection error: no word on the rate
+    http, parsed = response
+    if http.status_code == 429 or parsed.get("Error", {}).get("Code") in THROTTLING_CODES:
+        limiter.throttled()
+    elif http.status_code < 400:
+        limiter.succeeded()
 
 
 def _max_attempts(default: int) -> int:

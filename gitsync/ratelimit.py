@@ -1,0 +1,97 @@
+"""A client-side rate limiter for reads, shared by the worker threads.
+
+AWS throttles each account and API with a token bucket (a burst, then a steady rate) whose numbers
+it does not publish. botocore's adaptive mode looks for the rate with CUBIC: after each throttle
+it drops to 70% of what it measured and climbs back until it overshoots again, so a long read runs
+well under the limit and keeps being throttled. A plan's reads are one steady stream of cheap calls,
+so this limiter measures the steady rate once and sends just under it:
+
+- it starts unlimited: a plan that fits in the account's burst never waits;
+- the first throttle means the burst is spent; for the next MEASURE seconds calls go on at the rate
+  that succeeded in the second before (burst included, so a little above the steady rate), and the
+  calls that succeed then, after ECHO seconds of answers to calls already in flight, are the steady
+  rate the API admits (too few to tell, and it measures again);
+- from then on calls start evenly spaced at MARGIN of that rate (the margin absorbs the jitter of
+  threads waking late, which an empty bucket does not forgive); a throttle after that lowers the
+  rate by BACKOFF, once per ECHO seconds. A plan lasts seconds to minutes, so the rate is learned
+  once per run and never probed upwards: probing is what makes CUBIC throttle again and again.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Callable
+
+ECHO = 0.5  # seconds in which throttles answer calls sent before a change
+MEASURE = 1.0  # seconds over which the admitted rate is measured after the first throttle
+MARGIN = 0.95
+BACKOFF = 0.9
+MIN_RATE = 1.0
+MIN_SAMPLES = 5  # successes needed to tell a rate
+
+
+class RateLimiter:
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self.rate: float | None = None  # calls per second; None: unlimited
+        self.throttles = 0
+        self._first_throttle: float | None = None
+        self._measuring = False
+        self._admitted: collections.deque[float] = collections.deque()  # success times, last second
+        self._next = 0.0  # the earliest start of the next call
+        self._changed = 0.0
+
+    def acquire(self) -> None:
+        """Wait for this call's turn."""
+        with self._lock:
+            now = self._clock()
+            self._settle(now)
+            if self.rate is None:
+                return
+            start = max(now, self._next)
+            self._next = start + 1 / self.rate
+        if start > now:
+            self._sleep(start - now)
+
+    def succeeded(self) -> None:
+        with self._lock:
+            now = self._clock()
+            self._admitted.append(now)
+            while self._admitted[0] < now - MEASURE:
+                self._admitted.popleft()
+            self._settle(now)
+
+    def throttled(self) -> None:
+        with self._lock:
+            now = self._clock()
+            self.throttles += 1
+            if self._first_throttle is None:
+                self._first_throttle = now
+                self._measuring = True
+                before = len(self._admitted)
+                if before >= MIN_SAMPLES:
+                    self._set(now, before / MEASURE)
+            elif not self._measuring and self.rate is not None and now - self._changed >= ECHO:
+                self._set(now, self.rate * BACKOFF)
+
+    def _settle(self, now: float) -> None:
+        """At the end of the measurement, set the rate from the calls the API admitted."""
+        first = self._first_throttle
+        if first is None or not self._measuring or now < first + MEASURE:
+            return
+        since = max(first + ECHO, now - MEASURE)
+        admitted = sum(1 for t in self._admitted if t > since)
+        if admitted < MIN_SAMPLES:
+            self._first_throttle = now  # too few calls got through to tell: measure again
+            return
+        self._measuring = False
+        self._set(now, admitted / (now - since) * MARGIN)
+
+    def _set(self, now: float, rate: float) -> None:
+        self.rate = max(MIN_RATE, rate)
+        self._next = now + 1 / self.rate
+        self._changed = now

@@ -1,0 +1,43 @@
+"""The benchmark script works end to end at a tiny size (its timings are not checked: see RESULTS.md)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).parent.parent / "bench" / "plan_scale.py"
+
+
+def test_the_benchmark_runs_and_prints_every_figure(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--components", "20", "--endpoints", "2", "--max-tps", "1000",
+         "--baseline", "--parallelism", "4", "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=SCRIPT.parent.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for figure in ("wall time:", "API calls:", "failed calls:", "icsync CPU:", "icsync peak RSS:",
+                   "missing from plan:", "API bound:", "speed-up of --read-parallelism 4 over 1:"):
+        assert figure in out, figure
+    # One list page, a describe and a tag read per component, in both runs.
+    assert re.findall(r"ListInferenceComponents\s+(\d+)", out) == ["1", "1"]
+    assert re.findall(r"DescribeInferenceComponent\s+(\d+)", out) == ["20", "20"]
+    assert re.findall(r"missing from plan:\s+(\d+) of 20", out) == ["0", "0"]
+    assert (tmp_path / "project" / "components" / "c00019.yaml").is_file()
+
+
+def test_the_plan_it_checks_has_the_changes_it_wrote(tmp_path: Path) -> None:
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import plan_scale
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    shapes = [plan_scale.Shape(i, 2) for i in range(40)]
+    assert [s.change for s in shapes].count("scale") == 2
+    assert [s.change for s in shapes].count("update") == 2
+    plan = {"changes": [{"name": f"bench-{s.name}", "action": s.change or "noop"} for s in shapes]}
+    assert plan_scale.missing(plan, shapes) == 0
+    plan["changes"].pop()
+    plan["changes"][0]["action"] = "noop"
+    assert plan_scale.missing(plan, shapes) == 2

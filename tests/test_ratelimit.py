@@ -1,0 +1,124 @@
+"""The read rate limiter: unlimited until throttled, then just under the rate the API admitted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitsync import ratelimit
+from gitsync.ratelimit import RateLimiter
+from gitsync.sandbox import Sandbox
+from tests.helpers import demo_project, icsync, write
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_no_waiting_before_the_first_throttle() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock, clock.sleep)
+    for _ in range(500):
+        limiter.acquire()
+        limiter.succeeded()
+    assert limiter.rate is None and clock.slept == []
+
+
+def test_the_rate_settles_just_under_what_the_api_admitted() -> None:
+    """An API that admits 50 calls a second, called as fast as threads can: after the first
+    second the limiter sends just under 50 a second, and the API stops throttling."""
+    clock = Clock()
+    limiter = RateLimiter(clock, clock.sleep)
+    last_admitted, outcomes = 0.0, []
+    for _ in range(600):
+        clock.now += 0.004
+        limiter.acquire()
+        admitted = clock.now - last_admitted >= 1 / 50
+        if admitted:
+            last_admitted = clock.now
+            limiter.succeeded()
+        else:
+            limiter.throttled()
+        outcomes.append(admitted)
+    assert limiter.rate is not None
+    assert 50 * ratelimit.MARGIN * 0.95 <= limiter.rate <= 50
+    assert all(outcomes[-300:])
+
+
+def learned(clock: Clock, per_second: int) -> RateLimiter:
+    """A limiter that was throttled once, then saw the API admit `per_second` calls a second."""
+    limiter = RateLimiter(clock, clock.sleep)
+    limiter.throttled()
+    for _ in range(int(ratelimit.MEASURE * per_second) + 1):
+        clock.now += 1 / per_second
+        limiter.succeeded()
+    assert limiter.rate is not None
+    return limiter
+
+
+def test_calls_are_spaced_at_the_rate_once_it_is_set() -> None:
+    clock = Clock()
+    limiter = learned(clock, 40)
+    assert limiter.rate == pytest.approx(40 * ratelimit.MARGIN, rel=0.06)
+    start = clock.now
+    for _ in range(21):
+        limiter.acquire()
+    assert abs((clock.now - start) - 20 / limiter.rate) < 0.03
+
+
+def test_echoes_of_one_throttle_lower_the_rate_once() -> None:
+    clock = Clock()
+    limiter = learned(clock, 40)
+    before = limiter.rate
+    assert before is not None
+    clock.now += ratelimit.ECHO
+    for _ in range(10):
+        limiter.throttled()
+    assert limiter.rate == before * ratelimit.BACKOFF
+
+
+def test_too_few_successes_measure_again_instead_of_crawling() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock, clock.sleep)
+    limiter.throttled()  # the very first call: nothing is known yet
+    clock.now += ratelimit.MEASURE
+    limiter.succeeded()
+    assert limiter.rate is None
+
+
+def test_a_throttled_account_still_gets_a_whole_plan(tmp_path: Path) -> None:
+    """Through the CLI against a sandbox that throttles: retried, paced, nothing missing."""
+    names = [f"web-{i}" for i in range(20)]
+    root = demo_project(tmp_path / "p")
+    write(root, {f"components/{n}.yaml": (root / "components/web.yaml").read_text()
+                 .replace("{{ name }}", n) for n in names})
+    (root / "components/web.yaml").unlink()
+    log = tmp_path / "requests.jsonl"
+    with Sandbox(port=0, request_log=log) as sandbox:
+        import boto3
+
+        client = boto3.client("sagemaker", endpoint_url=sandbox.url, region_name="us-east-1")
+        client.create_model(ModelName="model-a", PrimaryContainer={"Image": "img/a:1"})
+        client.create_endpoint_config(EndpointConfigName="ep-config", ProductionVariants=[
+            {"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}])
+        client.create_endpoint(EndpointName="ep", EndpointConfigName="ep-config")
+        assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", sandbox.url,
+                      "--auto-approve").code == 0
+        sandbox.faults.max_tps = 10  # from here on the account admits 10 calls a second
+        log.write_text("")
+        result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", sandbox.url,
+                        "--detailed-exitcode")
+    assert result.code == 0, result.all
+    assert "No changes." in result.out
+    statuses = [line for line in log.read_text().splitlines() if '"status": 400' in line]
+    assert statuses, "the sandbox never throttled: the test proves nothing"
