@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from gitsync.manifests.load import parse
+from gitsync.manifests.validate import missing_bases, to_desired
 from gitsync.sandbox import Sandbox
 from tests.helpers import Live, Result, icsync
 
@@ -132,3 +134,16 @@ def test_all_problems_of_a_run_are_reported_together_sorted(tmp_path: Path, seed
     located = [line.removeprefix("Error: ").split(": ")[0] for line in result.err.splitlines()[:-1]]
     assert located == ["components/api.yaml:10:5", "components/api.yaml:13:1",
                        "components/web.yaml:1:1", "components/web.yaml:2:1", "components/web.yaml:12:3"]
+
+
+def test_missing_bases_names_the_adapter_line_unless_a_manifest_or_live_provides_it() -> None:
+    adapter = ("InferenceComponentName: dev-adapter\nEndpointName: ep\nSpecification:\n"
+               "  BaseInferenceComponentName: dev-llm\n  Container:\n    ArtifactUrl: s3://b/a.tar.gz\n")
+    documents, problems = parse("components/adapter.yaml", adapter)
+    desired, found = to_desired(documents)
+    assert problems == found == []
+    [problem] = missing_bases(desired, live_names=set())
+    assert problem.render() == ("components/adapter.yaml:4:3: base component `dev-llm` is in no manifest "
+                                "and does not exist live; create it first or fix the name "
+                                "at `Specification.BaseInferenceComponentName`")
+    assert missing_bases(desired, live_names={"dev-llm"}) == []

@@ -13,10 +13,17 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import Live, Result, icsync
+from tests.test_bad_inputs import module_live  # noqa: F401 - a fixture: one sandbox for the module
 
 VALID = Path(__file__).parent / "bad_inputs" / "_valid"
 LEAKS = ("<module", "<built-in", "<function", "<class", "__builtins__", "root:x:0:0", "os.system",
          "Traceback", "internal error")
+
+
+@pytest.fixture
+def seeded(module_live: Live) -> Live:  # noqa: F811 - the fixture above, by name
+    module_live.clear_log()
+    return module_live
 
 
 def project(tmp_path: Path, variant_line: str, extra: dict[str, str] | None = None) -> Path:
@@ -75,78 +82,85 @@ ESCAPES = {
 
 
 @pytest.mark.parametrize("name", list(ESCAPES))
-def test_escape_is_refused_with_file_and_line(name: str, tmp_path: Path, live: Live) -> None:
+def test_escape_is_refused_with_file_and_line(name: str, tmp_path: Path, seeded: Live) -> None:
     line, expected = ESCAPES[name]
     (tmp_path / "outside.yaml").write_text("VariantName: stolen\n")
     (tmp_path / "base.yaml").write_text("VariantName: stolen\n")
-    result = plan(project(tmp_path, line), live)
-    assert_refused(result, live, "components/web.yaml:3:", expected)
+    result = plan(project(tmp_path, line), seeded)
+    assert_refused(result, seeded, "components/web.yaml:3:", expected)
     assert "stolen" not in result.all
 
 
-def test_include_through_a_symlink_pointing_out_is_refused(tmp_path: Path, live: Live) -> None:
+def test_output_is_bounded_while_rendering(tmp_path: Path, seeded: Live) -> None:
+    """Ten billion lines would take hours; rendering stops at the manifest size limit."""
+    loop = "{% for i in range(100000) %}{% for j in range(100000) %}# {{ i }}\n{% endfor %}{% endfor %}"
+    result = plan(project(tmp_path, loop), seeded)
+    assert_refused(result, seeded, "components/web.yaml: ", "the template renders more than 2 MiB")
+
+
+def test_include_through_a_symlink_pointing_out_is_refused(tmp_path: Path, seeded: Live) -> None:
     (tmp_path / "outside.yaml").write_text("VariantName: stolen\n")
     root = project(tmp_path, "{% include 'partials/variant.yaml' %}")
     (root / "partials").mkdir()
     (root / "partials" / "variant.yaml").symlink_to(tmp_path / "outside.yaml")
-    result = plan(root, live)
-    assert_refused(result, live, "components/web.yaml:3:", "symlink that points outside the project")
+    result = plan(root, seeded)
+    assert_refused(result, seeded, "components/web.yaml:3:", "symlink that points outside the project")
     assert "stolen" not in result.all
 
 
-def test_manifest_that_is_a_symlink_pointing_out_is_refused(tmp_path: Path, live: Live) -> None:
+def test_manifest_that_is_a_symlink_pointing_out_is_refused(tmp_path: Path, seeded: Live) -> None:
     (tmp_path / "outside.yaml").write_text("InferenceComponentName: stolen\n")
     root = project(tmp_path, "VariantName: AllTraffic")
     (root / "components" / "evil.yaml").symlink_to(tmp_path / "outside.yaml")
-    result = plan(root, live)
-    assert_refused(result, live, "components/evil.yaml", "symlink that points outside the project")
+    result = plan(root, seeded)
+    assert_refused(result, seeded, "components/evil.yaml", "symlink that points outside the project")
     assert "stolen" not in result.all
 
 
-def test_values_file_that_is_a_symlink_pointing_out_is_refused(tmp_path: Path, live: Live) -> None:
+def test_values_file_that_is_a_symlink_pointing_out_is_refused(tmp_path: Path, seeded: Live) -> None:
     (tmp_path / "outside.yaml").write_text("tag: stolen\ncopies: 1\n")
     root = project(tmp_path, "VariantName: AllTraffic")
     (root / "values" / "dev.yaml").unlink()
     (root / "values" / "dev.yaml").symlink_to(tmp_path / "outside.yaml")
-    result = plan(root, live)
-    assert_refused(result, live, "values/dev.yaml", "symlink that points outside the project")
+    result = plan(root, seeded)
+    assert_refused(result, seeded, "values/dev.yaml", "symlink that points outside the project")
 
 
-def test_include_inside_the_project_reports_the_included_line(tmp_path: Path, live: Live) -> None:
+def test_include_inside_the_project_reports_the_included_line(tmp_path: Path, seeded: Live) -> None:
     partial = "# shared by every component\nVariantName: {{ variant }}\n"
     root = project(tmp_path, "{% include 'partials/variant.yaml' %}", {"partials/variant.yaml": partial})
-    result = plan(root, live)
-    assert_refused(result, live, "partials/variant.yaml:2:", "'variant' is undefined")
+    result = plan(root, seeded)
+    assert_refused(result, seeded, "partials/variant.yaml:2:", "'variant' is undefined")
 
 
-def test_include_inside_the_project_renders(tmp_path: Path, live: Live) -> None:
+def test_include_inside_the_project_renders(tmp_path: Path, seeded: Live) -> None:
     root = project(tmp_path, "{% include 'partials/variant.yaml' %}",
                    {"partials/variant.yaml": "VariantName: {{ 'All' ~ 'Traffic' }}\n"})
-    result = plan(root, live, "--output", "json")
+    result = plan(root, seeded, "--output", "json")
     assert result.code == 0, result.all
     assert planned_fields(result)["VariantName"] == "AllTraffic"
 
 
-def test_env_var_reads_set_names_and_defaults(tmp_path: Path, live: Live) -> None:
+def test_env_var_reads_set_names_and_defaults(tmp_path: Path, seeded: Live) -> None:
     root = project(tmp_path, "VariantName: {{ env_var('ICSYNC_TEST_VARIANT') }}")
     web = root / "components" / "web.yaml"
     web.write_text(web.read_text().replace("repo/app:{{ tag }}",
                                            "repo/app:{{ env_var('ICSYNC_TEST_UNSET_TAG', 'latest') }}"))
-    result = plan(root, live, "--output", "json", env={"ICSYNC_TEST_VARIANT": "AllTraffic"})
+    result = plan(root, seeded, "--output", "json", env={"ICSYNC_TEST_VARIANT": "AllTraffic"})
     assert result.code == 0, result.all
     fields = planned_fields(result)
     assert fields["VariantName"] == "AllTraffic"
     assert fields["Specification.Container.Image"] == "repo/app:latest"
 
 
-def test_env_var_unset_without_default_fails_naming_it(tmp_path: Path, live: Live) -> None:
+def test_env_var_unset_without_default_fails_naming_it(tmp_path: Path, seeded: Live) -> None:
     root = project(tmp_path, "VariantName: {{ env_var('ICSYNC_TEST_VARIANT') }}")
-    result = plan(root, live, env={"ICSYNC_TEST_VARIANT": None})
-    assert_refused(result, live, "components/web.yaml:3:", "`ICSYNC_TEST_VARIANT` is not set",
+    result = plan(root, seeded, env={"ICSYNC_TEST_VARIANT": None})
+    assert_refused(result, seeded, "components/web.yaml:3:", "`ICSYNC_TEST_VARIANT` is not set",
                    "env_var('ICSYNC_TEST_VARIANT', 'value')")
 
 
-def test_environment_is_not_reachable_any_other_way(tmp_path: Path, live: Live) -> None:
+def test_environment_is_not_reachable_any_other_way(tmp_path: Path, seeded: Live) -> None:
     root = project(tmp_path, "VariantName: {{ environ['HOME'] | default(os.environ) }}")
-    result = plan(root, live)
-    assert_refused(result, live, "components/web.yaml:3:", "is undefined")
+    result = plan(root, seeded)
+    assert_refused(result, seeded, "components/web.yaml:3:", "is undefined")

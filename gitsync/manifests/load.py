@@ -33,6 +33,7 @@ _HINTS = {
     "expected <block end>, but found": "check the indentation of this line against the one above",
     "found unexpected end of stream": "a quote or bracket is left open",
 }
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')  # brackets inside quotes do not nest
 _DUPLICATE = re.compile(r'found duplicate key "(.*?)"')
 
 
@@ -121,7 +122,7 @@ def text_depth(text: str) -> tuple[int, int]:
     """A generous estimate of nesting depth from the text alone, and the line where it peaks."""
     flow, indents, worst = 0, [-1], (0, 0)
     for number, line in enumerate(text.splitlines(), 1):
-        content = re.split(r"(?:^|\s)#", line, maxsplit=1)[0]
+        content = _QUOTED.sub('""', re.split(r"(?:^|\s)#", line, maxsplit=1)[0])
         stripped = content.lstrip(" ")
         if not stripped.strip():
             continue

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment, SecurityError, safe_range
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from gitsync.errors import Problem
 
@@ -57,7 +58,7 @@ def env_var(name: Any, default: Any = _MISSING) -> Any:
 
 def _finalize(value: Any) -> Any:
     """Only plain data may be printed: `{{ self }}` or `{{ env_var }}` would leak a Python object."""
-    if isinstance(value, jinja2.Undefined) or isinstance(value, _PLAIN):
+    if isinstance(value, (jinja2.Undefined, *_PLAIN)):
         return value
     raise SecurityError(f"a template may print only strings, numbers, booleans, lists and mappings, "
                         f"not a Python object ({type(value).__name__})")
@@ -107,7 +108,7 @@ def render(environment: SandboxedEnvironment, root: Path, path: Path,
     """Render one manifest file; a failure becomes a Problem at the template's own line."""
     relative = path.relative_to(root).as_posix()
     try:
-        return environment.get_template(relative).render(values), None
+        return _bounded(environment.get_template(relative), values), None
     except jinja2.TemplateSyntaxError as error:
         file = _relative(root, error.filename) or relative
         return None, Problem(file, error.lineno or 0, 0, "", f"template syntax error: {(error.message or '').rstrip('.')}; "
@@ -126,6 +127,19 @@ def render(environment: SandboxedEnvironment, root: Path, path: Path,
             RecursionError, MemoryError, OverflowError) as error:
         file, line = _template_frame(root, error, relative)
         return None, Problem(file, line, 0, "", f"template error: {type(error).__name__}: {error}")
+
+
+def _bounded(template: jinja2.Template, values: dict[str, Any]) -> str:
+    """Render, stopping as soon as the output outgrows any manifest (nested loops could run for hours)."""
+    chunks: list[str] = []
+    size = 0
+    for chunk in template.generate(values):
+        size += len(chunk)
+        if size > MAX_RENDERED_CHARS:
+            raise SecurityError(f"the template renders more than {MAX_RENDERED_CHARS // 1024 // 1024} MiB; "
+                                "a manifest is a few KiB: check its loops")
+        chunks.append(chunk)
+    return "".join(chunks)
 
 
 def _undefined_message(error: jinja2.UndefinedError) -> str:

@@ -5,8 +5,9 @@ Every problem of a run is collected, each with file, line and key path; the call
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from gitsync import model
 from gitsync.errors import Problem
@@ -135,7 +136,7 @@ def _check_options(doc: Parsed) -> list[Problem]:
                 not isinstance(value, _OPTION_TYPES[key]):
             expected = _OPTION_TYPES[key][0].__name__
             problems.append(doc.problem(path, f"expected {expected}, got {type(value).__name__}"))
-        elif key == "ignore" and not all(isinstance(item, str) for item in value):
+        elif key == "ignore" and not all(isinstance(item, str) for item in cast(list[Any], value)):
             problems.append(doc.problem(path, "expected a list of field paths like RuntimeConfig.CopyCount"))
     return problems
 
@@ -165,11 +166,16 @@ def _spec_rules(spec: dict[str, Any], at: model.Path, has_runtime: bool) -> list
         allowed = {"BaseInferenceComponentName", "Container", "InstanceType"}
         for key in spec:
             if key not in allowed:
-                found.append((at + (key,), f"an adapter component (it names BaseInferenceComponentName) "
-                              f"uses its base's resources and cannot set `{key}`"))
-        for key in (spec.get("Container") or {}):
+                found.append((at + (key,), (f"an adapter component (it names BaseInferenceComponentName) "
+                              f"uses its base's resources and cannot set `{key}`")))
+        container = spec.get("Container") or {}
+        for key in container:
             if key != "ArtifactUrl":
-                found.append((at + ("Container", key), "an adapter's Container carries only ArtifactUrl"))
+                found.append((at + ("Container", key), (f"an adapter's Container carries only ArtifactUrl "
+                              f"(the adapter weights); remove `{key}`, the base provides it")))
+        if "ArtifactUrl" not in container:
+            found.append((at + ("Container",), ("an adapter needs Container.ArtifactUrl: the S3 URL "
+                          "of its adapter weights")))
     else:
         if not has_runtime:
             found.append(((), "RuntimeConfig with CopyCount is required (only adapters omit it)"))
@@ -179,21 +185,22 @@ def _spec_rules(spec: dict[str, Any], at: model.Path, has_runtime: bool) -> list
 
 
 def _batch_rules(data: dict[str, Any]) -> list[tuple[model.Path, str]]:
-    policy = (data.get(DEPLOYMENT_KEY) or {}).get("RollingUpdatePolicy") or {}
+    """The API documentation: MaximumBatchSize must be between 5% and 50% of the copy count."""
+    size = ((data.get(DEPLOYMENT_KEY) or {}).get("RollingUpdatePolicy") or {}).get("MaximumBatchSize")
     copies = (data.get("RuntimeConfig") or {}).get("CopyCount")
-    found: list[tuple[model.Path, str]] = []
-    for key in ("MaximumBatchSize",):
-        size = policy.get(key)
-        if not size or copies is None:
-            continue
-        path = (DEPLOYMENT_KEY, "RollingUpdatePolicy", key, "Value")
-        value, kind = size.get("Value", 0), size.get("Type")
-        if kind == "CAPACITY_PERCENT" and not 5 <= value <= 50:
-            found.append((path, f"{key} must be between 5% and 50% of the copy count; got {value}%"))
-        if kind == "COPY_COUNT" and copies and value > max(1, copies // 2):
-            found.append((path, f"{key} must be between 5% and 50% of the copy count ({copies}): "
-                          f"at most {max(1, copies // 2)} copies; got {value}"))
-    return found
+    if not size or not copies:
+        return []
+    path = (DEPLOYMENT_KEY, "RollingUpdatePolicy", "MaximumBatchSize", "Value")
+    value, kind = size["Value"], size["Type"]
+    if kind == "CAPACITY_PERCENT" and not 5 <= value <= 50:
+        return [(path, (f"MaximumBatchSize must be between 5% and 50% of the copy count; got {value}%: "
+                       "set a Value from 5 to 50"))]
+    # 5% to 50% of the copies, in whole copies; a batch is never below one copy.
+    low, high = max(1, math.ceil(copies * 0.05)), max(1, copies // 2)
+    if kind == "COPY_COUNT" and not low <= value <= high:
+        return [(path, (f"MaximumBatchSize must be between 5% and 50% of the copy count ({copies}); "
+                       f"got {value} copies: set a Value from {low} to {high}"))]
+    return []
 
 
 def missing_bases(desired: list[Desired], live_names: set[str]) -> list[Problem]:
