@@ -53,8 +53,8 @@ def test_create_on_missing_endpoint_model_base_or_variant_fails(live: Started) -
             InferenceComponentName="adapter", EndpointName="ep",
             Specification={"BaseInferenceComponentName": "missing-base",
                            "Container": {"ArtifactUrl": "s3://bucket/adapter.tar.gz"}})
-    assert error_of(base) == ("ValidationException", 'Could not find inference component '
-                              '"arn:aws:sagemaker:us-east-1:123456789012:inference-component/missing-base".')
+    assert error_of(base) == ("ValidationException", ('Could not find inference component '
+                              '"arn:aws:sagemaker:us-east-1:123456789012:inference-component/missing-base".'))
     with pytest.raises(ClientError) as variant:
         live.component("ic", VariantName="Canary")
     assert error_of(variant)[1] == "Could not find variant Canary on endpoint ep."
@@ -121,8 +121,8 @@ def test_calls_on_a_component_not_in_service_fail_and_change_nothing(slow: Start
     with pytest.raises(ClientError) as refused:
         method(InferenceComponentName="ic", **extra)
     action = "delete" if call == "delete" else "update"
-    assert error_of(refused) == ("ValidationException", f"Cannot {action} inference component ic "
-                                 "while its status is Creating.")
+    assert error_of(refused) == ("ValidationException", (f"Cannot {action} inference component ic "
+                                 "while its status is Creating."))
     assert slow.describe("ic") == before
 
 

@@ -115,6 +115,7 @@ def slow(sandbox: Sandboxes) -> Started:
     live.endpoint()
     live.component("ic", copies=2, image="repo/app:1.0")
     time.sleep(TRANSITION + 0.05)
+    assert live.describe("ic")["InferenceComponentStatus"] == "InService"
     return live
 
 
@@ -184,3 +185,11 @@ def test_control_api_moves_an_image_tag(sandbox: Sandboxes) -> None:
     live.component("ic", image="repo/app:stable")
     deployed = live.describe("ic")["Specification"]["Container"]["DeployedImage"]
     assert deployed["ResolvedImage"] == f"repo/app@sha256:{digest}"
+
+
+def test_stuck_holds_a_transition_nobody_has_seen_finish(slow: Started) -> None:
+    slow.client.update_inference_component_runtime_config(
+        InferenceComponentName="ic", DesiredRuntimeConfig={"CopyCount": 3})
+    time.sleep(TRANSITION + 0.05)  # due, but not yet observed: the tool cannot tell the difference
+    slow.sandbox.set_stuck("ic")
+    assert slow.describe("ic")["InferenceComponentStatus"] == "Updating"

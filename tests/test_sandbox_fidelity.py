@@ -43,16 +43,16 @@ def test_pattern_length_range_and_enum_in_one_message(live: Started) -> None:
     assert status == 400 and error["__type"] == "ValidationException"
     parts = error["message"].removeprefix("5 validation errors detected: ").split("; ")
     assert parts == [
-        "Value 'bad name!' at 'inferenceComponentName' failed to satisfy constraint: Member must "
-        r"satisfy regular expression pattern: [a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?",
+        ("Value 'bad name!' at 'inferenceComponentName' failed to satisfy constraint: Member must "
+        r"satisfy regular expression pattern: [a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?"),
         "Value '" + "e" * 64 + "' at 'endpointName' failed to satisfy constraint: Member must have "
         "length less than or equal to 63",
         "Value '" + "e" * 64 + "' at 'endpointName' failed to satisfy constraint: Member must "
         "satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
-        "Value 'RANDOM' at 'specification.schedulingConfig.placementStrategy' failed to satisfy "
-        "constraint: Member must satisfy enum value set: [SPREAD, BINPACK]",
-        "Value '-1' at 'runtimeConfig.copyCount' failed to satisfy constraint: Member must have value "
-        "greater than or equal to 0",
+        ("Value 'RANDOM' at 'specification.schedulingConfig.placementStrategy' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [SPREAD, BINPACK]"),
+        ("Value '-1' at 'runtimeConfig.copyCount' failed to satisfy constraint: Member must have value "
+        "greater than or equal to 0"),
     ]
 
 

@@ -41,8 +41,8 @@ def test_six_inference_component_operations(started: Started) -> None:
     client.delete_inference_component(InferenceComponentName="ic")
     with pytest.raises(ClientError) as gone:
         started.describe("ic")
-    assert error_of(gone) == ("ValidationException", 'Could not find inference component '
-                              '"arn:aws:sagemaker:us-east-1:123456789012:inference-component/ic".')
+    assert error_of(gone) == ("ValidationException", ('Could not find inference component '
+                              '"arn:aws:sagemaker:us-east-1:123456789012:inference-component/ic".'))
     assert client.list_inference_components()["InferenceComponents"] == []
 
 
@@ -134,8 +134,8 @@ def test_create_twice_fails_as_aws_does(started: Started) -> None:
     started.component("ic")
     with pytest.raises(ClientError) as again:
         started.component("ic")
-    assert error_of(again) == ("ValidationException", "Cannot create already existing inference "
-                               'component "arn:aws:sagemaker:us-east-1:123456789012:inference-component/ic".')
+    assert error_of(again) == ("ValidationException", ("Cannot create already existing inference "
+                               'component "arn:aws:sagemaker:us-east-1:123456789012:inference-component/ic".'))
     with pytest.raises(ClientError) as model_again:
         started.client.create_model(ModelName="model-a", ExecutionRoleArn=ROLE)
     assert "Cannot create already existing model" in error_of(model_again)[1]
@@ -155,9 +155,11 @@ def test_tags_on_every_kind_of_arn(started: Started) -> None:
         client.delete_tags(ResourceArn=arn, TagKeys=["owner"])
         tags = {t["Key"]: t["Value"] for t in client.list_tags(ResourceArn=arn)["Tags"]}
         assert tags.get("env") == "dev" and "owner" not in tags
-    with pytest.raises(ClientError) as unknown:
-        client.list_tags(ResourceArn=arns[0] + "-nope")
-    assert error_of(unknown)[0] == "ValidationException"
+    for call, extra in ((client.list_tags, {}), (client.add_tags, {"Tags": [{"Key": "k", "Value": "v"}]}),
+                        (client.delete_tags, {"TagKeys": ["k"]})):
+        with pytest.raises(ClientError) as unknown:
+            call(ResourceArn=arns[0] + "-nope", **extra)
+        assert error_of(unknown) == ("ValidationException", f"Resource {arns[0]}-nope does not exist.")
 
 
 def test_list_tags_pages(started: Started) -> None:

@@ -30,24 +30,22 @@ def run(options: SandboxOptions) -> int:
 
     if options.seed is not None and not options.seed.is_file():
         raise ConfigError(f"--seed {options.seed}: no such file")
+    sandbox = Sandbox(options.host, options.port, seed=options.seed, state=options.state,
+                      request_log=options.request_log, latency_ms=options.latency_ms,
+                      max_tps=options.max_tps, transition_seconds=options.transition_seconds,
+                      region=options.region)
+    click.echo(sandbox.url)  # the first line of output: scripts read the URL from it
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        sandbox = Sandbox(options.host, options.port, seed=options.seed, state=options.state,
-                          request_log=options.request_log, latency_ms=options.latency_ms,
-                          max_tps=options.max_tps, transition_seconds=options.transition_seconds,
-                          region=options.region)
-    except OSError as error:
-        raise ConfigError(f"cannot listen on {options.host}:{options.port}: {error.strerror}") from None
-    click.echo(sandbox.url, nl=True)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        sandbox.serve_forever()
-    except KeyboardInterrupt:
+        sandbox.serve_forever()  # returns on Ctrl-C or SIGTERM
+    except KeyboardInterrupt:  # arrived before the serving loop started
         pass
     finally:
-        sandbox._server.server_close()
+        sandbox.close()
     click.echo("sandbox stopped", err=True)
     return ExitCode.OK
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM ends the sandbox as Ctrl-C does: werkzeug's serving loop returns on KeyboardInterrupt."""
+    raise KeyboardInterrupt

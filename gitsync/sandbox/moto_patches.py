@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import threading
 from enum import Enum, unique
+from typing import Any
 
 MISSING_DIMENSIONS = {
     "SAGEMAKER_INFERENCE_COMPONENT_DESIRED_COPY_COUNT": "sagemaker:inference-component:DesiredCopyCount",
 }
+_ENUM = "ScalableDimensionValueSet"
 _applied = False
 _lock = threading.Lock()
 
@@ -40,6 +42,7 @@ def _extend_scalable_dimensions() -> None:
     missing = {k: v for k, v in MISSING_DIMENSIONS.items() if v not in members.values()}
     if not missing:
         return  # a moto that knows the dimension needs no patch
-    extended = unique(Enum("ScalableDimensionValueSet", {**members, **missing}))  # type: ignore[misc]
-    models.ScalableDimensionValueSet = extended
-    responses.ScalableDimensionValueSet = extended  # type: ignore[attr-defined]
+    functional_enum: Any = Enum  # the functional API, which mypy cannot type
+    extended = unique(functional_enum(_ENUM, {**members, **missing}))
+    for module in (models, responses):
+        setattr(module, _ENUM, extended)

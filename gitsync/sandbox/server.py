@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import socket
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from gitsync.sandbox import moto_patches, operations, store
+from gitsync.errors import ConfigError
+from gitsync.sandbox import components, moto_patches, operations, store
 from gitsync.sandbox.faults import Faults, fault_error, reset_connection
 from gitsync.sandbox.state import Account, ApiError
 from gitsync.sandbox.wire import StartResponse, read_body, respond, signed_region, validate_request
 
 _READ_ONLY = ("Describe", "List")
+HANDLERS = {**operations.HANDLERS, **components.HANDLERS}
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -43,22 +47,32 @@ class Sandbox:
         self.state_path, self.log_path = state, request_log
         self._log_lock, self._moto_lock = threading.Lock(), threading.Lock()
         self._moto: Any = None
+        if request_log is not None:
+            _check_writable(request_log, "--request-log")
+        if state is not None:
+            _check_writable(state, "--state")
         if state is not None and state.exists():
             store.load_state(self.account, state)
         elif seed is not None:
             store.load_seed(self.account, seed)
             self._save()
-        self._server: BaseWSGIServer = make_server(host, port, self.wsgi, threaded=True,
-                                                   request_handler=_QuietHandler)
+        listening = _listen(host, port)
+        try:
+            self._server: BaseWSGIServer = make_server(host, port, self.wsgi, threaded=True,
+                                                       request_handler=_QuietHandler,
+                                                       fd=listening.fileno())
+        finally:
+            listening.close()  # werkzeug serves on its own duplicate of the socket
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
-    def start(self) -> Sandbox:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+    def start(self) -> Self:
+        # A short poll keeps stop() quick: shutdown waits for the serving loop's next poll.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -67,10 +81,17 @@ class Sandbox:
         self._server.serve_forever()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """End serving on the thread `start()` began, and release the port."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread = None
+        self.close()
+
+    def close(self) -> None:
+        """Release the port (idempotent)."""
         self._server.server_close()
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -87,9 +108,9 @@ class Sandbox:
             self.account.fail_next_deployment[name] = reason
 
     def set_stuck(self, name: str, stuck: bool = True) -> None:
-        """Keep `name` in its current transition (Creating, Updating, Deleting) until released."""
+        """Hold `name`'s transition (Creating, Updating, Deleting) until released: the one under
+        way, even if its time is up but nobody has looked since, or else the next one."""
         with self.account.lock:
-            self.account.settle()  # a transition already over must not be caught by a new "stuck"
             (self.account.stuck.add if stuck else self.account.stuck.discard)(name)
 
     def set_image_digest(self, image: str, digest: str) -> None:
@@ -134,7 +155,7 @@ class Sandbox:
         try:
             if fault:
                 raise fault_error(fault)
-            handler = operations.HANDLERS.get(operation)
+            handler = HANDLERS.get(operation)
             if handler is None:
                 raise ApiError("UnknownOperationException",
                                f"The operation {operation} is not served by the sandbox.")
@@ -161,7 +182,10 @@ class Sandbox:
     def _moto_app(self) -> Any:
         with self._moto_lock:
             if self._moto is None:
-                from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+                from moto.moto_server.werkzeug_app import (
+                    DomainDispatcherApplication,
+                    create_backend_app,
+                )
 
                 moto_patches.apply()
                 self._moto = DomainDispatcherApplication(create_backend_app)
@@ -199,6 +223,31 @@ class Sandbox:
         except (KeyError, ValueError, TypeError) as error:
             return respond(start_response, 400, {"message": f"bad control request: {error!r}"})
         return respond(start_response, 200, {"ok": True})
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Fail at start, with the file named, rather than on the first call that writes to it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"{option} {path}: {error.strerror}") from None
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise ConfigError(f"{option} {path}: not writable")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind here rather than in werkzeug, which exits the process when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen(128)
+    except OSError as error:
+        listening.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    return listening
 
 
 def _describe_moto_call(environ: dict[str, Any]) -> dict[str, Any]:

@@ -10,51 +10,91 @@ import time
 from pathlib import Path
 from typing import Any
 
+from botocore.model import Shape
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
-from gitsync.sandbox import operations
-from gitsync.sandbox.state import Account, Pending
+from gitsync import model
+from gitsync.errors import ConfigError
+from gitsync.sandbox import components, operations
+from gitsync.sandbox.state import Account, ApiError, Pending
+from gitsync.sandbox.wire import validate_request
 
 _KEPT = ("models", "endpoint_configs", "endpoints", "components", "tags", "image_digests")
-_TIMESTAMP_KEYS = {"CreationTime", "LastModifiedTime", "ResolutionTime"}
+SEED_KEYS = ("endpoints", "models", "inference_components", "describe_responses")
 
 
 def epoch(value: Any) -> Any:
-    """Seeds give timestamps as ISO strings or epoch seconds; the account keeps epoch seconds."""
-    if isinstance(value, datetime.datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-        return moment.timestamp()
+    """Seeds give timestamps as ISO strings or epoch seconds; the account keeps epoch seconds.
+
+    A timestamp with no offset is UTC, as AWS writes them, whatever the local time zone.
+    """
     if isinstance(value, str):
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        value = datetime.datetime.fromisoformat(value)
+    if isinstance(value, datetime.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+        return moment.timestamp()
     return value
 
 
-def _timestamps_to_epoch(document: Any) -> Any:
-    if isinstance(document, dict):
-        return {k: epoch(v) if k in _TIMESTAMP_KEYS else _timestamps_to_epoch(v)
+def timestamps_to_epoch(shape: Shape, document: Any) -> Any:
+    """Every member the output shape calls a timestamp, as epoch seconds; unknown keys verbatim."""
+    if shape.type_name == "timestamp":
+        return epoch(document)
+    if shape.type_name == "structure" and isinstance(document, dict):
+        members = shape.members  # type: ignore[attr-defined]
+        return {k: timestamps_to_epoch(members[k], v) if k in members else v
                 for k, v in document.items()}
-    if isinstance(document, list):
-        return [_timestamps_to_epoch(v) for v in document]
+    if shape.type_name == "list" and isinstance(document, list):
+        return [timestamps_to_epoch(shape.member, v) for v in document]  # type: ignore[attr-defined]
     return document
 
 
 def _plain(node: Any) -> Any:
-    """ruamel's commented containers -> plain dicts and lists (JSON-safe)."""
-    return json.loads(json.dumps(node, default=str)) if node is not None else {}
+    """YAML containers -> plain dicts and lists; YAML timestamps stay datetimes for `epoch`."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
 
 
 def load_seed(account: Account, path: Path) -> None:
-    seed = _plain(YAML(typ="safe").load(path.read_text())) or {}
-    for model in seed.get("models", []):
-        operations.create_model(account, model)
-    for endpoint in seed.get("endpoints", []):
-        seed_endpoint(account, endpoint)
-    for component in seed.get("inference_components", []):
-        operations.create_inference_component(account, component)
-    for document in seed.get("describe_responses", []):
-        stored = _timestamps_to_epoch(document)
-        account.components[stored["InferenceComponentName"]] = stored
+    """Create the seed's starting state; a bad seed fails naming the file, section and entry."""
+    try:
+        seed = _plain(YAML(typ="safe").load(path.read_text())) or {}
+    except (OSError, YAMLError) as error:
+        raise ConfigError(f"--seed {path}: cannot read it: {error}") from None
+    if not isinstance(seed, dict) or set(seed) - set(SEED_KEYS):
+        raise ConfigError(f"--seed {path}: top-level keys must be among {', '.join(SEED_KEYS)}")
+    steps = (("models", "CreateModel", lambda m: operations.create_model(account, m)),
+             ("endpoints", None, lambda e: seed_endpoint(account, e)),
+             ("inference_components", "CreateInferenceComponent",
+              lambda c: components.create_inference_component(account, c)),
+             ("describe_responses", None, lambda d: replay(account, d)))
+    for section, operation, create in steps:
+        for index, entry in enumerate(seed.get(section) or []):
+            try:
+                if operation:
+                    validate_request(operation, entry)
+                create(entry)
+            except (ApiError, KeyError, TypeError, ValueError) as error:
+                detail = error.message if isinstance(error, ApiError) else f"{type(error).__name__}: {error}"
+                raise ConfigError(f"--seed {path}: {section}[{index}]: {detail}") from None
     account.settle(time.time() + account.transition_seconds)
+
+
+def replay(account: Account, document: dict[str, Any]) -> None:
+    """A DescribeInferenceComponent response recorded from AWS, served back as it was."""
+    stored = timestamps_to_epoch(model.output_shape("DescribeInferenceComponent"), document)  # type: ignore[arg-type]
+    # A key this botocore does not know is kept verbatim; a YAML timestamp in it goes back to text.
+    account.components[stored["InferenceComponentName"]] = json.loads(json.dumps(stored, default=_iso))
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def seed_endpoint(account: Account, endpoint: dict[str, Any]) -> None:
@@ -66,8 +106,9 @@ def seed_endpoint(account: Account, endpoint: dict[str, Any]) -> None:
     }
     if "ManagedInstanceScaling" in endpoint:
         variant["ManagedInstanceScaling"] = endpoint["ManagedInstanceScaling"]
-    operations.create_endpoint_config(
-        account, {"EndpointConfigName": f"{name}-config", "ProductionVariants": [variant]})
+    config = {"EndpointConfigName": f"{name}-config", "ProductionVariants": [variant]}
+    validate_request("CreateEndpointConfig", config)
+    operations.create_endpoint_config(account, config)
     operations.create_endpoint(account, {"EndpointName": name, "EndpointConfigName": f"{name}-config"})
 
 
@@ -77,12 +118,15 @@ def save_state(account: Account, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".state-")
     with os.fdopen(handle, "w") as out:
-        json.dump(document, out, indent=1, sort_keys=True)
+        json.dump(document, out, indent=1)
     os.replace(temporary, path)  # atomic: a crash never leaves half a state file
 
 
 def load_state(account: Account, path: Path) -> None:
-    document = json.loads(path.read_text())
-    for key in _KEPT:
-        setattr(account, key, document.get(key, {}))
-    account.pending = {name: Pending(**p) for name, p in document.get("pending", {}).items()}
+    try:
+        document = json.loads(path.read_text())
+        for key in _KEPT:
+            setattr(account, key, document.get(key, {}))
+        account.pending = {name: Pending(**p) for name, p in document.get("pending", {}).items()}
+    except (OSError, ValueError, TypeError, AttributeError) as error:
+        raise ConfigError(f"--state {path}: not a sandbox state file ({error})") from None

@@ -1,0 +1,166 @@
+"""The six inference-component operations, with AWS's rules for references, status and deployments.
+
+Requests arrive already validated against botocore's input shapes.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+from gitsync.sandbox.operations import (
+    Handler,
+    describe_endpoint,
+    not_found,
+    paginate,
+    registrar,
+    store_tags,
+)
+from gitsync.sandbox.state import Account, validation
+
+HANDLERS: dict[str, Handler] = {}
+handles = registrar(HANDLERS)
+
+
+def _check_references(account: Account, name: str, spec: dict[str, Any]) -> None:
+    model = spec.get("ModelName")
+    if model and model not in account.models:
+        raise not_found("model", account.arn("model", model))
+    base = spec.get("BaseInferenceComponentName")
+    if base and base not in account.components:
+        raise not_found("inference component", account.arn("inference-component", base))
+
+
+def _specs(params: dict[str, Any]) -> list[dict[str, Any]]:
+    if "Specification" in params and "Specifications" in params:
+        raise validation("Specify either Specification or Specifications, not both.")
+    return [params["Specification"]] if "Specification" in params else params.get("Specifications", [])
+
+
+def _deployed(account: Account, params: dict[str, Any], now: float) -> dict[str, Any]:
+    if "Specification" in params:
+        return {"Specification": account.deployed_spec(params["Specification"], now)}
+    return {"Specifications": [account.deployed_spec(s, now) for s in params["Specifications"]]}
+
+
+@handles
+def create_inference_component(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    account.settle()
+    name = params["InferenceComponentName"]
+    arn = account.arn("inference-component", name)
+    if name in account.components:
+        raise validation(f'Cannot create already existing inference component "{arn}".')
+    endpoint = describe_endpoint(account, {"EndpointName": params["EndpointName"]})
+    variants = [v["VariantName"] for v in endpoint["ProductionVariants"]]
+    variant = params.get("VariantName", variants[0])
+    if variant not in variants:
+        raise validation(f"Could not find variant {variant} on endpoint {params['EndpointName']}.")
+    specs = _specs(params)
+    if not specs:
+        raise validation("Specification is required.")
+    for spec in specs:
+        _check_references(account, name, spec)
+    now = time.time()
+    account.components[name] = {
+        "InferenceComponentName": name,
+        "InferenceComponentArn": arn,
+        "EndpointName": params["EndpointName"],
+        "EndpointArn": endpoint["EndpointArn"],
+        "VariantName": variant,
+        **_deployed(account, params, now),
+        "RuntimeConfig": {"DesiredCopyCount": params["RuntimeConfig"]["CopyCount"],
+                          "CurrentCopyCount": 0} if "RuntimeConfig" in params else {},
+        "CreationTime": now,
+        "LastModifiedTime": now,
+        "InferenceComponentStatus": "Creating",
+    }
+    if not account.components[name]["RuntimeConfig"]:
+        del account.components[name]["RuntimeConfig"]
+    store_tags(account, arn, params.get("Tags", []))
+    failure = account.fail_next_deployment.pop(name, None)
+    account.begin(name, "Creating", "Failed" if failure else "InService", failure=failure)
+    return {"InferenceComponentArn": arn}
+
+
+@handles
+def describe_inference_component(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(account.component(params["InferenceComponentName"]))
+
+
+_DEPLOYED = ("Specification", "Specifications", "RuntimeConfig")
+
+
+@handles
+def update_inference_component(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["InferenceComponentName"]
+    component = account.require_in_service(name, "update")
+    specs = _specs(params)
+    for spec in specs:
+        _check_references(account, name, spec)
+    # What a failed deployment rolls back to: the whole previous deployment.
+    previous = {k: copy.deepcopy(component[k]) for k in _DEPLOYED if k in component}
+    now = time.time()
+    if specs:
+        for key in ("Specification", "Specifications"):
+            component.pop(key, None)
+        component.update(_deployed(account, params, now))
+    if "RuntimeConfig" in params:
+        component.setdefault("RuntimeConfig", {})["DesiredCopyCount"] = params["RuntimeConfig"]["CopyCount"]
+    if "DeploymentConfig" in params:
+        component["LastDeploymentConfig"] = copy.deepcopy(params["DeploymentConfig"])
+    failure = account.fail_next_deployment.pop(name, None)
+    account.begin(name, "Updating", "InService", failure=failure,
+                  rollback=previous if failure else None)
+    return {"InferenceComponentArn": component["InferenceComponentArn"]}
+
+
+@handles
+def update_inference_component_runtime_config(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["InferenceComponentName"]
+    component = account.require_in_service(name, "update")
+    runtime = component.setdefault("RuntimeConfig", {})
+    runtime["DesiredCopyCount"] = params["DesiredRuntimeConfig"]["CopyCount"]
+    runtime.setdefault("CurrentCopyCount", 0)
+    account.begin(name, "Updating", "InService")
+    return {"InferenceComponentArn": component["InferenceComponentArn"]}
+
+
+@handles
+def delete_inference_component(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["InferenceComponentName"]
+    account.require_in_service(name, "delete")
+    account.begin(name, "Deleting", None)
+    return {}
+
+
+_SORT_KEYS = {"Name": "InferenceComponentName", "CreationTime": "CreationTime",
+              "Status": "InferenceComponentStatus"}
+_SUMMARY_KEYS = ("CreationTime", "InferenceComponentArn", "InferenceComponentName", "EndpointArn",
+                 "EndpointName", "VariantName", "InferenceComponentStatus", "LastModifiedTime")
+
+
+@handles
+def list_inference_components(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    account.settle()
+    items = [c for c in account.components.values() if _listed(c, params)]
+    key = _SORT_KEYS[params.get("SortBy", "CreationTime")]
+    items.sort(key=lambda c: (c.get(key), c["InferenceComponentName"]),
+               reverse=params.get("SortOrder", "Descending") == "Descending")
+    page, token = paginate(items, params.get("NextToken"), params.get("MaxResults", 10))
+    summaries = [{k: c[k] for k in _SUMMARY_KEYS if k in c} for c in page]
+    return {"InferenceComponents": summaries, **({"NextToken": token} if token else {})}
+
+
+def _listed(component: dict[str, Any], params: dict[str, Any]) -> bool:
+    checks = (
+        ("EndpointNameEquals", lambda v: component["EndpointName"] == v),
+        ("VariantNameEquals", lambda v: component.get("VariantName") == v),
+        ("StatusEquals", lambda v: component["InferenceComponentStatus"] == v),
+        ("NameContains", lambda v: v.lower() in component["InferenceComponentName"].lower()),
+        ("CreationTimeBefore", lambda v: component["CreationTime"] < v),
+        ("CreationTimeAfter", lambda v: component["CreationTime"] > v),
+        ("LastModifiedTimeBefore", lambda v: component["LastModifiedTime"] < v),
+        ("LastModifiedTimeAfter", lambda v: component["LastModifiedTime"] > v),
+    )
+    return all(test(params[key]) for key, test in checks if key in params)

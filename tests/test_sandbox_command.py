@@ -1,0 +1,109 @@
+"""`icsync sandbox` as users run it: a process that prints its URL, serves boto3, and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from gitsync.sandbox import Sandbox
+from tests.helpers import icsync
+
+REPLAY = Path(__file__).parent / "data" / "sandbox" / "replay-seed.yaml"
+
+
+class Process:
+    def __init__(self, *args: str) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.popen = subprocess.Popen([sys.executable, "-m", "gitsync", "sandbox", "--port", "0", *args],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        assert self.popen.stdout is not None
+        self.url = self.popen.stdout.readline().strip()
+
+    def client(self, region: str = "us-east-1") -> object:
+        return boto3.client("sagemaker", endpoint_url=self.url, region_name=region)
+
+    def stop(self, signum: int) -> tuple[int, str, str]:
+        self.popen.send_signal(signum)
+        out, err = self.popen.communicate(timeout=10)
+        return self.popen.returncode, out, err
+
+
+@pytest.fixture
+def processes() -> Iterator[list[Process]]:
+    started: list[Process] = []
+    yield started
+    for process in started:
+        if process.popen.poll() is None:
+            process.popen.kill()
+            process.popen.communicate()
+
+
+def start(processes: list[Process], *args: str) -> Process:
+    process = Process(*args)
+    processes.append(process)
+    assert process.url.startswith("http://127.0.0.1:"), process.popen.stderr.read()  # type: ignore[union-attr]
+    return process
+
+
+def test_serves_boto3_in_any_region_and_stops_on_sigterm(tmp_path: Path, processes: list[Process]) -> None:
+    log = tmp_path / "requests.jsonl"
+    process = start(processes, "--seed", str(REPLAY), "--request-log", str(log),
+                    "--transition-seconds", "0.3", "--latency-ms", "1")
+    port = int(process.url.rsplit(":", 1)[1])
+    assert port > 0
+    west = process.client("eu-west-1")
+    created = west.create_model(ModelName="m",  # type: ignore[attr-defined]
+                                ExecutionRoleArn="arn:aws:iam::123456789012:role/r")
+    assert created["ModelArn"] == "arn:aws:sagemaker:eu-west-1:123456789012:model/m"
+    listed = process.client("ap-south-1").list_inference_components()  # type: ignore[attr-defined]
+    assert len(listed["InferenceComponents"]) == 3
+    code, out, err = process.stop(signal.SIGTERM)
+    assert (code, out) == (0, "")
+    assert "Traceback" not in err
+    assert [json.loads(line)["operation"] for line in log.read_text().splitlines()] == [
+        "CreateModel", "ListInferenceComponents"]
+
+
+def test_state_survives_a_restart_and_sigint_stops_it(tmp_path: Path, processes: list[Process]) -> None:
+    state = tmp_path / "state.json"
+    first = start(processes, "--state", str(state))
+    first.client().create_model(ModelName="kept",  # type: ignore[attr-defined]
+                                ExecutionRoleArn="arn:aws:iam::123456789012:role/r")
+    code, _, err = first.stop(signal.SIGINT)
+    assert code == 0 and "Traceback" not in err and "KeyboardInterrupt" not in err
+    second = start(processes, "--state", str(state))
+    assert second.client().describe_model(ModelName="kept")["ModelName"] == "kept"  # type: ignore[attr-defined]
+    code, _, err = second.stop(signal.SIGTERM)
+    assert code == 0 and "Traceback" not in err
+
+
+def test_port_in_use_is_a_clear_error() -> None:
+    with Sandbox(port=0) as running:
+        port = running.url.rsplit(":", 1)[1]
+        busy = icsync("sandbox", "--port", port)
+    assert busy.code == 1
+    assert f"Error: cannot listen on 127.0.0.1:{port}: Address already in use" in busy.err
+    assert "Traceback" not in busy.all
+
+
+def test_unusable_request_log_or_state_path_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for option in ("--request-log", "--state"):
+        result = icsync("sandbox", "--port", "0", option, str(blocker / "x.json"))
+        assert result.code == 1
+        assert result.err.startswith(f"Error: {option} {blocker / 'x.json'}: ")
+        assert "Traceback" not in result.all
+
+
+def test_missing_seed_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = icsync("sandbox", "--port", "0", "--seed", str(tmp_path / "nope.yaml"))
+    assert (result.code, result.err.strip()) == (1, f"Error: --seed {tmp_path / 'nope.yaml'}: no such file")
