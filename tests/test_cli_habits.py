@@ -38,7 +38,7 @@ def plan(root: Path, *args: str, env: dict[str, str | None] | None = None) -> Re
 def process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """icsync as a real process, its output a pipe (as in CI)."""
     environment = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "gitsync", *args], env=environment, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "gitsync", *args], env=environment, check=False, capture_output=True,
                           text=True, timeout=120)
 
 
@@ -169,7 +169,7 @@ def test_unknown_profile_is_one_clear_line(tmp_path: Path, live: Live, how: str)
 def test_read_timeout_is_honoured_with_a_clear_error(tmp_path: Path, live: Live) -> None:
     live.seed_endpoint()
     root = demo_project(tmp_path / "p")
-    live.sandbox.faults.latency_s = 3
+    live.sandbox.faults.latency_s = 5
     started = time.monotonic()
     result = plan(root, "--endpoint-url", live.url, "--read-timeout", "0.3",
                   env={"AWS_MAX_ATTEMPTS": "1"})
@@ -177,7 +177,7 @@ def test_read_timeout_is_honoured_with_a_clear_error(tmp_path: Path, live: Live)
     assert result.code == 1
     assert "Read timeout" in result.err, result.err
     assert "Traceback" not in result.all and len(result.err.splitlines()) <= 3
-    assert elapsed < 2.5  # the timeout fired; the slow answer was not awaited
+    assert elapsed < 5  # the timeout fired; the slow answer was not awaited
 
 
 def test_zero_timeouts_mean_no_timeout(tmp_path: Path, live: Live) -> None:

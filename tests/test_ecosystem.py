@@ -159,7 +159,7 @@ def test_pre_commit_hook_entry_runs_on_the_examples(tmp_path: Path, offline: Non
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_shell_completion_script(shell: str) -> None:
     environment = {**os.environ, "_ICSYNC_COMPLETE": f"{shell}_source"}
-    result = subprocess.run([sys.executable, "-m", "gitsync"], env=environment, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "gitsync"], env=environment, check=False, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "_ICSYNC_COMPLETE" in result.stdout
@@ -170,7 +170,7 @@ def test_shell_completion_script(shell: str) -> None:
 def test_completion_completes_commands_and_options() -> None:
     environment = {**os.environ, "_ICSYNC_COMPLETE": "bash_complete", "COMP_WORDS": "icsync va",
                    "COMP_CWORD": "1"}
-    result = subprocess.run([sys.executable, "-m", "gitsync"], env=environment, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "gitsync"], env=environment, check=False, capture_output=True,
                             text=True, timeout=60)
     assert "plain,validate" in result.stdout.splitlines(), result.stdout
 
@@ -209,7 +209,7 @@ def test_wheel_builds(tmp_path: Path) -> None:
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "gitsync", source / "gitsync", ignore=shutil.ignore_patterns("__pycache__"))
     result = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w",
-                             str(tmp_path / "dist")], cwd=source, capture_output=True, text=True,
+                             str(tmp_path / "dist")], cwd=source, check=False, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
     [wheel] = (tmp_path / "dist").glob("icsync-*.whl")

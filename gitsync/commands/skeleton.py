@@ -27,8 +27,7 @@ _OPTIONS = [
 def skeleton() -> str:
     create = model.input_shape("CreateInferenceComponent")
     update = model.input_shape("UpdateInferenceComponent")
-    lines = [f"# An icsync manifest: the CreateInferenceComponent request (botocore "
-             f"{botocore.__version__}),",
+    lines = [f"# An icsync manifest: the CreateInferenceComponent request (botocore {botocore.__version__}),",
              "# plus UpdateInferenceComponent's DeploymentConfig and icsync's own options.",
              "# Set exactly one of Specification or Specifications; delete the fields you do not use."]
     lines += _members(create, 0, ())
