@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from tests.helpers import Live, demo_project, icsync
 
@@ -121,6 +122,7 @@ def test_plan_on_a_pull_request_posts_then_edits_one_sticky_comment(runner: Runn
     project = demo_project(runner.root / "project")
     done, outputs, summary = runner.run(**inputs(live))
     assert done.returncode == 0, done.stderr
+    assert set(outputs) == set(YAML(typ="safe", pure=True).load(ROOT / "action.yml")["outputs"])
     assert outputs["exitcode"] == "2"
     assert outputs["has-changes"] == "true"
     assert outputs["has-destroy"] == "false"
