@@ -101,7 +101,16 @@ def test_waits_for_busy_component_then_updates(tmp_path: Path, slow: Live) -> No
     refused = apply(root, slow.url, "--no-wait-busy")
     assert refused.code == 1 and "not waiting (--no-wait-busy)" in refused.all
     assert slow.mutating() == []
-    threading.Timer(1.0, slow.sandbox.set_stuck, ("web", False)).start()
+    slow.clear_log()
+
+    def release_once_apply_is_waiting() -> None:
+        # The plan describes once; a second describe is apply already polling the busy component.
+        deadline = time.monotonic() + 60
+        while slow.operations().count("DescribeInferenceComponent") < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        slow.sandbox.set_stuck("web", False)
+
+    threading.Thread(target=release_once_apply_is_waiting, daemon=True).start()
     result = apply(root, slow.url, env={"ICSYNC_HEARTBEAT_SECONDS": "0.1"})
     assert result.code == 0, result.all
     assert "waiting still Updating" in result.err  # heartbeat lines while waiting
@@ -256,11 +265,12 @@ def test_two_concurrent_applies(tmp_path: Path, slow: Live) -> None:
     assert second.returncode == 1 and "environment lock `demo/dev` is held by" in second.stderr
     waiting = subprocess.Popen(command + ["--lock-timeout", "60"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    time.sleep(2)
+    assert waiting.stderr is not None
+    announced = waiting.stderr.readline()  # blocks until the second run says it waits
     slow.sandbox.set_stuck("c0", False)
     first.communicate(timeout=60)
     out, err = waiting.communicate(timeout=60)
     assert first.returncode == 0
-    assert waiting.returncode == 0 and "waiting for the lock" in err
+    assert waiting.returncode == 0 and "waiting for the lock `demo/dev`" in announced
     assert "No changes." in out
     assert creates(slow) == ["c0", "c1", "c2"]
