@@ -9,7 +9,9 @@ first "expected a mapping".
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from botocore.model import Shape
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from gitsync import model
 from gitsync.errors import IcsyncError
 from gitsync.manifests.load import Parsed, parse
+from gitsync.manifests.project import load_project
 from gitsync.manifests.validate import missing_bases, to_desired
 from gitsync.normalize import comparable_desired, comparable_live
 
@@ -120,3 +123,28 @@ def test_describe_like_documents_never_crash_the_normalizer(describe: Any, tags:
                                                             desired: dict[str, Any] | None) -> None:
     if isinstance(describe, dict):
         only_icsync_errors(lambda: comparable_live(describe, tags, desired))
+
+
+GLOB_CHARS = list("*?[]{}./\\~-_ab") + ["\x00"]
+project_like = st.fixed_dictionaries({}, optional={
+    "name": scalars, "ignore": json_like, "lock": json_like, "secret_pattern": st.one_of(scalars, st.text(
+        alphabet=st.sampled_from(list("()[]{}*+?|\\^$.ab")), max_size=10)),
+    "manifests": st.one_of(json_like, st.lists(st.text(alphabet=st.sampled_from(GLOB_CHARS), max_size=8),
+                                               max_size=3)),
+    "environments": st.one_of(json_like, st.dictionaries(st.text(max_size=5), st.one_of(json_like, st.fixed_dictionaries(
+        {}, optional={"values": st.one_of(scalars, st.text(alphabet=st.sampled_from(GLOB_CHARS), max_size=8)),
+                      "region": scalars, "profile": scalars, "endpoint_url": scalars})), max_size=2)),
+})
+
+
+@FUZZ
+@given(st.one_of(project_like, json_like), st.one_of(st.none(), st.text(max_size=5)))
+@example({"manifests": ["."], "environments": {"dev": {}}}, None)  # once an IndexError in Path.glob
+def test_project_files_never_crash_loading(data: Any, environment: str | None) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "icsync.yaml").write_text(json.dumps(data))
+        project = only_icsync_errors(lambda: load_project(root))
+        if project is not None:
+            only_icsync_errors(project.manifest_files)
+            only_icsync_errors(lambda: project.environment(environment))

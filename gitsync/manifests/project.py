@@ -55,7 +55,12 @@ class Project:
     def manifest_files(self) -> list[Path]:
         found: dict[Path, None] = {}
         for pattern in self.manifests:
-            for path in sorted(self.root.glob(pattern)):
+            try:
+                matches = sorted(self.root.glob(pattern))
+            except (ValueError, LookupError, NotImplementedError, OSError) as error:
+                raise ConfigError(f"{self.root / PROJECT_FILE}: `{pattern}` in `manifests` is not a usable "
+                                  f"glob ({error or type(error).__name__}); write e.g. components/*.yaml") from None
+            for path in matches:
                 if path.is_file():
                     found[path] = None
         return list(found)
