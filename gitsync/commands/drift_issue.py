@@ -45,7 +45,8 @@ def gh(*args: str, stdin: str | None = None) -> str:
         done = subprocess.run([executable, *args], input=stdin, capture_output=True, text=True,
                               timeout=TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
-        raise GitHubCliError(f"`gh {' '.join(args[:2])}` did not answer in {TIMEOUT_SECONDS}s") from None
+        raise GitHubCliError(f"`gh {' '.join(args[:2])}` did not answer in "
+                             f"{TIMEOUT_SECONDS}s") from None
     if done.returncode != 0:
         raise GitHubCliError(f"`gh {' '.join(args[:2])}` failed (exit {done.returncode}): "
                              f"{done.stderr.strip() or done.stdout.strip()}")
@@ -53,7 +54,8 @@ def gh(*args: str, stdin: str | None = None) -> str:
 
 
 def find(env: EnvironmentDrift) -> Issue | None:
-    found = json.loads(gh("issue", "list", "--state", "open", "--search", f'"{title(env)}" in:title',
+    search = f'"{title(env)}" in:title'
+    found = json.loads(gh("issue", "list", "--state", "open", "--search", search,
                           "--json", "number,title,body", "--limit", "100") or "[]")
     for item in found:
         if item.get("title") == title(env) or marker(env) in (item.get("body") or ""):

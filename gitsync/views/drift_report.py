@@ -83,7 +83,7 @@ def _component(change: ComponentChange) -> ComponentDrift:
 def from_plan(plan: Plan) -> EnvironmentDrift:
     """The plan must be made without --prune, so that extra live components stay `unmanaged`."""
     found = [_component(c) for c in plan.changes if c.action is not Action.DELETE]
-    # The plan keeps only the names of unmanaged components: they are on one of the managed endpoints.
+    # The plan keeps only the names of unmanaged components (each is on a managed endpoint).
     found += [ComponentDrift(name, "", Status.UNMANAGED) for name in plan.unmanaged]
     return EnvironmentDrift(plan.environment, plan.project, tuple(found))
 

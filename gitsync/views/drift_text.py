@@ -10,7 +10,8 @@ from gitsync.views.text import value
 _SYMBOLS = {Status.IN_SYNC: "=", Status.EXPECTED: "=", Status.MODIFIED: "~", Status.MISSING: "-",
             Status.UNMANAGED: "?"}
 _COLORS = {Status.MODIFIED: "yellow", Status.MISSING: "red", Status.UNMANAGED: "magenta"}
-_NOTES = {Status.MISSING: "in git, not live", Status.UNMANAGED: "live on a managed endpoint, in no manifest"}
+_NOTES = {Status.MISSING: "in git, not live",
+          Status.UNMANAGED: "live on a managed endpoint, in no manifest"}
 
 
 def _component(component: ComponentDrift, color: bool, verbose: bool) -> list[str]:
@@ -22,9 +23,10 @@ def _component(component: ComponentDrift, color: bool, verbose: bool) -> list[st
     head += f"  # {note}" if note else ""
     fg = _COLORS.get(component.status)
     lines = [click.style(head, fg=fg, bold=True) if color and fg else head]
-    lines += [f"      ~ {f.path}: live {value(f.before)}, git {value(f.after)}" for f in component.fields]
-    lines += [f"      = {f.path}: live {value(f.before)}, git {value(f.after)}  # expected (ignore rule)"
-              for f in component.expected]
+    lines += [f"      ~ {f.path}: live {value(f.before)}, git {value(f.after)}"
+              for f in component.fields]
+    lines += [f"      = {f.path}: live {value(f.before)}, git {value(f.after)}"
+              "  # expected (ignore rule)" for f in component.expected]
     return lines
 
 
@@ -32,8 +34,9 @@ def render(report: DriftReport, *, color: bool = False, verbose: bool = False) -
     lines: list[str] = []
     for env in report.environments:
         counts = env.summary()
+        in_sync = counts["in_sync"] + counts["expected"]
         lines.append(f"Environment {env.environment} (project {env.project}): "
-                     f"{counts['drifted']} drifted, {counts['in_sync'] + counts['expected']} in sync")
+                     f"{counts['drifted']} drifted, {in_sync} in sync")
         for component in env.components:
             lines += _component(component, color, verbose)
     lines += ["", summary_line(report)]
