@@ -8,6 +8,7 @@ templates inside the project folder.
 from __future__ import annotations
 
 import os
+import re
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment, safe_range
 from gitsync.errors import Problem
 
 _MISSING = object()
+_QUOTED_NAME = re.compile(r"'([^']+)'")  # the name Jinja quotes in its messages: 'x' is undefined
 MAX_RENDERED_CHARS = 2 * 1024 * 1024  # the loader's own limit for a manifest file
 _PLAIN = (str, int, float, bool, type(None), list, tuple, dict)
 
@@ -111,22 +113,41 @@ def render(environment: SandboxedEnvironment, root: Path, path: Path,
         return _bounded(environment.get_template(relative), values), None
     except jinja2.TemplateSyntaxError as error:
         file = _relative(root, error.filename) or relative
-        return None, Problem(file, error.lineno or 0, 0, "", f"template syntax error: {(error.message or '').rstrip('.')}; "
-                             "check the {{ }} and {% %} tags on this line")
+        message = (error.message or "").rstrip(".")
+        if message.startswith("Unexpected end of template"):  # the open block is elsewhere
+            return None, Problem(file, error.lineno or 0, 0, "", f"template syntax error: {message}")
+        return None, _located(root, file, error.lineno or 0, f"template syntax error: {message}; "
+                              "check the {{ }} and {% %} tags on this line")
     except jinja2.TemplateNotFound as error:
-        file, line = _template_frame(root, error, relative)
-        return None, Problem(file, line, 0, "", f"template `{error.name}` not found; paths are "
-                             "relative to the project folder (where icsync.yaml is)")
+        return None, _at_frame(root, error, relative, f"template `{error.name}` not found; paths are "
+                               "relative to the project folder (where icsync.yaml is)", str(error.name))
     except SecurityError as error:
-        file, line = _template_frame(root, error, relative)
-        return None, Problem(file, line, 0, "", f"template not allowed: {_security_message(error)}")
+        return None, _at_frame(root, error, relative, f"template not allowed: {_security_message(error)}")
     except jinja2.UndefinedError as error:
-        file, line = _template_frame(root, error, relative)
-        return None, Problem(file, line, 0, "", f"template error: {_undefined_message(error)}")
+        return None, _at_frame(root, error, relative, f"template error: {_undefined_message(error)}")
     except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, LookupError,
             RecursionError, MemoryError, OverflowError) as error:
-        file, line = _template_frame(root, error, relative)
-        return None, Problem(file, line, 0, "", f"template error: {type(error).__name__}: {error}")
+        return None, _at_frame(root, error, relative, f"template error: {type(error).__name__}: {error}")
+
+
+def _at_frame(root: Path, error: BaseException, default: str, message: str,
+              needle: str | None = None) -> Problem:
+    file, line = _template_frame(root, error, default)
+    quoted = _QUOTED_NAME.search(str(error))
+    return _located(root, file, line, message, needle or (quoted.group(1) if quoted else None))
+
+
+def _located(root: Path, file: str, line: int, message: str, needle: str | None = None) -> Problem:
+    """A problem at the template's line, and at the column of the name or tag that failed."""
+    column = 0
+    if line:
+        try:
+            text = (root / file).read_text(errors="replace").splitlines()[line - 1]
+        except (OSError, IndexError):
+            text = ""
+        found = [text.find(probe) for probe in (needle, "{{", "{%") if probe and probe in text]
+        column = found[0] + 1 if found else 0
+    return Problem(file, line, column, "", message)
 
 
 def _bounded(template: jinja2.Template, values: dict[str, Any]) -> str:
