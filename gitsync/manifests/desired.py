@@ -41,12 +41,16 @@ def unreadable_file(root: Path, path: Path, relative: str) -> Problem | None:
     if not path.resolve().is_relative_to(root.resolve()):
         return Problem(relative, 0, 0, "", "file is a symlink that points outside the project; "
                        "icsync reads only files inside the project folder")
-    if path.stat().st_size > MAX_BYTES:
-        return Problem(relative, 0, 0, "", f"file is {path.stat().st_size // 1024 // 1024} MiB, larger "
-                       f"than the {MAX_BYTES // 1024 // 1024} MiB limit; a manifest is a few KiB: "
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            head = stream.read(8192)
+    except OSError as error:
+        return Problem(relative, 0, 0, "", f"cannot read the file: {error.strerror or error}")
+    if size > MAX_BYTES:
+        return Problem(relative, 0, 0, "", f"file is {size // 1024 // 1024} MiB, larger than the "
+                       f"{MAX_BYTES // 1024 // 1024} MiB limit; a manifest is a few KiB: "
                        "is this the right file?")
-    with path.open("rb") as stream:
-        head = stream.read(8192)
     if b"\x00" in head:
         return Problem(relative, 0, 0, "", "file is binary, not YAML text; remove it or exclude it "
                        "from `manifests` in icsync.yaml")

@@ -71,7 +71,10 @@ def load_project(root: Path) -> Project:
     if not path.is_file():
         raise ConfigError(f"{path}: no project file here; create {PROJECT_FILE} "
                           "(see examples/quickstart) or pass -C DIR")
-    text = path.read_text(errors="replace")
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the project file: {error.strerror or error}") from None
     documents, problems = parse(PROJECT_FILE, text)
     if problems:
         raise ValidationFailed(problems)

@@ -126,7 +126,7 @@ def render(environment: SandboxedEnvironment, root: Path, path: Path,
     except jinja2.UndefinedError as error:
         return None, _at_frame(root, error, relative, f"template error: {_undefined_message(error)}")
     except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, LookupError,
-            RecursionError, MemoryError, OverflowError) as error:
+            RecursionError, MemoryError, OverflowError, OSError) as error:
         return None, _at_frame(root, error, relative, f"template error: {type(error).__name__}: {error}")
 
 
