@@ -7,11 +7,15 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from gitsync.sandbox import Sandbox
 from tests.helpers import icsync
@@ -53,23 +57,41 @@ def start(processes: list[Process], *args: str) -> Process:
     return process
 
 
-def test_serves_boto3_in_any_region_and_stops_on_sigterm(tmp_path: Path, processes: list[Process]) -> None:
+def test_serves_boto3_in_any_region_and_stops_on_sigterm(tmp_path: Path, processes: list[Process],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "requests.jsonl"
     process = start(processes, "--seed", str(REPLAY), "--request-log", str(log),
-                    "--transition-seconds", "0.3", "--latency-ms", "1")
-    port = int(process.url.rsplit(":", 1)[1])
-    assert port > 0
-    west = process.client("eu-west-1")
-    created = west.create_model(ModelName="m",  # type: ignore[attr-defined]
-                                ExecutionRoleArn="arn:aws:iam::123456789012:role/r")
-    assert created["ModelArn"] == "arn:aws:sagemaker:eu-west-1:123456789012:model/m"
-    listed = process.client("ap-south-1").list_inference_components()  # type: ignore[attr-defined]
-    assert len(listed["InferenceComponents"]) == 3
+                    "--transition-seconds", "0.3", "--max-tps", "20")
+    assert int(process.url.rsplit(":", 1)[1]) > 0
+    west: Any = process.client("eu-west-1")
+    created = west.create_endpoint_config(EndpointConfigName="c", ProductionVariants=[
+        {"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}])
+    assert created["EndpointConfigArn"] == "arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/c"
+    west.create_endpoint(EndpointName="e", EndpointConfigName="c")
+    west.create_inference_component(
+        InferenceComponentName="ic", EndpointName="e", RuntimeConfig={"CopyCount": 1},
+        Specification={"Container": {"Image": "repo/app:1"},
+                       "ComputeResourceRequirements": {"MinMemoryRequiredInMb": 1024}})
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", process.url)  # no endpoint_url: from the environment
+    south = boto3.client("sagemaker", region_name="ap-south-1",
+                         config=Config(retries={"total_max_attempts": 1}))
+    assert south.describe_inference_component(InferenceComponentName="ic")[
+        "InferenceComponentStatus"] == "Creating"  # --transition-seconds
+    assert len(south.list_inference_components()["InferenceComponents"]) == 4
+    time.sleep(0.35)
+    assert south.describe_inference_component(InferenceComponentName="ic")[
+        "InferenceComponentStatus"] == "InService"
+    with pytest.raises(ClientError) as throttled:  # --max-tps 20: a burst soon exceeds it
+        for _ in range(60):
+            south.describe_inference_component(InferenceComponentName="mistral-chat")
+    assert throttled.value.response["Error"]["Code"] == "ThrottlingException"
     code, out, err = process.stop(signal.SIGTERM)
     assert (code, out) == (0, "")
     assert "Traceback" not in err
-    assert [json.loads(line)["operation"] for line in log.read_text().splitlines()] == [
-        "CreateModel", "ListInferenceComponents"]
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["operation"] for e in entries[:4]] == [
+        "CreateEndpointConfig", "CreateEndpoint", "CreateInferenceComponent", "DescribeInferenceComponent"]
+    assert [e["status"] for e in entries] == [200] * (len(entries) - 1) + [400]
 
 
 def test_state_survives_a_restart_and_sigint_stops_it(tmp_path: Path, processes: list[Process]) -> None:

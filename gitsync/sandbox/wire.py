@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -20,11 +21,10 @@ def read_body(environ: dict[str, Any]) -> bytes:
     return environ["wsgi.input"].read(length) if length else b""
 
 
-def respond(start_response: StartResponse, status: int, body: dict[str, Any],
-            request_id: str = "sandbox") -> list[bytes]:
+def respond(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
     payload = json.dumps(body).encode()
     headers = [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(payload))),
-               ("x-amzn-RequestId", request_id)]
+               ("x-amzn-RequestId", str(uuid.uuid4()))]
     if "__type" in body:
         headers.append(("x-amzn-ErrorType", body["__type"]))
     start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers)
