@@ -263,3 +263,23 @@ def delete_lock(clients: Clients, table: str, lock_id: str, owner: str | None = 
     except AwsError as error:
         if not str(error).startswith("ConditionalCheckFailedException"):
             raise
+
+
+# -- pre-flight facts -------------------------------------------------------------------------
+def describe_endpoint_config(clients: Clients, name: str) -> Document | None:
+    try:
+        return _call(clients.sagemaker, "describe_endpoint_config", EndpointConfigName=name)
+    except AwsError as error:
+        if is_not_found(error):
+            return None
+        raise
+
+
+def existing_alarms(clients: Clients, names: list[str]) -> set[str]:
+    """Which of these CloudWatch alarm names exist (100 names per call)."""
+    found: set[str] = set()
+    for start in range(0, len(names), 100):
+        page = _call(clients.client("cloudwatch"), "describe_alarms", AlarmNames=names[start:start + 100],
+                     AlarmTypes=["MetricAlarm", "CompositeAlarm"], MaxRecords=100)
+        found.update(a["AlarmName"] for a in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []))
+    return found

@@ -143,7 +143,8 @@ def test_plan_on_a_pull_request_posts_then_edits_one_sticky_comment(runner: Runn
     assert icsync("apply", "-C", project, "--env", "dev", "--endpoint-url", live.url,
                   "--auto-approve").code == 0
     component = project / "components" / "web.yaml"
-    component.write_text(component.read_text().replace("VariantName: AllTraffic", "VariantName: Blue"))
+    live.seed_endpoint("ep2", models=())  # a replacement: the component moves endpoint
+    component.write_text(component.read_text().replace("EndpointName: ep", "EndpointName: ep2"))
     done, outputs, summary = runner.run(**inputs(live))
     assert done.returncode == 0, done.stderr
     assert outputs["has-destroy"] == "true"
@@ -178,7 +179,8 @@ def test_apply_refusing_a_replacement_fails_the_step(runner: Runner, live: Live)
     project = demo_project(runner.root / "project")
     assert runner.run(event="push", **inputs(live, "apply", comment_on_pr="false"))[0].returncode == 0
     component = project / "components" / "web.yaml"
-    component.write_text(component.read_text().replace("VariantName: AllTraffic", "VariantName: Blue"))
+    live.seed_endpoint("ep2", models=())  # a replacement: the component moves endpoint
+    component.write_text(component.read_text().replace("EndpointName: ep", "EndpointName: ep2"))
     done, outputs, summary = runner.run(event="push", **inputs(live, "apply", comment_on_pr="false"))
     assert done.returncode == 1
     assert outputs["exitcode"] == "1" and outputs["has-destroy"] == "true"

@@ -106,6 +106,7 @@ def test_color_on_off_and_no_color(tmp_path: Path, live: Live) -> None:
 def test_region_option_is_the_signing_region(tmp_path: Path, live: Live,
                                              caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="botocore.auth")
+    live.seed_endpoint()
     root = project_without_region(tmp_path / "p")
     result = plan(root, "--endpoint-url", live.url, "--region", "eu-west-3")
     assert result.code == 0, result.all
@@ -116,6 +117,7 @@ def test_region_option_is_the_signing_region(tmp_path: Path, live: Live,
 def test_region_variables_reach_botocore(tmp_path: Path, live: Live, caplog: pytest.LogCaptureFixture,
                                          variable: str) -> None:
     caplog.set_level(logging.DEBUG, logger="botocore.auth")
+    live.seed_endpoint()
     root = project_without_region(tmp_path / "p")
     result = plan(root, "--endpoint-url", live.url, env={variable: "ap-south-2"})
     assert result.code == 0, result.all

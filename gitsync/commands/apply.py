@@ -49,7 +49,7 @@ def run(settings: Settings, options: ApplyOptions) -> int:
                            options.lock_timeout, reporter.message)
                  if table else contextlib.nullcontext())
         with guard:
-            plan = common.make_plan(settings, context, clients)
+            plan = common.make_plan(settings, context, clients, preflight_checks=True)
             if document is not None and options.plan_file is not None:
                 saved.check_fresh(document, plan, options.plan_file)
             click.echo(render_plan(plan, "text", color=settings.color, verbose=settings.verbose),

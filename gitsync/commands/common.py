@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitsync import aws, live
+from gitsync import aws, live, preflight
+from gitsync.errors import ValidationFailed
 from gitsync.manifests.desired import load_desired
 from gitsync.manifests.project import Environment, Project, load_project
 from gitsync.manifests.validate import Desired
@@ -76,7 +77,9 @@ def connect(settings: Settings, context: Context) -> Iterator[aws.Clients]:
                                             "dummy_credentials": True, "profile": None}))
 
 
-def make_plan(settings: Settings, context: Context, clients: aws.Clients) -> Plan:
+def make_plan(settings: Settings, context: Context, clients: aws.Clients,
+              preflight_checks: bool = False) -> Plan:
+    """Fetch live state, then plan purely; with pre-flight checks, refuse a plan AWS would reject."""
     names = [d.name for d in context.desired]
     endpoints = {d.endpoint for d in context.desired}
     state = live.fetch(clients, names, endpoints, settings.read_parallelism,
@@ -89,4 +92,10 @@ def make_plan(settings: Settings, context: Context, clients: aws.Clients) -> Pla
     plan_settings = PlanSettings(environment=context.environment.name, project=context.project.name,
                                  ignore=context.project.ignore,
                                  secret_pattern=context.project.secret_pattern, prune=settings.prune)
-    return build_plan(context.desired, state, plan_settings)
+    plan = build_plan(context.desired, state, plan_settings)
+    wanted = preflight.changing(plan, context.desired) if preflight_checks else []
+    if wanted:
+        found = preflight.problems(wanted, plan, state, preflight.gather(clients, wanted))
+        if found:
+            raise ValidationFailed(found)
+    return plan

@@ -13,7 +13,7 @@ from gitsync.views.render import render_plan
 def run(settings: Settings) -> int:
     context = common.load(settings)
     with common.connect(settings, context) as clients:
-        plan = common.make_plan(settings, context, clients)
+        plan = common.make_plan(settings, context, clients, preflight_checks=True)
     click.echo(render_plan(plan, settings.output, color=settings.color, verbose=settings.verbose,
                            query=settings.query), nl=False, color=settings.color)
     if settings.out is not None:
