@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,30 @@ class Run:
     failed: collections.Counter[str] = field(default_factory=collections.Counter)
     plan: dict[str, Any] = field(default_factory=dict)
     stderr: str = ""
+    first_call: float | None = None  # seconds from start to the first logged API call
+
+
+class FirstCall(threading.Thread):
+    """When the sandbox logged the plan's first call: what came before is icsync starting up and
+    reading its manifests, what came after is the API phase."""
+
+    def __init__(self, log: Path, started: float) -> None:
+        super().__init__(daemon=True)
+        self.log, self.started = log, started
+        self.at: float | None = None
+        self._done = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            if self.log.stat().st_size:
+                self.at = time.perf_counter() - self.started
+                return
+            self._done.wait(0.005)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def run_plan(project: Path, sandbox: Sandbox, parallelism: int, work: Path) -> Run:
@@ -187,11 +212,13 @@ def run_plan(project: Path, sandbox: Sandbox, parallelism: int, work: Path) -> R
             [*ICSYNC, "plan", "-C", str(project), "--env", ENVIRONMENT, "--endpoint-url", sandbox.url,
              "--read-parallelism", str(parallelism), "--output", "json"],
             stdout=out, stderr=err, env=child_env())
+        first_call = FirstCall(sandbox.log, started)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
+        first_call.stop()
     process.returncode = os.waitstatus_to_exitcode(status)
     run = Run(parallelism, process.returncode, wall, usage.ru_utime + usage.ru_stime,
-              usage.ru_maxrss / 1024, stderr=err_path.read_text())
+              usage.ru_maxrss / 1024, stderr=err_path.read_text(), first_call=first_call.at)
     time.sleep(0.2)  # the sandbox writes its log line after the response is sent
     for line in sandbox.log.read_text().splitlines():
         entry = json.loads(line)
@@ -221,6 +248,10 @@ def report(run: Run, shapes: list[Shape], max_tps: float, out: TextIO) -> None:
     if run.code != 0:
         print(run.stderr.strip()[-2000:], file=out)
     print(f"wall time:          {run.wall:.2f} s", file=out)
+    if run.first_call is not None:
+        print(f"  start-up:         {run.first_call:.2f} s (to the first API call: imports, manifests)",
+              file=out)
+        print(f"  API phase:        {run.wall - run.first_call:.2f} s (first API call to exit)", file=out)
     print(f"API calls:          {total} ({ok} succeeded)", file=out)
     for operation, count in sorted(run.calls.items()):
         print(f"  {operation:<32}{count}", file=out)
@@ -233,6 +264,9 @@ def report(run: Run, shapes: list[Shape], max_tps: float, out: TextIO) -> None:
         bound = ok / max_tps
         print(f"API bound:          {bound:.2f} s ({ok} successful calls / {max_tps:g} per s); "
               f"wall / bound = {run.wall / bound:.2f}x", file=out)
+        if run.first_call is not None:
+            print(f"                    API phase / bound = {(run.wall - run.first_call) / bound:.2f}x",
+                  file=out)
     else:
         print("API bound:          none (no rate limit)", file=out)
 
@@ -261,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         write_seed(work / "seed.yaml", shapes, args.endpoints)
         write_project(work / "project", shapes)
+        write_project(work / "one", shapes[:1])
         written = time.perf_counter() - started
         sandbox = start_sandbox(work, work / "seed.yaml", args.latency_ms, args.max_tps)
         try:
@@ -268,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
                   f" max tps {args.max_tps or 'none'}; cores {os.cpu_count()}")
             print(f"setup: project and seed written in {written:.2f} s, sandbox seeded and listening "
                   f"in {sandbox.seed_seconds:.2f} s")
+            fixed = run_plan(work / "one", sandbox, args.parallelism, work)
             runs = [run_plan(work / "project", sandbox, args.parallelism, work)]
             if args.baseline:
                 runs.append(run_plan(work / "project", sandbox, 1, work))
@@ -275,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
             sandbox.stop()
         for run in runs:
             report(run, shapes, args.max_tps, sys.stdout)
+        marginal = (runs[0].cpu - fixed.cpu) / max(1, len(shapes) - 1) * 1000
+        print(f"--- fixed cost (a 1-component plan, same sandbox): CPU {fixed.cpu:.2f} s, "
+              f"wall {fixed.wall:.2f} s; per-component CPU above it: {marginal:.2f} ms")
         if args.baseline:
             print(f"--- speed-up of --read-parallelism {args.parallelism} over 1: "
                   f"{runs[1].wall / runs[0].wall:.1f}x (wall {runs[1].wall:.2f} s / {runs[0].wall:.2f} s)")
