@@ -38,13 +38,26 @@ def _color(choice: str) -> bool:
     return sys.stdout.isatty()
 
 
+def complete_environments(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for --env: the environments of the project being pointed at."""
+    from gitsync.manifests.project import load_project
+
+    root = ctx.params.get("project_dir") or os.environ.get("ICSYNC_PROJECT_DIR") or "."
+    try:
+        names = load_project(Path(root)).environments
+    except IcsyncError:
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
 def target_options(fn: F) -> F:
     """Options shared by every command that reads a project and talks to AWS."""
     decorators = [
         click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path),
                      default=".", envvar="ICSYNC_PROJECT_DIR", show_default=True,
                      help="The project folder (with icsync.yaml)."),
-        click.option("--env", "environment", envvar="ICSYNC_ENV", help="Environment from icsync.yaml."),
+        click.option("--env", "environment", envvar="ICSYNC_ENV", help="Environment from icsync.yaml.",
+                     shell_complete=complete_environments),
         click.option("--sandbox", is_flag=True, envvar="ICSYNC_SANDBOX",
                      help="Use an embedded sandbox kept in .icsync/ instead of AWS."),
         click.option("--endpoint-url", envvar="ICSYNC_ENDPOINT_URL", help="Override the SageMaker URL."),
@@ -199,7 +212,8 @@ def sandbox(**options: Any) -> int:
 @cli.command()
 @click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path), default=".",
               envvar="ICSYNC_PROJECT_DIR", show_default=True, help="The project folder (with icsync.yaml).")
-@click.option("--env", "environments", multiple=True, help="Environment to check (repeatable).")
+@click.option("--env", "environments", multiple=True, help="Environment to check (repeatable).",
+              shell_complete=complete_environments)
 @click.option("--all-envs", is_flag=True, help="Check every environment in icsync.yaml.")
 @click.option("--output", type=click.Choice(drift_command.FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON report here.")
@@ -229,7 +243,8 @@ def project_dir_option(fn: F) -> F:
 
 @cli.command("validate")
 @project_dir_option
-@click.option("--env", "environment", envvar="ICSYNC_ENV", help="Only this environment (default: all).")
+@click.option("--env", "environment", envvar="ICSYNC_ENV", help="Only this environment (default: all).",
+              shell_complete=complete_environments)
 @click.option("--all-envs", is_flag=True, help="Every environment, even when ICSYNC_ENV is set.")
 def validate_cmd(project_dir: Path, environment: str | None, all_envs: bool) -> int:
     """Render and validate every manifest, offline: no AWS call, no credentials."""
@@ -238,7 +253,8 @@ def validate_cmd(project_dir: Path, environment: str | None, all_envs: bool) -> 
 
 @cli.command("render")
 @project_dir_option
-@click.option("--env", "environment", envvar="ICSYNC_ENV", help="Environment from icsync.yaml.")
+@click.option("--env", "environment", envvar="ICSYNC_ENV", help="Environment from icsync.yaml.",
+              shell_complete=complete_environments)
 @click.option("--show-secrets", is_flag=True, help="Do not mask secret-looking Environment values.")
 def render_command(project_dir: Path, environment: str | None, show_secrets: bool) -> int:
     """Print the rendered manifests of one environment (for debugging templates)."""

@@ -175,6 +175,14 @@ def test_completion_completes_commands_and_options() -> None:
     assert "plain,validate" in result.stdout.splitlines(), result.stdout
 
 
+def test_completion_offers_the_project_environments() -> None:
+    environment = {**os.environ, "_ICSYNC_COMPLETE": "bash_complete", "COMP_CWORD": "5",
+                   "COMP_WORDS": f"icsync plan -C {QUICKSTART} --env p"}
+    result = subprocess.run([sys.executable, "-m", "gitsync"], env=environment, check=False,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.splitlines() == ["plain,prod"], result.stdout + result.stderr
+
+
 def test_version_names_botocore() -> None:
     import botocore
 
