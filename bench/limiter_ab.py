@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from plan_scale import Shape, start_sandbox, write_seed  # noqa: E402
+from plan_scale import Shape, start_sandbox, write_seed
 
-from gitsync import aws  # noqa: E402
-from gitsync.ratelimit import RateLimiter  # noqa: E402
+from gitsync import aws
+from gitsync.ratelimit import RateLimiter
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:inference-component/"
 

@@ -12,9 +12,9 @@ pytestmark = pytest.mark.skipif(fastload.CParser is None, reason="ruamel.yaml.cl
 
 PLAIN = [
     "a: 1\nb: two\nc: [1, 2.5, true, null, '3']\n",
-    "InferenceComponentName: web\nSpecification:\n  Container:\n    Environment:\n      A: 'yes'\n"
-    "      B: yes\n      C: 0777\n      D: 1_000\n      E: 0o17\n      F: .inf\n      G: ~\n      H: 1e3\n"
-    "      I: 0x1F\n      J: -2\n      K: ''\n      L: 'multi\n        line'\n",
+    ("InferenceComponentName: web\nSpecification:\n  Container:\n    Environment:\n      A: 'yes'\n"
+     "      B: yes\n      C: 0777\n      D: 1_000\n      E: 0o17\n      F: .inf\n      G: ~\n      H: 1e3\n"
+     "      I: 0x1F\n      J: -2\n      K: ''\n      L: 'multi\n        line'\n"),
     "list:\n  - a: 1\n    b: 2\n  -   c: 3\n  - - nested\n    - 4\n",
     "# comment\n\n---\nfirst: 1\n---\nsecond: [x, {y: z}]\n...\n",
     "---\n",

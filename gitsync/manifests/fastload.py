@@ -20,7 +20,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from gitsync.model import Path
 
 try:
-    from _ruamel_yaml import CParser
+    from _ruamel_yaml import CParser  # type: ignore[import-not-found]
 except ImportError:  # no C extension for this interpreter: always take the round-trip path
     CParser = None
 
@@ -99,7 +99,7 @@ def parse_plain(text: str, max_nodes: int, max_depth: int) -> list[tuple[Any, Wh
         return None
     try:
         nodes = list(_yaml().compose_all(text))
-        documents = []
+        documents: list[tuple[Any, Where]] = []
         for node in nodes:
             if node is None:  # an empty document, as `---` alone gives
                 documents.append((None, {(): (1, 1)}))
