@@ -22,6 +22,7 @@ from gitsync import model
 from gitsync.errors import IcsyncError
 from gitsync.manifests.load import Parsed, parse
 from gitsync.manifests.project import load_project
+from gitsync.manifests.render import make_environment, render
 from gitsync.manifests.validate import missing_bases, to_desired
 from gitsync.normalize import comparable_desired, comparable_live
 
@@ -148,3 +149,23 @@ def test_project_files_never_crash_loading(data: Any, environment: str | None) -
         if project is not None:
             only_icsync_errors(project.manifest_files)
             only_icsync_errors(lambda: project.environment(environment))
+
+
+JINJA_PIECES = ["{{", "}}", "{%", "%}", "{#", "#}", " ", "x", "y", "'a'", "1", "0", "(", ")", "[", "]", "|",
+                ".", ",", "~", "*", "**", "/", "//", "%", "-", "<", "==", "if", "else", "endif", "for",
+                " in ", "endfor", "set", "=", "range", "env_var", "dict", "self", "loop", "include",
+                "'x.yaml'", "macro", "endmacro", "call", "filter", "upper", "first", "join", "format",
+                "attr", "map", "sum", "default", "length", "\n", ":"]
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(JINJA_PIECES), max_size=30).map("".join),
+       st.dictionaries(st.sampled_from(["x", "y"]), json_like, max_size=2))
+def test_arbitrary_templates_never_crash_rendering(source: str, values: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "x.yaml").write_text(source)
+        text, problem = render(make_environment(root), root, root / "x.yaml", values)
+        assert (text is None) != (problem is None)
+        if text is not None:
+            load_and_validate(text)
