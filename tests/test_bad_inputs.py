@@ -101,6 +101,17 @@ def test_bad_input_fails_cleanly(name: str, tmp_path: Path, seeded: Live) -> Non
     assert_clean_failure(result, seeded, expected["stderr"])
 
 
+@pytest.mark.parametrize("name", case_names())
+def test_validate_reports_the_same_offline(name: str, tmp_path: Path) -> None:
+    root, expected = project_for(name, tmp_path)
+    args = expected.get("args") or ["plan", "--env", "dev"]
+    result = icsync("validate", *args[1:], "-C", root)
+    assert result.code == 1, result.all
+    assert "Traceback" not in result.all
+    for substring in expected["stderr"]:
+        assert substring in result.err, f"{substring!r} not in:\n{result.err}"
+
+
 @pytest.mark.parametrize("name", ["unknown-key-runtime-config", "adapter-with-compute-requirements",
                                   "jinja-undefined-variable", "same-name-in-two-files",
                                   "batch-size-percent-over-50"])
