@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Live, demo_project, icsync, write
+from tests.helpers import Live, Result, demo_project, icsync, write
 
 SPEC = {"ModelName": "model-a",
         "Container": {"Image": "repo/app:1.0",
@@ -44,7 +44,8 @@ sys.stdout.write(out)
 '''
 
 
-def drift(root: Path, live: Live, *extra: str, env: dict[str, str | None] | None = None):  # noqa: ANN201
+def drift(root: Path, live: Live, *extra: str,
+          env: dict[str, str | None] | None = None) -> Result:
     return icsync("drift", "-C", root, "--env", "dev", "--endpoint-url", live.url, *extra, env=env)
 
 
