@@ -157,7 +157,9 @@ publish() {
     fi
     { printf '<!-- icsync:%s:%s -->\n' "$command" "$label"; cat "$work/body.md"; } >"$work/comment.md"
     "$python" "$here/ghjson.py" clip "$comment_limit" "$work/comment.md"
-    bash "$here/comment.sh" "$pr" "<!-- icsync:$command:$label -->" "$work/comment.md"
+    # A comment that cannot be posted (a fork's read-only token) must not fail a good plan.
+    bash "$here/comment.sh" "$pr" "<!-- icsync:$command:$label -->" "$work/comment.md" ||
+      echo "::warning title=icsync action::could not post the pull request comment; the job needs permissions: pull-requests: write (forks get a read-only token)"
   fi
 }
 

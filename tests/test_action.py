@@ -34,6 +34,8 @@ with open(state_path) as handle:
     state = json.load(handle)
 args = sys.argv[1:]
 state["calls"].append(args)
+if os.environ.get("FAKE_GH_DENY"):
+    sys.exit("HTTP 403: Resource not accessible by integration")
 out = ""
 method = args[args.index("--method") + 1] if "--method" in args else "GET"
 path = next(a for a in args[1:] if a.startswith("repos/"))
@@ -237,6 +239,18 @@ def test_comment_on_pr_outside_a_pull_request_is_a_notice(runner: Runner, live: 
     assert done.returncode == 0, done.stderr
     assert "no pull request event; no comment" in done.stdout
     assert runner.gh_calls() == []
+
+
+def test_a_comment_the_token_may_not_post_is_a_warning(runner: Runner, live: Live,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    live.seed_endpoint()
+    demo_project(runner.root / "project")
+    monkeypatch.setenv("FAKE_GH_DENY", "1")
+    done, outputs, summary = runner.run(**inputs(live))
+    assert done.returncode == 0, done.stderr
+    assert outputs["exitcode"] == "2" and "<b>web</b> (ep): create" in summary
+    assert "HTTP 403" in done.stderr
+    assert "::warning title=icsync action::could not post the pull request comment" in done.stdout
 
 
 @pytest.mark.parametrize("limit", [65000, 1000000])
