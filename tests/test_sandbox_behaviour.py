@@ -109,6 +109,7 @@ def test_deleting_then_gone(slow: Started) -> None:
 
 @pytest.mark.parametrize("call", ["update", "runtime", "delete"])
 def test_calls_on_a_component_not_in_service_fail_and_change_nothing(slow: Started, call: str) -> None:
+    slow.sandbox.set_stuck("ic")  # Creating for as long as the test takes, however loaded the machine
     slow.component("ic", copies=1)
     before = slow.describe("ic")
     requests: dict[str, tuple[Any, dict[str, Any]]] = {

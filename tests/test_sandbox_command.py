@@ -61,24 +61,24 @@ def test_serves_boto3_in_any_region_and_stops_on_sigterm(tmp_path: Path, process
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "requests.jsonl"
     process = start(processes, "--seed", str(REPLAY), "--request-log", str(log),
-                    "--transition-seconds", "0.3", "--max-tps", "20")
+                    "--transition-seconds", "0.5", "--max-tps", "20")
     assert int(process.url.rsplit(":", 1)[1]) > 0
     west: Any = process.client("eu-west-1")
     created = west.create_endpoint_config(EndpointConfigName="c", ProductionVariants=[
         {"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}])
     assert created["EndpointConfigArn"] == "arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/c"
     west.create_endpoint(EndpointName="e", EndpointConfigName="c")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", process.url)  # no endpoint_url: from the environment
+    south = boto3.client("sagemaker", region_name="ap-south-1",
+                         config=Config(retries={"total_max_attempts": 1}))
     west.create_inference_component(
         InferenceComponentName="ic", EndpointName="e", RuntimeConfig={"CopyCount": 1},
         Specification={"Container": {"Image": "repo/app:1"},
                        "ComputeResourceRequirements": {"MinMemoryRequiredInMb": 1024}})
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", process.url)  # no endpoint_url: from the environment
-    south = boto3.client("sagemaker", region_name="ap-south-1",
-                         config=Config(retries={"total_max_attempts": 1}))
     assert south.describe_inference_component(InferenceComponentName="ic")[
         "InferenceComponentStatus"] == "Creating"  # --transition-seconds
     assert len(south.list_inference_components()["InferenceComponents"]) == 4
-    time.sleep(0.35)
+    time.sleep(0.55)
     assert south.describe_inference_component(InferenceComponentName="ic")[
         "InferenceComponentStatus"] == "InService"
     with pytest.raises(ClientError) as throttled:  # --max-tps 20: a burst soon exceeds it
