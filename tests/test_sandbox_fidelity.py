@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,3 +116,13 @@ def test_unsigned_request_uses_the_sandbox_region(sandbox: Sandboxes) -> None:
     status, error = raw(live, "DescribeModel", {"ModelName": "m"})
     assert status == 400
     assert error["message"] == 'Could not find model "arn:aws:sagemaker:eu-central-1:123456789012:model/m".'
+
+
+def test_a_sandbox_bug_answers_as_an_aws_internal_failure(sandbox: Sandboxes, tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yaml"  # a recorded document with no status: the sandbox cannot judge it
+    seed.write_text("describe_responses:\n  - {InferenceComponentName: odd, EndpointName: e}\n")
+    live = sandbox(seed=seed)
+    status, error = raw(live, "DeleteInferenceComponent", {"InferenceComponentName": "odd"})
+    assert status == 500
+    assert error == {"__type": "InternalFailure",
+                     "message": "sandbox error: KeyError: 'InferenceComponentStatus'"}

@@ -171,6 +171,9 @@ class Sandbox:
             return 200, response
         except ApiError as error:
             return error.status, {"__type": error.code, "message": error.message}
+        except Exception as error:  # noqa: BLE001 - a sandbox bug answers as AWS's own failures do
+            return 500, {"__type": "InternalFailure",
+                         "message": f"sandbox error: {type(error).__name__}: {error}"}
 
     def _log(self, entry: dict[str, Any]) -> None:
         if self.log_path is None:
