@@ -105,7 +105,7 @@ def test_moto_still_rejects_what_aws_rejects(live: Started) -> None:
     assert mismatched.value.response["Error"]["Code"] == "ValidationException"
 
 
-def test_patch_is_needed_and_idempotent(live: Started) -> None:
+def test_patch_is_idempotent_and_keeps_moto_dimensions(live: Started) -> None:
     from moto.applicationautoscaling import models, responses
 
     live.boto("sts").get_caller_identity()  # the sandbox creates moto's app, which applies the patch
