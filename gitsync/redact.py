@@ -17,7 +17,9 @@ from typing import Any, TextIO
 from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
 
 MASK = "(sensitive)"
-_MIN_SECRET = 4  # shorter values ("1", "on") would mask unrelated text and protect nothing
+# Shorter or all-digit values ("1", "4096") would mask unrelated text: the plan masks those fields
+# structurally, and the key/value net catches them in logs.
+_MIN_SECRET = 8
 
 
 class Redactor:
@@ -52,7 +54,8 @@ class Redactor:
             return
         with self._lock:
             for key, value in environment.items():
-                if self._pattern.search(str(key)) and isinstance(value, str) and len(value) >= _MIN_SECRET:
+                if self._pattern.search(str(key)) and isinstance(value, str) \
+                        and len(value) >= _MIN_SECRET and not value.isdigit():
                     self._values.add(value)
 
     def add_document(self, document: Any) -> None:

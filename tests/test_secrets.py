@@ -72,3 +72,11 @@ def test_secret_not_in_error_messages(tmp_path: Path, live: Live) -> None:
     result = cli("plan", root, live)
     assert result.code == 1 and "CopyCont" in result.err
     assert SECRET not in result.all
+
+
+def test_short_numeric_secret_values_do_not_mask_unrelated_numbers(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p", token='"1024"')
+    result = cli("plan", root, live)
+    assert "Environment.API_TOKEN: (sensitive)" in result.out
+    assert "MinMemoryRequiredInMb: 1024" in result.out
