@@ -170,7 +170,7 @@ def _spec_rules(spec: dict[str, Any], at: model.Path, has_runtime: bool) -> list
         for key in spec:
             if key not in allowed:
                 found.append((at + (key,), (f"an adapter component (it names BaseInferenceComponentName) "
-                              f"uses its base's resources and cannot set `{key}`")))
+                              f"uses its base's resources and cannot set `{key}`: remove it")))
         container = spec.get("Container") or {}
         for key in container:
             if key != "ArtifactUrl":
