@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import threading
 from collections.abc import Iterator
@@ -283,3 +284,39 @@ def existing_alarms(clients: Clients, names: list[str]) -> set[str]:
                      AlarmTypes=["MetricAlarm", "CompositeAlarm"], MaxRecords=100)
         found.update(a["AlarmName"] for a in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []))
     return found
+
+
+# -- image digests (ECR) and other accounts (STS) ---------------------------------------------
+def in_region(clients: Clients, region: str) -> Clients:
+    """The same session and settings, for clients in another region (an ECR registry's own)."""
+    moved = copy.copy(clients)
+    moved.connection = dataclasses.replace(clients.connection, region=region)
+    moved._lock, moved._clients = threading.Lock(), {}
+    return moved
+
+
+def image_digest(clients: Clients, registry: str, repository: str, tag: str) -> str | None:
+    """The digest `repository:tag` points to now in ECR, or None when the tag does not exist."""
+    try:
+        found = _call(clients.client("ecr"), "describe_images", registryId=registry,
+                      repositoryName=repository, imageIds=[{"imageTag": tag}])
+    except AwsError as error:
+        if str(error).startswith(("ImageNotFoundException", "RepositoryNotFoundException")):
+            return None
+        raise
+    details = found.get("imageDetails") or [{}]
+    digest: str | None = details[0].get("imageDigest")
+    return digest
+
+
+def assume_role(clients: Clients, role_arn: str, session_name: str = "icsync") -> Clients:
+    """Clients that act as `role_arn`: STS AssumeRole with the caller's credentials, then the same
+    connection settings with the temporary credentials."""
+    found = _call(clients.client("sts"), "assume_role", RoleArn=role_arn, RoleSessionName=session_name)
+    credentials = found["Credentials"]
+    assumed = copy.copy(clients)
+    assumed._lock, assumed._clients = threading.Lock(), {}
+    assumed._session = boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"], region_name=clients._session.region_name)
+    return assumed

@@ -14,11 +14,11 @@ from typing import Any
 import botocore
 import click
 
-from gitsync import __version__
+from gitsync import __version__, shard
 from gitsync.commands import apply as apply_command
 from gitsync.commands import drift as drift_command
 from gitsync.commands import plan as plan_command
-from gitsync.commands import render_cmd, skeleton, validate
+from gitsync.commands import import_cmd, render_cmd, skeleton, validate
 from gitsync.commands import schema as schema_command
 from gitsync.commands import sandbox as sandbox_command
 from gitsync.commands import unlock as unlock_command
@@ -132,7 +132,16 @@ def to_settings(debug: bool, **options: Any) -> Settings:
         parallelism=options["parallelism"], read_parallelism=options["read_parallelism"],
         targets=tuple(options["targets"]), excludes=tuple(options["excludes"]), prune=options["prune"],
         verify_ssl=not options["no_verify_ssl"], ca_bundle=options["ca_bundle"],
-        read_timeout=timeouts["read_timeout"], connect_timeout=timeouts["connect_timeout"])
+        read_timeout=timeouts["read_timeout"], connect_timeout=timeouts["connect_timeout"],
+        extra=_extra(options))
+
+
+def _extra(options: dict[str, Any]) -> dict[str, object]:
+    """The options only some commands take (--check-images, --all-envs, --shard)."""
+    extra: dict[str, object] = {k: True for k in ("check_images", "all_envs") if options.get(k)}
+    if options.get("shard"):
+        extra["shard"] = shard.parse(options["shard"])
+    return extra
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -151,6 +160,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @target_options
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 2: changes, 1: error.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for apply.")
+@click.option("--check-images", is_flag=True, help="Redeploy components whose ECR image tag moved.")
+@click.option("--all-envs", is_flag=True, help="Plan every environment concurrently, in one plan.")
+@click.option("--shard", metavar="I/N", help="Only the I-th of N deterministic slices of the components.")
 @click.pass_obj
 def plan(debug: bool, **options: Any) -> int:
     """Show what apply would change."""
@@ -170,6 +182,7 @@ def plan(debug: bool, **options: Any) -> int:
               help="Refuse a plan that deletes or replaces more components than this.")
 @click.option("--lock-timeout", type=float, default=0, show_default=True,
               help="Seconds to wait for the environment lock (with `lock:` in icsync.yaml).")
+@click.option("--check-images", is_flag=True, help="Redeploy components whose ECR image tag moved.")
 @click.pass_obj
 def apply(debug: bool, plan_file: Path | None, auto_approve: bool, allow_replace: bool, dry_run: bool,
           timeout: float | None, fail_fast: bool, no_wait_busy: bool, max_deletes: int,
@@ -272,6 +285,16 @@ def schema_cmd(out: Path | None) -> int:
 def skeleton_cmd() -> int:
     """An empty manifest with every field, like the AWS CLI's --generate-cli-skeleton yaml-input."""
     return skeleton.run()
+
+
+@cli.command("import")
+@target_options
+@click.option("--endpoint", "endpoints", multiple=True, help="Only components on this endpoint "
+              "(repeatable; default: every endpoint).")
+@click.pass_obj
+def import_command(debug: bool, endpoints: tuple[str, ...], **options: Any) -> int:
+    """Write manifests (and values) for the live components, in the project's layout."""
+    return import_cmd.run(to_settings(debug, **options), endpoints)
 
 
 def run(argv: list[str]) -> int:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitsync import normalize
+from gitsync import images, normalize
 from gitsync.diff import ABSENT, Difference, diff, leaves
 from gitsync.live import LiveState
 from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
@@ -108,6 +108,8 @@ class PlanSettings:
     ignore: tuple[str, ...] = ()
     secret_pattern: str = DEFAULT_SECRET_PATTERN
     prune: bool = False
+    # --check-images: ECR image -> the digest its tag points to now (see images.py)
+    image_digests: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 def fingerprint(document: Any) -> str:
@@ -205,6 +207,10 @@ def _change(want: Desired, live: LiveState, settings: PlanSettings,
     arn = found.describe["InferenceComponentArn"]
     action, reason, calls = _decide(want, arn, [f for f in fields if not f.ignored], live_view,
                                     desired_view, settings)
+    tag_moves = images.moved(found.describe, want.body, settings.image_digests)
+    if tag_moves and action in (Action.NOOP, Action.SCALE, Action.TAG):
+        action, reason, calls = _redeploy_moved_tag(want, action, calls)
+        fields += tuple(FieldChange(m.path, m.before, m.after) for m in tag_moves)
     unchanged = len(leaves(desired_view)) - sum(1 for f in fields if f.after is not ABSENT)
     return ComponentChange(action=action, reason=reason, fields=fields, calls=calls,
                            live_fingerprint=fingerprint(found.describe), status=status,
@@ -239,6 +245,22 @@ def _decide(want: Desired, arn: str, fields: list[FieldChange], live_view: dict[
         return (Action.SCALE, "only the copy count differs: no redeploy",
                 (Call("UpdateInferenceComponentRuntimeConfig", params), *tag_calls))
     return Action.TAG, "only tags differ", tag_calls
+
+
+def _redeploy_moved_tag(want: Desired, action: Action,
+                        calls: tuple[Call, ...]) -> tuple[Action, str, tuple[Call, ...]]:
+    """The same specification sent again: AWS resolves the tag anew and redeploys. A copy count
+    that also differs rides along in the same update."""
+    params: dict[str, Any] = {"InferenceComponentName": want.name}
+    for key in ("Specification", "Specifications"):
+        if key in want.body:
+            params[key] = want.body[key]
+    if action is Action.SCALE:
+        params["RuntimeConfig"] = want.body["RuntimeConfig"]
+    if want.deployment:
+        params["DeploymentConfig"] = want.deployment
+    others = tuple(c for c in calls if c.operation in ("AddTags", "DeleteTags"))
+    return Action.UPDATE, images.REASON, (Call("UpdateInferenceComponent", params), *others)
 
 
 def _rollout(want: Desired) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitsync import aws, live, preflight
+from gitsync import aws, images, live, preflight, shard
 from gitsync.errors import ValidationFailed
 from gitsync.manifests.desired import load_desired
 from gitsync.manifests.project import Environment, Project, load_project
@@ -40,6 +40,8 @@ def load(settings: Settings) -> Context:
 def selected(name: str, settings: Settings) -> bool:
     if settings.targets and not any(fnmatch.fnmatchcase(name, t) for t in settings.targets):
         return False
+    if not shard.contains(settings.extra.get("shard"), name):
+        return False
     return not any(fnmatch.fnmatchcase(name, e) for e in settings.excludes)
 
 
@@ -64,7 +66,8 @@ def connect(settings: Settings, context: Context) -> Iterator[aws.Clients]:
         read_timeout=settings.read_timeout, connect_timeout=settings.connect_timeout,
         pool_size=max(settings.read_parallelism, settings.parallelism) + 4)
     if not settings.sandbox:
-        yield aws.Clients(connection)
+        clients = aws.Clients(connection)
+        yield aws.assume_role(clients, environment.role_arn) if environment.role_arn else clients
         return
     from gitsync.sandbox import Sandbox
 
@@ -77,6 +80,13 @@ def connect(settings: Settings, context: Context) -> Iterator[aws.Clients]:
                                             "dummy_credentials": True, "profile": None}))
 
 
+def _image_digests(settings: Settings, context: Context, clients: aws.Clients) -> dict[str, str]:
+    """With --check-images only: what the manifests' ECR tags point to now (no ECR call otherwise)."""
+    if not settings.extra.get("check_images"):
+        return {}
+    return images.resolve(clients, images.tagged_images(d.body for d in context.desired))
+
+
 def make_plan(settings: Settings, context: Context, clients: aws.Clients,
               preflight_checks: bool = False) -> Plan:
     """Fetch live state, then plan purely; with pre-flight checks, refuse a plan AWS would reject."""
@@ -86,12 +96,13 @@ def make_plan(settings: Settings, context: Context, clients: aws.Clients,
                        with_unlisted=settings.prune)
     for component in state.components.values():
         REDACT.add_document(component.describe)
-    if settings.targets or settings.excludes:
+    if settings.targets or settings.excludes or settings.extra.get("shard"):
         state = live.LiveState(state.components,
                                {n: s for n, s in state.listed.items() if selected(n, settings)})
     plan_settings = PlanSettings(environment=context.environment.name, project=context.project.name,
                                  ignore=context.project.ignore,
-                                 secret_pattern=context.project.secret_pattern, prune=settings.prune)
+                                 secret_pattern=context.project.secret_pattern, prune=settings.prune,
+                                 image_digests=_image_digests(settings, context, clients))
     plan = build_plan(context.desired, state, plan_settings)
     wanted = preflight.changing(plan, context.desired) if preflight_checks else []
     if wanted:

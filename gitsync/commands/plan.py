@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from gitsync import multienv
 from gitsync.commands import common, saved
 from gitsync.errors import ExitCode
 from gitsync.settings import Settings
@@ -11,6 +12,8 @@ from gitsync.views.render import render_plan
 
 
 def run(settings: Settings) -> int:
+    if settings.extra.get("all_envs"):
+        return multienv.run(settings)
     context = common.load(settings)
     with common.connect(settings, context) as clients:
         plan = common.make_plan(settings, context, clients, preflight_checks=True)

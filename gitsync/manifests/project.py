@@ -24,6 +24,7 @@ class Environment:
     region: str | None
     profile: str | None
     endpoint_url: str | None = None
+    role_arn: str | None = None  # assumed with STS for this environment's calls
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def load_project(root: Path) -> Project:
     data = doc.data
     environments = {
         name: Environment(name, spec.get("values"), spec.get("region"), spec.get("profile"),
-                          spec.get("endpoint_url"))
+                          spec.get("endpoint_url"), spec.get("role_arn"))
         for name, spec in data["environments"].items()
     }
     return Project(root=root, name=str(data.get("name") or root.resolve().name),

@@ -1,0 +1,117 @@
+"""`icsync import`: write manifests and values for the live components, in the project's layout."""
+
+from __future__ import annotations
+
+import io
+from pathlib import PurePosixPath
+from typing import Any
+
+import click
+from ruamel.yaml import YAML
+
+from gitsync import aws, importer, live
+from gitsync.commands import common
+from gitsync.errors import ConfigError, ExitCode
+from gitsync.manifests.project import PROJECT_FILE, Environment, Project, load_project
+from gitsync.redact import REDACT
+from gitsync.settings import Settings
+
+
+def run(settings: Settings, endpoints: tuple[str, ...]) -> int:
+    if not settings.environment:
+        raise ConfigError("choose the environment the live components belong to with --env NAME")
+    if not (settings.project_dir / PROJECT_FILE).is_file():
+        _new_project(settings)
+    project = load_project(settings.project_dir)
+    REDACT.reset(project.secret_pattern)
+    environment = project.environment(settings.environment)
+    with common.connect(settings, common.Context(project, environment, [])) as clients:
+        names = [s["InferenceComponentName"] for s in aws.list_components(clients)
+                 if (not endpoints or s["EndpointName"] in endpoints)
+                 and common.selected(s["InferenceComponentName"], settings)]
+        state = live.fetch(clients, names, (), settings.read_parallelism, with_unlisted=False)
+    for component in state.components.values():
+        REDACT.add_document(component.describe)
+    imported = [importer.import_component(c.describe, c.tags, environment.name, project.secret_pattern)
+                for c in state.components.values()]
+    conflicts = _write(project, environment, imported)
+    return ExitCode.ERROR if conflicts else ExitCode.OK
+
+
+def _new_project(settings: Settings) -> None:
+    environment: dict[str, str] = {"values": f"values/{settings.environment}.yaml"}
+    if settings.region:
+        environment["region"] = settings.region
+    document = {"name": settings.project_dir.resolve().name, "manifests": ["components/*.yaml"],
+                "environments": {settings.environment: environment}}
+    settings.project_dir.mkdir(parents=True, exist_ok=True)
+    (settings.project_dir / PROJECT_FILE).write_text(_dump(document))
+    click.echo(f"Created {PROJECT_FILE}.")
+
+
+def manifest_folder(project: Project) -> tuple[PurePosixPath, str]:
+    """Where the first `manifests` glob looks, and its file suffix: `components/*.yaml` ->
+    (components, .yaml). Parts from the first wildcard on are dropped."""
+    glob = PurePosixPath(project.manifests[0])
+    suffix = ".yml" if glob.name.endswith(".yml") else ".yaml"
+    parts = []
+    for part in glob.parent.parts:
+        if any(c in part for c in "*?["):
+            break
+        parts.append(part)
+    return PurePosixPath(*parts) if parts else PurePosixPath("."), suffix
+
+
+def _write(project: Project, environment: Environment, imported: list[importer.Imported]) -> list[str]:
+    folder, suffix = manifest_folder(project)
+    conflicts: list[str] = []
+    for item in imported:
+        relative = (folder / f"{item.stem}{suffix}").as_posix()
+        path = project.root / relative
+        if path.is_file() and path.read_text() != item.text:
+            conflicts.append(relative)
+            click.echo(f"{relative}: exists and differs from {item.name} as imported; left as it is "
+                       "(move it away and import again to replace it)", err=True)
+            continue
+        state = "unchanged" if path.is_file() else "written"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(item.text)
+        click.echo(f"{relative}: {state} ({item.name})")
+        for key in item.secrets:
+            click.echo(f"{relative}: Environment {key} looks secret: written as "
+                       f'{{{{ env_var("{key}") }}}}, not in clear; export {key} before plan and apply',
+                       err=True)
+    _write_values(project, environment, imported)
+    return conflicts
+
+
+def _write_values(project: Project, environment: Environment, imported: list[importer.Imported]) -> None:
+    """Each copy count (and verbatim literal) into the environment's values file, keeping the rest."""
+    if not imported:
+        return
+    if not environment.values_file:
+        raise ConfigError(f"{project.root / PROJECT_FILE}: environment `{environment.name}` has no "
+                          "values file; add `values: values/NAME.yaml` to it, then import again")
+    path = project.root / environment.values_file
+    yaml = YAML(typ="rt")
+    data: Any = yaml.load(path.read_text()) if path.is_file() else None
+    data = data if isinstance(data, dict) else {}
+    for key, found in ((importer.COPIES_KEY, {i.stem: i.copies for i in imported if i.copies is not None}),
+                       (importer.LITERALS_KEY, {k: v for i in imported for k, v in i.literals.items()})):
+        if found:
+            merged = data.get(key) if isinstance(data.get(key), dict) else {}
+            merged.update(found)
+            data[key] = merged
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    path.write_text(stream.getvalue())
+    click.echo(f"{environment.values_file}: {len(imported)} component(s)' values")
+
+
+def _dump(document: dict[str, Any]) -> str:
+    stream = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.dump(document, stream)
+    return stream.getvalue()

@@ -1,0 +1,139 @@
+"""Live components -> manifests and values (the pure part of `icsync import`).
+
+A describe document becomes the manifest that would plan as "No changes." against it: the same
+named steps the plan uses (`normalize.comparable_live`) give the manifest's shape, then:
+
+- the environment's name inside a name (`web-dev`, `dev-endpoint`) becomes `{{ env }}`, so one
+  manifest serves every environment;
+- each copy count goes to the values file (`copies: {web: 2}`): it is what differs most often
+  between environments;
+- a secret-looking Environment value is never written: `{{ env_var("NAME") | tojson }}` reads it;
+- a live string that holds Jinja's own delimiters goes to the values file as it is, so rendering
+  cannot change it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from gitsync import model, normalize
+
+NAME_FIELDS = ("InferenceComponentName", "EndpointName", "ModelName", "BaseInferenceComponentName")
+JINJA_DELIMITERS = ("{{", "{%", "{#")
+COPIES_KEY = "copies"
+LITERALS_KEY = "literals"
+
+
+@dataclass(frozen=True)
+class Imported:
+    name: str  # the live component's name
+    stem: str  # its name without the environment's: the manifest's file name
+    text: str  # the manifest template
+    copies: int | None
+    secrets: tuple[str, ...] = ()  # Environment keys read with env_var
+    literals: dict[str, str] = field(default_factory=dict)
+
+
+def env_pattern(env: str) -> re.Pattern[str]:
+    """The environment's name as a whole word of a name: `dev` in `web-dev`, not in `device`."""
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])")
+
+
+def stem(name: str, env: str) -> str:
+    """`web-dev` -> `web`: the name every environment shares (the file name of its manifest)."""
+    stripped = env_pattern(env).sub("", name).strip("-_.")
+    return re.sub(r"([-_.])[-_.]+", r"\1", stripped) or name
+
+
+def import_component(describe: dict[str, Any], tags: dict[str, str], env: str,
+                     secret_pattern: str) -> Imported:
+    body = _ordered(normalize.comparable_live(describe, tags))
+    if body.get("Tags"):
+        body["Tags"] = [{"Key": k, "Value": v} for k, v in body["Tags"].items()]
+    else:
+        body.pop("Tags", None)
+    name = describe["InferenceComponentName"]
+    writer = _Writer(env, stem(name, env))
+    secrets = writer.secrets(body, re.compile(secret_pattern))
+    copies = (body.get("RuntimeConfig") or {}).get("CopyCount")
+    if isinstance(copies, int):
+        body["RuntimeConfig"]["CopyCount"] = writer.token(f"{COPIES_KEY}[{json.dumps(writer.stem)}]")
+    writer.names(body)
+    writer.literals_of(body)
+    return Imported(name, writer.stem, writer.dump(body), copies, secrets, writer.literals)
+
+
+def _ordered(body: dict[str, Any]) -> dict[str, Any]:
+    """Keys in the create request's order (names first), as a person would write them."""
+    members = list(model.input_shape("CreateInferenceComponent").members)  # type: ignore[attr-defined]
+    return {k: body[k] for k in sorted(body, key=lambda k: members.index(k) if k in members else 99)}
+
+
+class _Writer:
+    """Swaps values for placeholder tokens, dumps YAML, then swaps the tokens for Jinja: so the
+    YAML dumper never quotes (or escapes) a Jinja expression."""
+
+    def __init__(self, env: str, stem_name: str) -> None:
+        self.env, self.stem = env, stem_name
+        self.pattern = env_pattern(env)
+        self.expressions: dict[str, str] = {}
+        self.literals: dict[str, str] = {}
+
+    def token(self, expression: str, whole: bool = True) -> str:
+        token = f"zzicsync{len(self.expressions)}zz"
+        self.expressions[token] = "{{ " + expression + (" | tojson }}" if whole else " }}")
+        return token
+
+    def secrets(self, body: dict[str, Any], pattern: re.Pattern[str]) -> tuple[str, ...]:
+        found = []
+        for spec in normalize.specs(body):
+            environment = (spec.get("Container") or {}).get("Environment") or {}
+            for key in environment:
+                if pattern.search(key):
+                    environment[key] = self.token(f"env_var({json.dumps(key)})")
+                    found.append(key)
+        return tuple(found)
+
+    def names(self, body: dict[str, Any]) -> None:
+        for holder in [body, *normalize.specs(body)]:
+            for key in NAME_FIELDS:
+                value = holder.get(key)
+                if isinstance(value, str) and self.pattern.search(value):
+                    holder[key] = self._templated_name(value)
+
+    def _templated_name(self, value: str) -> str:
+        if value == self.env:
+            return self.token("env")
+        env_token = self.token("env", whole=False)
+        return self.pattern.sub(env_token, value)
+
+    def literals_of(self, value: Any) -> Any:
+        """Strings with Jinja delimiters, anywhere: kept verbatim in the values file."""
+        if isinstance(value, dict):
+            for key, item in value.items():
+                value[key] = self.literals_of(item)
+        elif isinstance(value, list):
+            value[:] = [self.literals_of(item) for item in value]
+        elif isinstance(value, str) and any(d in value for d in JINJA_DELIMITERS):
+            key = f"{self.stem}_{len(self.literals)}"
+            self.literals[key] = value
+            return self.token(f"{LITERALS_KEY}[{json.dumps(key)}]")
+        return value
+
+    def dump(self, body: dict[str, Any]) -> str:
+        stream = io.StringIO()
+        yaml = YAML(typ="safe", pure=True)
+        yaml.default_flow_style = False
+        yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+        yaml.width = 4096
+        yaml.dump(body, stream)
+        text = stream.getvalue()
+        for token, expression in self.expressions.items():
+            text = text.replace(token, expression)
+        return text

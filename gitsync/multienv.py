@@ -1,0 +1,94 @@
+"""`icsync plan --all-envs`: every environment of the project planned concurrently, one combined plan.
+
+Each environment has its own connection (region, profile, role to assume), so the plans are
+independent; they run on threads because the work is waiting on AWS. Manifests are loaded first,
+one environment after the other, because loading resets the process-wide secret redactor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import click
+from ruamel.yaml import YAML
+
+from gitsync.commands import common
+from gitsync.errors import ConfigError, ExitCode
+from gitsync.manifests.project import load_project
+from gitsync.plan import FORMAT_VERSION, Plan
+from gitsync.redact import REDACT
+from gitsync.settings import Settings
+from gitsync.views import json_view, markdown, text
+from gitsync.views.document import plan_document, summary_line
+
+MAX_CONCURRENT_ENVIRONMENTS = 8
+
+
+def run(settings: Settings) -> int:
+    if settings.environment:
+        raise ConfigError("--all-envs plans every environment; leave out --env (or ICSYNC_ENV)")
+    if settings.out is not None:
+        raise ConfigError("--out saves one environment's plan; use --env NAME with --out")
+    plans = plan_all(settings)
+    click.echo(render(plans, settings), nl=False, color=settings.color)
+    if settings.detailed_exitcode and any(p.has_changes for p in plans):
+        return ExitCode.CHANGES
+    return ExitCode.OK
+
+
+def plan_all(settings: Settings) -> list[Plan]:
+    """One plan per environment, in icsync.yaml's order."""
+    project = load_project(settings.project_dir)
+    contexts = [common.load(dataclasses.replace(settings, environment=name)) for name in project.environments]
+    REDACT.reset(project.secret_pattern)
+    for context in contexts:  # each load reset the redactor: every environment's secrets again
+        for desired in context.desired:
+            REDACT.add_document(desired.body)
+    # The embedded sandbox keeps one state file per project: one environment at a time there.
+    workers = 1 if settings.sandbox else min(MAX_CONCURRENT_ENVIRONMENTS, len(contexts))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_plan_one, settings, c) for c in contexts]
+        return [future.result() for future in futures]
+
+
+def _plan_one(settings: Settings, context: common.Context) -> Plan:
+    settings = dataclasses.replace(settings, environment=context.environment.name)
+    with common.connect(settings, context) as clients:
+        return common.make_plan(settings, context, clients, preflight_checks=True)
+
+
+def combined(plans: list[Plan]) -> Plan:
+    """All environments' changes as one plan, for the combined summary."""
+    return Plan("(all)", plans[0].project if plans else "",
+                tuple(c for p in plans for c in p.changes), tuple(u for p in plans for u in p.unmanaged))
+
+
+def document(plans: list[Plan]) -> dict[str, Any]:
+    return {"format_version": FORMAT_VERSION, "environments": [plan_document(p) for p in plans]}
+
+
+def render(plans: list[Plan], settings: Settings) -> str:
+    output = "json" if settings.query and settings.output in ("text", "markdown") else settings.output
+    if output in ("json", "yaml"):
+        found = json_view.query(document(plans), settings.query)
+        if output == "json":
+            return json.dumps(found, indent=2, default=str) + "\n"
+        stream = io.StringIO()
+        yaml = YAML(typ="safe", pure=True)
+        yaml.default_flow_style = False
+        yaml.dump(json.loads(json.dumps(found, default=str)), stream)
+        return stream.getvalue()
+    sections = []
+    for plan in plans:
+        if output == "markdown":
+            sections.append(f"## Environment `{plan.environment}`\n\n{markdown.render(plan)}")
+        else:
+            body = text.render(plan, color=settings.color, verbose=settings.verbose)
+            sections.append(f"=== Environment: {plan.environment} ===\n{body}")
+    totals = "\n".join(f"  {p.environment}: {summary_line(p)}" for p in plans)
+    heading = "## All environments" if output == "markdown" else "=== All environments ==="
+    return "\n".join(sections) + f"\n{heading}\n{totals}\nCombined: {summary_line(combined(plans))}\n"
