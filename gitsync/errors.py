@@ -30,18 +30,22 @@ class Problem:
     def render(self) -> str:
         where = self.file
         if self.line:
-            where += f":{self.line}:{self.column}"
+            where += f":{self.line}" + (f":{self.column}" if self.column else "")
         at = f" at `{self.path}`" if self.path else ""
         return f"{where}: {self.message.rstrip('.')}{at}"
 
 
 class ValidationFailed(IcsyncError):
-    """Every problem of a run, reported together, sorted by file and line."""
+    """Every problem of a run, reported together, sorted by file and line, on one screen."""
+
+    SHOWN = 30
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.path))
         count = len(self.problems)
-        lines = [p.render() for p in self.problems]
+        lines = [p.render() for p in self.problems[:self.SHOWN]]
+        if count > self.SHOWN:
+            lines.append(f"... and {count - self.SHOWN} more (fix these first)")
         noun = "problem" if count == 1 else "problems"
         super().__init__("\n".join(lines + [f"{count} {noun} found; nothing was sent to AWS."]))
 
