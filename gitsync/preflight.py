@@ -13,7 +13,7 @@ from typing import Any
 from gitsync import aws
 from gitsync.errors import Problem
 from gitsync.live import LiveState
-from gitsync.manifests.validate import Desired, specs_of
+from gitsync.manifests.validate import Desired, missing_bases, specs_of
 from gitsync.plan import Action, Plan
 
 CHANGING = (Action.CREATE, Action.UPDATE, Action.REPLACE)
@@ -50,9 +50,8 @@ def gather(clients: aws.Clients, wanted: list[Desired], parallelism: int = 8) ->
     return Facts(described, configs, found, aws.existing_alarms(clients, alarms) if alarms else set())
 
 
-def problems(wanted: list[Desired], plan: Plan, live: LiveState, facts: Facts) -> list[Problem]:
-    created = {c.name for c in plan.changes if c.action in (Action.CREATE, Action.REPLACE)}
-    found: list[Problem] = []
+def problems(wanted: list[Desired], live: LiveState, facts: Facts) -> list[Problem]:
+    found = missing_bases(wanted, set(live.listed))
     for want in wanted:
         found += _endpoint_problems(want, facts)
         for index, spec in enumerate(specs_of(want.body)):
@@ -62,11 +61,6 @@ def problems(wanted: list[Desired], plan: Plan, live: LiveState, facts: Facts) -
             if model and not facts.models.get(model):
                 found.append(want.source.problem(at + ("ModelName",), f"model `{model}` does not exist "
                                                  "in this account and region; create it first"))
-            base = spec.get("BaseInferenceComponentName")
-            if base and base not in live.listed and base not in created:
-                found.append(want.source.problem(at + ("BaseInferenceComponentName",),
-                                                 f"base component `{base}` is neither live nor in any "
-                                                 "manifest of this environment"))
         for alarm in _alarms(want):
             if alarm not in facts.alarms:
                 found.append(want.source.problem(("DeploymentConfig", "AutoRollbackConfiguration"),

@@ -69,7 +69,7 @@ def test_base_must_be_live_or_created_in_the_same_apply(tmp_path: Path, live: Li
     missing = plan(tmp_path, live, {"components/adapter.yaml": adapter.format(base="ghost"),
                                     "components/web.yaml": component()})
     assert missing.code == 1
-    assert "components/adapter.yaml:4:3: base component `ghost` is neither live nor in any manifest" \
+    assert "components/adapter.yaml:4:3: base component `ghost` is in no manifest and does not exist live" \
         in missing.err
     fine = plan(tmp_path, live, {"components/adapter.yaml": adapter.format(base="web"),
                                  "components/web.yaml": component()})

@@ -106,7 +106,7 @@ def make_plan(settings: Settings, context: Context, clients: aws.Clients,
     plan = build_plan(context.desired, state, plan_settings)
     wanted = preflight.changing(plan, context.desired) if preflight_checks else []
     if wanted:
-        found = preflight.problems(wanted, plan, state, preflight.gather(clients, wanted))
+        found = preflight.problems(wanted, state, preflight.gather(clients, wanted))
         if found:
             raise ValidationFailed(found)
     return plan
