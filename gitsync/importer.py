@@ -53,7 +53,7 @@ def stem(name: str, env: str) -> str:
 
 def import_component(describe: dict[str, Any], tags: dict[str, str], env: str,
                      secret_pattern: str) -> Imported:
-    body = _ordered(normalize.comparable_live(describe, tags))
+    body = whole_numbers(_ordered(normalize.comparable_live(describe, tags)))
     if body.get("Tags"):
         body["Tags"] = [{"Key": k, "Value": v} for k, v in body["Tags"].items()]
     else:
@@ -67,6 +67,17 @@ def import_component(describe: dict[str, Any], tags: dict[str, str], env: str,
     writer.names(body)
     writer.literals_of(body)
     return Imported(name, writer.stem, writer.dump(body), copies, secrets, writer.literals)
+
+
+def whole_numbers(value: Any) -> Any:
+    """`1.0` as `1`, as a person writes it (the plan compares them as the model's type anyway)."""
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _ordered(body: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,124 @@
+"""`icsync import`: live components -> a project that plans as "No changes." against the same account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from gitsync.importer import import_component, stem
+from tests.helpers import Live, icsync, write
+
+TOKEN = "tok-9f8e7d6c5b4a"
+
+
+def _seed(live: Live, env: str = "dev") -> None:
+    """A base model, an adapter on it and a two-specification component, named after `env`."""
+    live.seed_endpoint(name=f"ep-{env}", models=(f"model-{env}", f"other-{env}"))
+    c = live.client
+    c.create_inference_component(
+        InferenceComponentName=f"web-{env}", EndpointName=f"ep-{env}", VariantName="AllTraffic",
+        Specification={"ModelName": f"model-{env}", "Container": {
+            "Image": "repo/web:1.0", "Environment": {"LOG_LEVEL": "info", "API_TOKEN": TOKEN}},
+            "ComputeResourceRequirements": {"NumberOfAcceleratorDevicesRequired": 1, "MinMemoryRequiredInMb": 1024}},
+        RuntimeConfig={"CopyCount": 2 if env == "dev" else 4},
+        Tags=[{"Key": "team", "Value": "search"}, {"Key": "icsync:project", "Value": "x"}])
+    c.create_inference_component(
+        InferenceComponentName=f"web-{env}-adapter", EndpointName=f"ep-{env}",
+        Specification={"BaseInferenceComponentName": f"web-{env}",
+                       "Container": {"ArtifactUrl": "s3://bucket/adapters/{{weird}}/a.tar.gz"}})
+    c.create_inference_component(
+        InferenceComponentName=f"multi-{env}", EndpointName=f"ep-{env}", VariantName="AllTraffic",
+        Specifications=[{"InstanceType": "ml.g5.12xlarge", "ModelName": f"other-{env}",
+                         "ComputeResourceRequirements": {"MinMemoryRequiredInMb": 512}},
+                        {"InstanceType": "ml.g5.2xlarge", "ModelName": f"other-{env}",
+                         "ComputeResourceRequirements": {"MinMemoryRequiredInMb": 256}}],
+        RuntimeConfig={"CopyCount": 1})
+
+
+def _import(root: Path, live: Live, env: str = "dev", *args: str) -> tuple[int, str, str]:
+    result = icsync("import", "-C", root, "--env", env, "--endpoint-url", live.url, *args)
+    return result.code, result.out, result.err
+
+
+def test_imported_project_plans_no_changes(tmp_path: Path, live: Live) -> None:
+    _seed(live)
+    root = tmp_path / "p"
+    code, out, err = _import(root, live)
+    assert code == 0, out + err
+    assert sorted(p.name for p in (root / "components").iterdir()) == ["multi.yaml", "web-adapter.yaml", "web.yaml"]
+    web = (root / "components" / "web.yaml").read_text()
+    assert "InferenceComponentName: web-{{ env }}" in web and "EndpointName: ep-{{ env }}" in web
+    assert TOKEN not in web + out + err and 'API_TOKEN: {{ env_var("API_TOKEN") | tojson }}' in web
+    assert "Environment API_TOKEN looks secret" in err
+    assert "icsync:" not in web  # ownership tags are bookkeeping, not desired state
+    values = YAML(typ="safe").load((root / "values" / "dev.yaml").read_text())
+    assert values["copies"] == {"web": 2, "multi": 1}  # the adapter has no copies of its own
+    assert "NumberOfAcceleratorDevicesRequired: 1\n" in web
+    assert list(values["literals"].values()) == ["s3://bucket/adapters/{{weird}}/a.tar.gz"]
+
+    plan = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--detailed-exitcode",
+                  env={"API_TOKEN": TOKEN})
+    assert plan.code == 0 and "No changes." in plan.out, plan.all
+
+
+def test_second_environment_shares_the_manifests(tmp_path: Path, live: Live) -> None:
+    """prod's components follow dev's names: the same files, prod's copy counts in its values."""
+    _seed(live, "dev")
+    _seed(live, "prod")
+    root = tmp_path / "p"
+    assert _import(root, live, "dev", "--endpoint", "ep-dev")[0] == 0
+    project = root / "icsync.yaml"
+    project.write_text(project.read_text() + "  prod:\n    values: values/prod.yaml\n")
+    files = {p.name: p.read_text() for p in (root / "components").iterdir()}
+    code, out, err = _import(root, live, "prod", "--endpoint", "ep-prod")
+    assert code == 0, out + err
+    assert {p.name: p.read_text() for p in (root / "components").iterdir()} == files
+    assert YAML(typ="safe").load((root / "values" / "prod.yaml").read_text())["copies"]["web"] == 4
+    for env in ("dev", "prod"):
+        plan = icsync("plan", "-C", root, "--env", env, "--endpoint-url", live.url, "--detailed-exitcode",
+                      env={"API_TOKEN": TOKEN})
+        assert plan.code == 0 and "No changes." in plan.out, plan.all
+
+
+def test_only_the_endpoints_asked_and_the_projects_layout(tmp_path: Path, live: Live) -> None:
+    _seed(live, "dev")
+    _seed(live, "qa")
+    root = write(tmp_path / "p", {"icsync.yaml": """
+        manifests: ["manifests/**/*.yml"]
+        environments:
+          qa: {values: vals/qa.yaml}
+        """})
+    code, out, err = _import(root, live, "qa", "--endpoint", "ep-qa")
+    assert code == 0, out + err
+    assert sorted(p.name for p in (root / "manifests").iterdir()) == ["multi.yml", "web-adapter.yml", "web.yml"]
+    assert (root / "vals" / "qa.yaml").is_file()
+
+
+def test_a_differing_file_is_left_alone(tmp_path: Path, live: Live) -> None:
+    _seed(live)
+    root = write(tmp_path / "p", {"icsync.yaml": "manifests: [components/*.yaml]\nenvironments:\n"
+                                                 "  dev: {values: values/dev.yaml}\n",
+                                  "components/web.yaml": "# mine\n"})
+    code, _, err = _import(root, live)
+    assert code == 1 and "components/web.yaml: exists and differs from web-dev" in err
+    assert (root / "components" / "web.yaml").read_text() == "# mine\n"
+    assert "Traceback" not in err
+
+
+def test_import_needs_an_environment(tmp_path: Path) -> None:
+    result = icsync("import", "-C", tmp_path)
+    assert result.code == 1 and "--env NAME" in result.err
+
+
+def test_stem_takes_the_environment_out_of_a_name() -> None:
+    assert [stem(n, "dev") for n in ("web-dev", "dev-web", "web-dev-adapter", "device", "dev")] == [
+        "web", "web", "web-adapter", "device", "dev"]
+
+
+def test_names_are_templated_only_where_the_environment_is_a_word() -> None:
+    describe = {"InferenceComponentName": "device-dev", "EndpointName": "dev",
+                "Specification": {"ModelName": "devmodel"}}
+    text = import_component(describe, {}, "dev", "TOKEN").text
+    assert "InferenceComponentName: device-{{ env }}" in text
+    assert "EndpointName: {{ env | tojson }}" in text and "ModelName: devmodel" in text
