@@ -15,6 +15,7 @@ full without tripping the account's rate limit:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,26 +47,92 @@ class LiveState:
 def fetch(clients: aws.Clients, names: Iterable[str], endpoints: Iterable[str],
           parallelism: int = 16, with_unlisted: bool = True) -> LiveState:
     """Live state for the named components and everything else on the named endpoints."""
-    wanted, managed = set(names), set(endpoints)
-    reads = aws.paced_reads(clients, RateLimiter())
-    listed: dict[str, dict[str, Any]] = {}
-    pending: list[Future[LiveComponent | None]] = []
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    with Reader(clients, parallelism) as reader:
+        return reader.finish(names, endpoints, with_unlisted)
+
+
+LISTING_GRACE = 5.0  # seconds a failing plan waits for a listing call in flight
+
+
+class PlanAborted(Exception):
+    """The plan failed elsewhere: the listing stops."""
+
+
+class Reader:
+    """Reads live state while the caller is still loading manifests: the listing starts at once,
+    and each component named with `want` is described as soon as the listing has shown it exists.
+    `finish` reads whatever else the plan needs and returns what `fetch` would have.
+
+    Loading manifests is CPU and reading is waiting, so the two overlap: a rate-limited plan takes
+    about as long as its calls, not the calls plus the manifests."""
+
+    def __init__(self, clients: aws.Clients, parallelism: int) -> None:
+        self._reads = aws.paced_reads(clients, RateLimiter())
+        self._pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+        self._lock = threading.Lock()
+        self._listed: dict[str, dict[str, Any]] = {}
+        self._wanted: set[str] = set()
+        self._reading: dict[str, Future[LiveComponent | None]] = {}
+        self._listed_all: Future[None] = Future()
+        self._closed = threading.Event()
+        # A daemon thread, not a pool worker: if the manifests turn out invalid while the listing
+        # waits on an unreachable endpoint, the error is shown and icsync exits without it.
+        self._listing = threading.Thread(target=self._list, daemon=True, name="icsync-list")
+        self._listing.start()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # On a failure (invalid manifests, an API error, Ctrl-C) no queued call is sent, the
+        # listing stops after its current page, and calls in flight are waited for (briefly, for
+        # the listing: its endpoint may be the reason for the failure).
+        self._closed.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._listing.join(timeout=LISTING_GRACE)
+
+    def want(self, name: str) -> None:
+        with self._lock:
+            self._wanted.add(name)
+            if name in self._listed:
+                self._read(name)
+
+    def _list(self) -> None:
         try:
-            for summary in aws.list_components(reads):
-                name = summary["InferenceComponentName"]
-                if name in listed or not (summary["EndpointName"] in managed or name in wanted):
-                    continue
-                listed[name] = summary
+            for summary in aws.list_components(self._reads):
+                if self._closed.is_set():
+                    raise PlanAborted
+                with self._lock:
+                    name = summary["InferenceComponentName"]
+                    self._listed.setdefault(name, summary)
+                    if name in self._wanted:
+                        self._read(name)
+        except BaseException as error:  # noqa: BLE001 - handed to the thread that waits for it
+            self._listed_all.set_exception(error)
+        else:
+            self._listed_all.set_result(None)
+
+    def _read(self, name: str) -> None:
+        """Under the lock: describe `name` once."""
+        if name not in self._reading:
+            self._reading[name] = self._pool.submit(_read, self._reads, name, self._listed[name])
+
+    def finish(self, names: Iterable[str], endpoints: Iterable[str],
+               with_unlisted: bool = True) -> LiveState:
+        wanted, managed = set(names), set(endpoints)
+        for name in wanted:
+            self.want(name)
+        self._listed_all.result()
+        with self._lock:
+            listed = {n: s for n, s in self._listed.items()
+                      if s["EndpointName"] in managed or n in wanted}
+            for name in listed:
                 if with_unlisted or name in wanted:
-                    pending.append(pool.submit(_read, reads, name, summary))
-            found = [future.result() for future in pending]
-        except BaseException:
-            for future in pending:  # one failure (or Ctrl-C) fails the plan: send no more calls
-                future.cancel()
-            raise
-    components = {c.describe["InferenceComponentName"]: c for c in found if c is not None}
-    return LiveState(dict(sorted(components.items())), dict(sorted(listed.items())))
+                    self._read(name)
+            reading = {n: f for n, f in self._reading.items() if n in listed}
+        found = [future.result() for future in reading.values()]
+        components = {c.describe["InferenceComponentName"]: c for c in found if c is not None}
+        return LiveState(dict(sorted(components.items())), dict(sorted(listed.items())))
 
 
 def _read(clients: aws.Clients, name: str, summary: dict[str, Any]) -> LiveComponent | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,10 @@ def unreadable_file(root: Path, path: Path, relative: str) -> Problem | None:
     return None
 
 
-def render_documents(project: Project, environment: Environment) -> tuple[list[Parsed], list[Problem]]:
+def render_documents(project: Project, environment: Environment,
+                     on_name: Callable[[str], None] | None = None) -> tuple[list[Parsed], list[Problem]]:
+    """Every manifest rendered and parsed; `on_name` hears each component name as soon as its file
+    is parsed, before validation (plan starts reading live state while the rest load)."""
     values, problems = load_values(project, environment)
     if problems:
         return [], problems
@@ -81,11 +85,15 @@ def render_documents(project: Project, environment: Environment) -> tuple[list[P
         documents += [doc for doc in parsed if doc.data is not None]
         for doc in parsed:
             REDACT.add_document(doc.data)  # before validation, so no error message can leak one
+            name = doc.data.get("InferenceComponentName") if isinstance(doc.data, dict) else None
+            if on_name is not None and isinstance(name, str):
+                on_name(name)
     return documents, problems
 
 
-def load_desired(project: Project, environment: Environment) -> list[Desired]:
-    documents, problems = render_documents(project, environment)
+def load_desired(project: Project, environment: Environment,
+                 on_name: Callable[[str], None] | None = None) -> list[Desired]:
+    documents, problems = render_documents(project, environment, on_name)
     desired, found = to_desired(documents)
     problems += found
     if problems:
