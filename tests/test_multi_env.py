@@ -1,0 +1,149 @@
+"""Many accounts and regions: role_arn (STS), per-environment region, `plan --all-envs`, `--shard I/N`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from gitsync.shard import index_of
+from tests.helpers import VALUES, Live, check_plan_document, demo_project, icsync, write
+from tests.test_cli_habits import _sent, signing_regions
+
+ROLE = "arn:aws:iam::123456789012:role/icsync-deployer"
+
+
+def signed_by(caplog: pytest.LogCaptureFixture, live: Live, service: str) -> set[str]:
+    """The access keys that signed this test's requests to `service`."""
+    return {key for message in _sent(caplog, live)
+            for key in re.findall(rf"Credential=([^/]+)/\d{{8}}/[a-z0-9-]+/{service}/", message)}
+
+
+def two_envs(root: Path, prod_extra: str = "") -> Path:
+    """dev in us-east-1 with the caller's credentials; prod in eu-west-1, optionally as a role."""
+    demo_project(root)
+    write(root, {"icsync.yaml": f"""
+        name: demo
+        manifests: ["components/*.yaml"]
+        environments:
+          dev: {{values: values/dev.yaml, region: us-east-1}}
+          prod: {{values: values/prod.yaml, region: eu-west-1{prod_extra}}}
+        """, "values/prod.yaml": "".join(f"{k}: {json.dumps(v)}\n"
+                                          for k, v in {**VALUES, "copies": 3}.items())})
+    return root
+
+
+def test_role_arn_is_assumed_and_its_credentials_sign_the_calls(
+        tmp_path: Path, live: Live, caplog: pytest.LogCaptureFixture) -> None:
+    live.seed_endpoint()
+    root = two_envs(tmp_path / "p", f", role_arn: '{ROLE}'")
+    caplog.set_level(logging.DEBUG, logger="botocore.endpoint")
+    result = icsync("plan", "-C", root, "--env", "prod", "--endpoint-url", live.url)
+    assert result.code == 0, result.all
+    assumed = [r for r in live.requests() if r["operation"] == "AssumeRole"]
+    assert len(assumed) == 1
+    assert signed_by(caplog, live, "sts") == {"testing"}  # the caller's own credentials ask
+    keys = signed_by(caplog, live, "sagemaker")  # the role's temporary ones do the work
+    assert len(keys) == 1 and next(iter(keys)).startswith("ASIA")
+    assert signing_regions(caplog, live) == {"eu-west-1"}
+
+    caplog.clear()
+    live.clear_log()
+    assert icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url).code == 0
+    assert "AssumeRole" not in live.operations()
+    assert signed_by(caplog, live, "sagemaker") == {"testing"}
+    assert signing_regions(caplog, live) == {"us-east-1"}
+
+
+def test_all_envs_one_combined_plan(tmp_path: Path, live: Live, caplog: pytest.LogCaptureFixture) -> None:
+    live.seed_endpoint()
+    root = two_envs(tmp_path / "p")
+    caplog.set_level(logging.DEBUG, logger="botocore.endpoint")
+    result = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", live.url, "--detailed-exitcode")
+    assert result.code == 2, result.all
+    assert signing_regions(caplog, live) == {"us-east-1", "eu-west-1"}  # each environment's region
+    sections = re.findall(r"^=== (.+) ===$", result.out, re.M)
+    assert sections == ["Environment: dev", "Environment: prod", "All environments"]
+    assert "dev: Plan: 1 to create" in result.out and "prod: Plan: 1 to create" in result.out
+    assert "Combined: Plan: 2 to create, 0 to update, 0 unchanged." in result.out
+    assert VALUES["token"] not in result.all
+
+    as_json = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", live.url, "--output=json")
+    document = json.loads(as_json.out)
+    assert document["format_version"] == "1.0"
+    assert [e["environment"] for e in document["environments"]] == ["dev", "prod"]
+    for environment in document["environments"]:
+        check_plan_document(environment)
+
+    assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--auto-approve").code == 0
+    # dev and prod share the one sandbox account: prod now wants 3 copies of the same component
+    after = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", live.url, "--detailed-exitcode")
+    assert after.code == 2 and "dev: No changes." in after.out and "prod: Plan: 0 to create, 1 to update" in after.out
+
+
+def test_all_envs_without_changes_exits_0_and_rejects_env(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--auto-approve").code == 0
+    result = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", live.url, "--detailed-exitcode")
+    assert result.code == 0 and "Combined: No changes." in result.out, result.all
+    both = icsync("plan", "-C", root, "--all-envs", "--env", "dev", "--endpoint-url", live.url)
+    assert both.code == 1 and "leave out --env" in both.err
+
+
+MANY = """
+{% for n in range(40) %}
+---
+InferenceComponentName: c{{ n }}
+EndpointName: ep
+Specification:
+  ModelName: model-a
+  Container: {Image: repo/app:1}
+  ComputeResourceRequirements: {MinMemoryRequiredInMb: 128}
+RuntimeConfig: {CopyCount: 1}
+{% endfor %}
+"""
+
+
+def _names(root: Path, live: Live, *args: str) -> tuple[list[str], list[str]]:
+    result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--output", "json", *args)
+    assert result.code == 0, result.all
+    document = json.loads(result.out)
+    return [c["name"] for c in document["changes"]], document["unmanaged"]
+
+
+def test_shards_are_disjoint_and_together_the_whole_plan(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    for n in range(6):  # unmanaged components on the same endpoint are sharded too
+        live.client.create_inference_component(
+            InferenceComponentName=f"other{n}", EndpointName="ep",
+            Specification={"ModelName": "model-b", "ComputeResourceRequirements": {"MinMemoryRequiredInMb": 128}},
+            RuntimeConfig={"CopyCount": 1})
+    root = write(tmp_path / "p", {"icsync.yaml": "manifests: [components/*.yaml]\nenvironments: {dev: {}}\n",
+                                  "components/many.yaml": MANY})
+    whole, unmanaged = _names(root, live)
+    assert len(whole) == 40 and len(unmanaged) == 6
+    shards = [_names(root, live, "--shard", f"{i}/3") for i in (1, 2, 3)]
+    seen = [name for changes, others in shards for name in changes + others]
+    assert sorted(seen) == sorted(whole + unmanaged)  # disjoint (no repeats) and complete
+    assert all(shard[0] for shard in shards)  # each shard gets a share of 40
+    assert _names(root, live, "--shard", "2/3") == shards[1]  # deterministic
+
+
+def test_shard_is_a_stable_hash_of_the_name() -> None:
+    # Pinned: a CI matrix on two machines (or two Python versions) must split the same way.
+    # sha256 of the name, first 8 bytes big-endian, mod N, plus 1: not Python's salted hash().
+    assert [index_of(f"c{n}", 3) for n in range(8)] == [1, 3, 1, 3, 2, 2, 2, 1]
+    assert index_of("web", 1) == 1
+    assert {index_of(f"c{n}", 4) for n in range(100)} == {1, 2, 3, 4}
+
+
+@pytest.mark.parametrize("bad", ["0/3", "4/3", "1-3", "x"])
+def test_a_bad_shard_is_a_clear_error(tmp_path: Path, bad: str) -> None:
+    root = demo_project(tmp_path / "p")
+    result = icsync("plan", "-C", root, "--env", "dev", "--shard", bad)
+    assert result.code == 1 and "--shard" in result.err and "I/N" in result.err
+    assert "Traceback" not in result.all
