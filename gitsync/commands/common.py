@@ -87,13 +87,33 @@ def _image_digests(settings: Settings, context: Context, clients: aws.Clients) -
     return images.resolve(clients, images.tagged_images(d.body for d in context.desired))
 
 
+@contextlib.contextmanager
+def load_reading(settings: Settings) -> Iterator[tuple[Context, aws.Clients, live.Reader]]:
+    """load() and connect() in one, for plan: live state is read while the manifests still load
+    (CPU and waiting overlap). Pass the reader to make_plan."""
+    project = load_project(settings.project_dir)
+    REDACT.reset(project.secret_pattern)
+    environment = project.environment(settings.environment)
+    with connect(settings, Context(project, environment, [])) as clients, \
+            live.Reader(clients, settings.read_parallelism) as reader:
+        def want(name: str) -> None:
+            if selected(name, settings):
+                reader.want(name)
+
+        desired = [d for d in load_desired(project, environment, want) if selected(d.name, settings)]
+        yield Context(project, environment, desired), clients, reader
+
+
 def make_plan(settings: Settings, context: Context, clients: aws.Clients,
-              preflight_checks: bool = False) -> Plan:
+              preflight_checks: bool = False, reader: live.Reader | None = None) -> Plan:
     """Fetch live state, then plan purely; with pre-flight checks, refuse a plan AWS would reject."""
     names = [d.name for d in context.desired]
     endpoints = {d.endpoint for d in context.desired}
-    state = live.fetch(clients, names, endpoints, settings.read_parallelism,
-                       with_unlisted=settings.prune)
+    if reader is not None:
+        state = reader.finish(names, endpoints, with_unlisted=settings.prune)
+    else:
+        state = live.fetch(clients, names, endpoints, settings.read_parallelism,
+                           with_unlisted=settings.prune)
     for component in state.components.values():
         REDACT.add_document(component.describe)
     if settings.targets or settings.excludes or settings.extra.get("shard"):

@@ -14,9 +14,8 @@ from gitsync.views.render import render_plan
 def run(settings: Settings) -> int:
     if settings.extra.get("all_envs"):
         return multienv.run(settings)
-    context = common.load(settings)
-    with common.connect(settings, context) as clients:
-        plan = common.make_plan(settings, context, clients, preflight_checks=True)
+    with common.load_reading(settings) as (context, clients, reader):
+        plan = common.make_plan(settings, context, clients, preflight_checks=True, reader=reader)
     click.echo(render_plan(plan, settings.output, color=settings.color, verbose=settings.verbose,
                            query=settings.query), nl=False, color=settings.color)
     if settings.out is not None:
