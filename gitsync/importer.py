@@ -82,7 +82,7 @@ def whole_numbers(value: Any) -> Any:
 
 def _ordered(body: dict[str, Any]) -> dict[str, Any]:
     """Keys in the create request's order (names first), as a person would write them."""
-    members = list(model.input_shape("CreateInferenceComponent").members)  # type: ignore[attr-defined]
+    members = list(model.input_shape("CreateInferenceComponent").members)
     return {k: body[k] for k in sorted(body, key=lambda k: members.index(k) if k in members else 99)}
 
 
@@ -141,7 +141,7 @@ class _Writer:
         stream = io.StringIO()
         yaml = YAML(typ="safe", pure=True)
         yaml.default_flow_style = False
-        yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+        yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
         yaml.width = 4096
         yaml.dump(body, stream)
         text = stream.getvalue()

@@ -28,5 +28,9 @@ def index_of(name: str, count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count + 1
 
 
-def contains(shard: Shard | None, name: str) -> bool:
-    return shard is None or index_of(name, shard[1]) == shard[0]
+def contains(shard: object, name: str) -> bool:
+    """Whether `name` is in `shard` (a Shard from parse; None: no sharding, every name is)."""
+    if not isinstance(shard, tuple):
+        return True
+    index, count = shard
+    return bool(index_of(name, count) == index)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def test_all_envs_one_combined_plan(tmp_path: Path, live: Live, caplog: pytest.L
     result = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", live.url, "--detailed-exitcode")
     assert result.code == 2, result.all
     assert signing_regions(caplog, live) == {"us-east-1", "eu-west-1"}  # each environment's region
-    sections = re.findall(r"^=== (.+) ===$", result.out, re.M)
+    sections = re.findall(r"^=== (.+) ===$", result.out, re.MULTILINE)
     assert sections == ["Environment: dev", "Environment: prod", "All environments"]
     assert "dev: Plan: 1 to create" in result.out and "prod: Plan: 1 to create" in result.out
     assert "Combined: Plan: 2 to create, 0 to update, 0 unchanged." in result.out
@@ -147,3 +148,32 @@ def test_a_bad_shard_is_a_clear_error(tmp_path: Path, bad: str) -> None:
     result = icsync("plan", "-C", root, "--env", "dev", "--shard", bad)
     assert result.code == 1 and "--shard" in result.err and "I/N" in result.err
     assert "Traceback" not in result.all
+
+
+def test_a_role_arn_that_is_not_one_names_file_line_and_field(tmp_path: Path) -> None:
+    root = two_envs(tmp_path / "p", ", role_arn: 'deployer'")
+    result = icsync("plan", "-C", root, "--env", "prod")
+    assert result.code == 1 and "Traceback" not in result.all
+    assert "icsync.yaml:5" in result.err and "role_arn" in result.err
+    assert "`deployer` is not an IAM role ARN" in result.err
+
+
+def test_all_envs_run_concurrently(tmp_path: Path) -> None:
+    """Four environments behind a slow API take about as long as one, not four times as long."""
+    from gitsync.sandbox import Sandbox
+
+    names = ("a", "b", "c", "d")
+    root = demo_project(tmp_path / "p")
+    write(root, {"icsync.yaml": "name: demo\nmanifests: [components/*.yaml]\nenvironments:\n"
+                 + "".join(f"  {n}: {{values: values/dev.yaml}}\n" for n in names)})
+    with Sandbox(port=0, latency_ms=800) as slow:  # waiting dominates, even on a loaded machine
+        Live(slow, tmp_path / "log.jsonl").seed_endpoint()
+        started = time.monotonic()
+        assert icsync("plan", "-C", root, "--env", "a", "--endpoint-url", slow.url).code == 0
+        one = time.monotonic() - started
+        started = time.monotonic()
+        result = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", slow.url)
+        four = time.monotonic() - started
+    assert result.code == 0 and result.out.count("=== Environment:") == 4, result.all
+    # one after the other would take four times as long (measured: 4.2s for one, 4.8s for four)
+    assert four < 3 * one, f"one environment {one:.2f}s, four {four:.2f}s"

@@ -15,6 +15,7 @@ PROJECT_FILE = "icsync.yaml"
 DEFAULT_SECRET_PATTERN = r"(?i)TOKEN|SECRET|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|API_KEY|ACCESS_KEY"
 _PROJECT_KEYS = ["name", "manifests", "environments", "ignore", "secret_pattern", "lock"]
 _ENV_KEYS = ["values", "region", "profile", "endpoint_url", "role_arn"]
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 
 
 @dataclass(frozen=True)
@@ -143,13 +144,17 @@ def _check_environments(doc: Parsed, environments: Any) -> list[Problem]:
     for name, spec in environments.items():
         at = ("environments", name)
         if spec is None or not isinstance(spec, dict):
-            problems.append(doc.problem(at, "expected a mapping (values, region, profile, endpoint_url)"))
+            problems.append(doc.problem(at, "expected a mapping (values, region, profile, endpoint_url, "
+                                            "role_arn)"))
             continue
         for key, value in spec.items():
             if key not in _ENV_KEYS:
                 problems.append(doc.problem(at + (key,), f"unknown key `{key}`" + suggest(key, _ENV_KEYS)))
             elif value is not None and not isinstance(value, str):
                 problems.append(doc.problem(at + (key,), f"expected a string, got {type(value).__name__}"))
+            elif key == "role_arn" and value is not None and not _ROLE_ARN.fullmatch(value):
+                problems.append(doc.problem(at + (key,), f"`{value}` is not an IAM role ARN; write e.g. "
+                                            "arn:aws:iam::123456789012:role/icsync-deployer"))
             elif key == "values" and value is not None and not inside_project(value):
                 problems.append(doc.problem(at + (key,), f"`{value}` is outside the project; give a path "
                                             "relative to the folder of icsync.yaml, without `..`"))
