@@ -109,3 +109,15 @@ def test_moved_only_when_the_manifest_image_is_the_deployed_one() -> None:
     assert moved(describe, body, {image: old}) == []
     other = {"Specification": {"Container": {"Image": f"{REGISTRY}/app:v2"}}}
     assert moved(describe, other, {f"{REGISTRY}/app:v2": new}) == []  # a spec change redeploys anyway
+
+
+def test_moved_names_the_specification_that_moved() -> None:
+    images = [f"{REGISTRY}/a:latest", f"{REGISTRY}/b:latest"]
+    digests = ["sha256:" + c * 64 for c in "123"]
+    describe = {"Specifications": [
+        {"Container": {"DeployedImage": {"SpecifiedImage": i, "ResolvedImage": f"{i.split(':l')[0]}@{digests[0]}"}}}
+        for i in images]}
+    body = {"Specifications": [{"Container": {"Image": i}} for i in images]}
+    found = moved(describe, body, {images[0]: digests[0], images[1]: digests[2]})
+    assert [(m.path, m.before, m.after) for m in found] == [
+        ("Specifications[1].Container.DeployedImage.ResolvedImage", digests[0], digests[2])]
