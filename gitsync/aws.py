@@ -14,12 +14,14 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from gitsync.errors import AwsError
+from gitsync.errors import AwsError, CredentialsError
 from gitsync.ratelimit import RateLimiter
 
 Document = dict[str, Any]
 NOT_FOUND_PREFIX = "Could not find"
 RETRYABLE_STATES = ("Creating", "Updating", "Deleting")
+CREDENTIAL_CODES = ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
+                    "UnrecognizedClientException", "InvalidSignatureException")
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,9 @@ def _call(client: Any, operation: str, **params: Any) -> Document:
         response: Document = getattr(client, operation)(**params)
     except botocore.exceptions.ClientError as error:
         info = error.response.get("Error", {})
-        raise AwsError(f"{info.get('Code', 'Error')}: {info.get('Message', error)}") from None
+        code = info.get("Code", "Error")
+        kind = CredentialsError if code in CREDENTIAL_CODES else AwsError
+        raise kind(f"{code}: {info.get('Message', error)}") from None
     except botocore.exceptions.NoCredentialsError:
         raise AwsError("no AWS credentials found: set AWS_PROFILE or pass --profile "
                        "(or use --sandbox to try icsync locally)") from None

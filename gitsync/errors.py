@@ -50,6 +50,10 @@ class ValidationFailed(IcsyncError):
         super().__init__("\n".join(lines + [f"{count} {noun} found; nothing was sent to AWS."]))
 
 
+class CredentialsError(IcsyncError):
+    """AWS refused the credentials: expired, or not valid."""
+
+
 class ConfigError(IcsyncError):
     """The project file, an environment or a command-line option is wrong."""
 

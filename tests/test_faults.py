@@ -55,3 +55,22 @@ def test_throttling_storm_during_plan(tmp_path: Path, live: Live) -> None:
     result = icsync("plan", *args(root, live), "--detailed-exitcode")
     assert result.code == 0, result.all
     assert sum(1 for r in live.requests() if r["status"] == 400) >= 4
+
+
+def test_expired_credentials_name_the_profile(tmp_path: Path, live: Live, monkeypatch) -> None:  # noqa: ANN001
+    live.seed_endpoint()
+    config = tmp_path / "aws-config"
+    config.write_text("[profile deployer]\nregion = us-east-1\naws_access_key_id = AKIDEXPIRED\n"
+                      "aws_secret_access_key = old-secret\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    root = demo_project(tmp_path / "p")
+    live.sandbox.fail_calls("ListInferenceComponents", "expired", 1)
+    result = icsync("plan", *args(root, live), "--profile", "deployer")
+    assert result.code == 1
+    assert "ExpiredTokenException: The security token included in the request is expired" in result.err
+    assert "AWS refused profile `deployer` for environment `dev`" in result.err
+    assert "aws sso login --profile deployer" in result.err
+    assert "Traceback" not in result.all and len(result.err.splitlines()) <= 3
+    live.sandbox.fail_calls("ListInferenceComponents", "expired", 1)
+    unnamed = icsync("plan", *args(root, live))
+    assert unnamed.code == 1 and "AWS refused the credentials in this environment" in unnamed.err

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitsync import aws, images, live, preflight, shard
-from gitsync.errors import ValidationFailed
+from gitsync.errors import CredentialsError, ValidationFailed
 from gitsync.manifests.desired import load_desired
 from gitsync.manifests.project import Environment, Project, load_project
 from gitsync.manifests.validate import Desired
@@ -67,7 +67,15 @@ def connect(settings: Settings, context: Context) -> Iterator[aws.Clients]:
         pool_size=max(settings.read_parallelism, settings.parallelism) + 4)
     if not settings.sandbox:
         clients = aws.Clients(connection)
-        yield aws.assume_role(clients, environment.role_arn) if environment.role_arn else clients
+        try:
+            yield aws.assume_role(clients, environment.role_arn) if environment.role_arn else clients
+        except CredentialsError as error:
+            source = f"profile `{connection.profile}`" if connection.profile else \
+                "the credentials in this environment (AWS_ACCESS_KEY_ID/AWS_SESSION_TOKEN, or the default chain)"
+            raise CredentialsError(f"{error}\nAWS refused {source} for environment `{environment.name}`: "
+                                   "they have expired or are not valid. Refresh them (e.g. `aws sso login"
+                                   f"{' --profile ' + connection.profile if connection.profile else ''}`) "
+                                   "and run again; nothing more was sent.") from None
         return
     from gitsync.sandbox import Sandbox
 
