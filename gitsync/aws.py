@@ -145,6 +145,16 @@ def is_not_found(error: AwsError) -> bool:
     return NOT_FOUND_PREFIX in str(error) or "does not exist" in str(error)
 
 
+def _describe(clients: Clients, operation: str, **key: str) -> Document | None:
+    """A SageMaker Describe call, or None when the resource does not exist."""
+    try:
+        return _call(clients.sagemaker, operation, **key)
+    except AwsError as error:
+        if is_not_found(error):
+            return None
+        raise
+
+
 # -- inference components ---------------------------------------------------------------------
 def list_components(clients: Clients, endpoint: str | None = None) -> Iterator[Document]:
     params: dict[str, Any] = {"MaxResults": 100}
@@ -160,12 +170,7 @@ def list_components(clients: Clients, endpoint: str | None = None) -> Iterator[D
 
 def describe_component(clients: Clients, name: str) -> Document | None:
     """The describe document, or None when the component does not exist."""
-    try:
-        return _call(clients.sagemaker, "describe_inference_component", InferenceComponentName=name)
-    except AwsError as error:
-        if is_not_found(error):
-            return None
-        raise
+    return _describe(clients, "describe_inference_component", InferenceComponentName=name)
 
 
 def create_component(clients: Clients, params: Document) -> Document:
@@ -206,21 +211,11 @@ def delete_tags(clients: Clients, params: Document) -> Document:
 
 # -- endpoints and models ---------------------------------------------------------------------
 def describe_endpoint(clients: Clients, name: str) -> Document | None:
-    try:
-        return _call(clients.sagemaker, "describe_endpoint", EndpointName=name)
-    except AwsError as error:
-        if is_not_found(error):
-            return None
-        raise
+    return _describe(clients, "describe_endpoint", EndpointName=name)
 
 
 def describe_model(clients: Clients, name: str) -> Document | None:
-    try:
-        return _call(clients.sagemaker, "describe_model", ModelName=name)
-    except AwsError as error:
-        if is_not_found(error):
-            return None
-        raise
+    return _describe(clients, "describe_model", ModelName=name)
 
 
 CALLS = {
@@ -272,12 +267,7 @@ def delete_lock(clients: Clients, table: str, lock_id: str, owner: str | None = 
 
 # -- pre-flight facts -------------------------------------------------------------------------
 def describe_endpoint_config(clients: Clients, name: str) -> Document | None:
-    try:
-        return _call(clients.sagemaker, "describe_endpoint_config", EndpointConfigName=name)
-    except AwsError as error:
-        if is_not_found(error):
-            return None
-        raise
+    return _describe(clients, "describe_endpoint_config", EndpointConfigName=name)
 
 
 def existing_alarms(clients: Clients, names: list[str]) -> set[str]:
