@@ -314,3 +314,48 @@ def assume_role(clients: Clients, role_arn: str, session_name: str = "icsync") -
         aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"], region_name=clients._session.region_name)
     return assumed
+
+
+# -- Application Auto Scaling (autoscaled inference components) -------------------------------
+def describe_scalable_targets(clients: Clients, namespace: str, resource_ids: list[str]) -> list[Document]:
+    """The scalable targets of these resources (50 ids a call, the API's limit)."""
+    found: list[Document] = []
+    for start in range(0, len(resource_ids), 50):
+        params: dict[str, Any] = {"ServiceNamespace": namespace, "ResourceIds": resource_ids[start:start + 50]}
+        while True:
+            page = _call(clients.client("application-autoscaling"), "describe_scalable_targets", **params)
+            found += page.get("ScalableTargets", [])
+            if not page.get("NextToken"):
+                break
+            params["NextToken"] = page["NextToken"]
+    return found
+
+
+def describe_scaling_policies(clients: Clients, namespace: str, resource_id: str) -> list[Document]:
+    params: dict[str, Any] = {"ServiceNamespace": namespace, "ResourceId": resource_id}
+    found: list[Document] = []
+    while True:
+        page = _call(clients.client("application-autoscaling"), "describe_scaling_policies", **params)
+        found += page.get("ScalingPolicies", [])
+        if not page.get("NextToken"):
+            return found
+        params["NextToken"] = page["NextToken"]
+
+
+def register_scalable_target(clients: Clients, params: Document) -> Document:
+    return _call(clients.client("application-autoscaling"), "register_scalable_target", **params)
+
+
+def put_scaling_policy(clients: Clients, params: Document) -> Document:
+    return _call(clients.client("application-autoscaling"), "put_scaling_policy", **params)
+
+
+def deregister_scalable_target(clients: Clients, params: Document) -> Document:
+    return _call(clients.client("application-autoscaling"), "deregister_scalable_target", **params)
+
+
+CALLS.update({
+    "RegisterScalableTarget": register_scalable_target,
+    "PutScalingPolicy": put_scaling_policy,
+    "DeregisterScalableTarget": deregister_scalable_target,
+})

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitsync import images, normalize
+from gitsync import autoscaling, images, normalize
 from gitsync.diff import ABSENT, Difference, diff, leaves
 from gitsync.live import LiveState
 from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
@@ -198,7 +198,8 @@ def _change(want: Desired, live: LiveState, settings: PlanSettings,
                                calls=(Call("CreateInferenceComponent", create_params(want, settings)),),
                                **common)
     live_view = normalize.comparable_live(found.describe, found.tags, want.body)
-    rules = settings.ignore + want.options.ignore
+    rules = (settings.ignore + want.options.ignore
+             + autoscaling.ignored_paths(want.options.autoscaling, found.describe))
     fields = _field_changes(diff(live_view, desired_view), rules, pattern)
     status = {k: found.describe.get(k) for k in ("InferenceComponentStatus", "FailureReason")
               if found.describe.get(k)}

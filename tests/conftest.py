@@ -46,5 +46,6 @@ def live_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     log = tmp_path_factory.mktemp("session") / "requests.jsonl"
     with Sandbox(port=0, request_log=log) as sandbox:
         shared = Live(sandbox, log)
-        shared.seed_endpoint()
+        # Many generated components share it: big instances and room to grow (capacity check).
+        shared.seed_endpoint(instance_type="ml.g5.48xlarge", max_count=100_000)
         yield shared

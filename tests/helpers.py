@@ -74,11 +74,18 @@ class Live:
         self.log.write_text("")
 
     def seed_endpoint(self, name: str = "ep", instance_type: str = "ml.g5.12xlarge",
-                      count: int = 1, models: tuple[str, ...] = ("model-a", "model-b")) -> None:
+                      count: int = 1, models: tuple[str, ...] = ("model-a", "model-b"),
+                      max_count: int | None = 64) -> None:
+        """An endpoint with managed instance scaling up to `max_count` instances (None: fixed size),
+        so that only tests about capacity meet the capacity check's limits."""
         for model in models:
             self.client.create_model(ModelName=model, PrimaryContainer={"Image": f"img/{model}:1"})
-        self.client.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[
-            {"VariantName": "AllTraffic", "InstanceType": instance_type, "InitialInstanceCount": count}])
+        variant: dict[str, Any] = {"VariantName": "AllTraffic", "InstanceType": instance_type,
+                                   "InitialInstanceCount": count}
+        if max_count is not None:
+            variant["ManagedInstanceScaling"] = {"Status": "ENABLED", "MinInstanceCount": count,
+                                                 "MaxInstanceCount": max_count}
+        self.client.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[variant])
         self.client.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
 
 

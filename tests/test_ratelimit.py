@@ -110,7 +110,9 @@ def test_a_throttled_account_still_gets_a_whole_plan(tmp_path: Path) -> None:
         client = boto3.client("sagemaker", endpoint_url=sandbox.url, region_name="us-east-1")
         client.create_model(ModelName="model-a", PrimaryContainer={"Image": "img/a:1"})
         client.create_endpoint_config(EndpointConfigName="ep-config", ProductionVariants=[
-            {"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}])
+            {"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1,
+             # room for every copy, so that the plan's capacity check lets the apply through
+             "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 64}}])
         client.create_endpoint(EndpointName="ep", EndpointConfigName="ep-config")
         assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", sandbox.url,
                       "--auto-approve").code == 0

@@ -49,10 +49,11 @@ def run(settings: Settings, options: ApplyOptions) -> int:
                            options.lock_timeout, reporter.message)
                  if table else contextlib.nullcontext())
         with guard:
-            plan = common.make_plan(settings, context, clients, preflight_checks=True)
+            plan, room = common.plan_with_capacity(settings, context, clients, preflight_checks=True)
             if document is not None and options.plan_file is not None:
                 saved.check_fresh(document, plan, options.plan_file)
-            click.echo(render_plan(plan, "text", color=settings.color, verbose=settings.verbose),
+            click.echo(render_plan(plan, "text", color=settings.color, verbose=settings.verbose,
+                                   capacity=room),
                        nl=False, color=settings.color)
             if not _approved(plan, context, options, document is not None):
                 return ExitCode.OK

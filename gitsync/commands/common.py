@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitsync import aws, images, live, preflight, shard
+from gitsync import autoscaling, aws, capacity, images, live, preflight, shard
 from gitsync.errors import CredentialsError, ValidationFailed
 from gitsync.manifests.desired import load_desired
 from gitsync.manifests.project import Environment, Project, load_project
@@ -115,6 +115,14 @@ def load_reading(settings: Settings) -> Iterator[tuple[Context, aws.Clients, liv
 def make_plan(settings: Settings, context: Context, clients: aws.Clients,
               preflight_checks: bool = False, reader: live.Reader | None = None) -> Plan:
     """Fetch live state, then plan purely; with pre-flight checks, refuse a plan AWS would reject."""
+    return plan_with_capacity(settings, context, clients, preflight_checks, reader)[0]
+
+
+def plan_with_capacity(settings: Settings, context: Context, clients: aws.Clients,
+                       preflight_checks: bool = False,
+                       reader: live.Reader | None = None) -> tuple[Plan, capacity.Capacity | None]:
+    """make_plan, and with pre-flight checks also the capacity of the endpoints the plan touches
+    (refusing a plan that cannot fit)."""
     names = [d.name for d in context.desired]
     endpoints = {d.endpoint for d in context.desired}
     if reader is not None:
@@ -132,9 +140,18 @@ def make_plan(settings: Settings, context: Context, clients: aws.Clients,
                                  secret_pattern=context.project.secret_pattern, prune=settings.prune,
                                  image_digests=_image_digests(settings, context, clients))
     plan = build_plan(context.desired, state, plan_settings)
+    plan = autoscaling.with_autoscaling(
+        clients, plan, {d.name: d.options.autoscaling for d in context.desired},
+        {n: (c.describe["InferenceComponentArn"], c.tags) for n, c in state.components.items()})
     wanted = preflight.changing(plan, context.desired) if preflight_checks else []
+    facts = preflight.gather(clients, wanted) if wanted else preflight.Facts()
     if wanted:
-        found = preflight.problems(wanted, state, preflight.gather(clients, wanted))
+        found = preflight.problems(wanted, state, facts)
         if found:
             raise ValidationFailed(found)
-    return plan
+    if not preflight_checks:
+        return plan, None
+    known = capacity.Known(facts.endpoints, facts.configs)  # read once, for both checks
+    room = capacity.compute(plan, context.desired, state, capacity.gather(clients, plan, state, known))
+    capacity.raise_errors(room)
+    return plan, room

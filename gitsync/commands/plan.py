@@ -15,9 +15,10 @@ def run(settings: Settings) -> int:
     if settings.extra.get("all_envs"):
         return multienv.run(settings)
     with common.load_reading(settings) as (context, clients, reader):
-        plan = common.make_plan(settings, context, clients, preflight_checks=True, reader=reader)
+        plan, room = common.plan_with_capacity(settings, context, clients, preflight_checks=True,
+                                               reader=reader)
     click.echo(render_plan(plan, settings.output, color=settings.color, verbose=settings.verbose,
-                           query=settings.query), nl=False, color=settings.color)
+                           query=settings.query, capacity=room), nl=False, color=settings.color)
     if settings.out is not None:
         saved.save(plan, settings, settings.out)
     if settings.detailed_exitcode and plan.has_changes:

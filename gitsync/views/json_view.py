@@ -8,6 +8,7 @@ from typing import Any
 import jmespath
 import jmespath.exceptions
 
+from gitsync.capacity import Capacity
 from gitsync.errors import ConfigError
 from gitsync.plan import Plan
 from gitsync.views.document import plan_document
@@ -22,5 +23,13 @@ def query(document: Any, expression: str | None) -> Any:
         raise ConfigError(f"--query `{expression}` is not a valid JMESPath expression: {error}") from None
 
 
-def render(plan: Plan, expression: str | None = None) -> str:
-    return json.dumps(query(plan_document(plan), expression), indent=2, default=str) + "\n"
+def document(plan: Plan, capacity: Capacity | None = None) -> dict[str, Any]:
+    """The plan document; capacity warnings, when there are any, as a top-level `warnings` list."""
+    found = plan_document(plan)
+    if capacity is not None and capacity.warnings:
+        found["warnings"] = list(capacity.warnings)
+    return found
+
+
+def render(plan: Plan, expression: str | None = None, capacity: Capacity | None = None) -> str:
+    return json.dumps(query(document(plan, capacity), expression), indent=2, default=str) + "\n"

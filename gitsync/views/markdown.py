@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from gitsync.capacity import Capacity
 from gitsync.plan import SYMBOLS, Action, ComponentChange, Plan
+from gitsync.views import capacity_view
 from gitsync.views.document import summary_line
 from gitsync.views.text import value
 
@@ -20,7 +22,7 @@ def _details(change: ComponentChange) -> str:
             + "\n".join(rows) + "\n\n</details>\n")
 
 
-def render(plan: Plan, marker: str = "") -> str:
+def render(plan: Plan, marker: str = "", capacity: Capacity | None = None) -> str:
     counts = plan.summary()
     head = [marker] if marker else []
     head += [f"### icsync plan: `{plan.environment}`", ""]
@@ -31,7 +33,7 @@ def render(plan: Plan, marker: str = "") -> str:
     head += ["| action | count |", "|---|---|"]
     head += [f"| {action} | {count} |" for action, count in counts.items() if count]
     head += ["", f"**{summary_line(plan)}**", ""]
-    out = "\n".join(head) + "\n"
+    out = "\n".join(head) + "\n" + capacity_view.markdown(plan, capacity)
     pending = plan.pending()
     for index, change in enumerate(pending):
         block = _details(change)

@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
+from gitsync.capacity import Capacity
 from gitsync.plan import SYMBOLS, Action, ComponentChange, FieldChange, Plan
+from gitsync.views import capacity_view
 from gitsync.views.document import summary_line
 
 _COLORS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.SCALE: "yellow",
@@ -60,7 +62,8 @@ def _component(change: ComponentChange, color: bool, verbose: bool) -> list[str]
     return lines
 
 
-def render(plan: Plan, color: bool = False, verbose: bool = False) -> str:
+def render(plan: Plan, color: bool = False, verbose: bool = False,
+           capacity: Capacity | None = None) -> str:
     lines = [f"icsync plan for environment {plan.environment} (project {plan.project})", ""]
     pending = plan.pending()
     for change in pending:
@@ -75,5 +78,5 @@ def render(plan: Plan, color: bool = False, verbose: bool = False) -> str:
     if plan.unmanaged:
         lines.append(f"  {len(plan.unmanaged)} unmanaged component(s) on managed endpoints, left alone: "
                      + ", ".join(plan.unmanaged[:10]) + (" ..." if len(plan.unmanaged) > 10 else ""))
-    lines += ["", summary_line(plan)]
+    lines += [""] + capacity_view.text(capacity) + [summary_line(plan)]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,307 @@
+"""Will the planned components fit their endpoints? Checked before anything is applied.
+
+`gather` reads the facts (endpoint variants, their instance type, and the components on them that
+the plan did not describe); `compute` is pure: per endpoint variant it sums copies x per-copy
+accelerators, CPU cores and memory of every component placed there, before and after the plan, and
+compares them with what the instances offer at their current and maximum count.
+
+The sum is an estimate: SageMaker places whole copies on single instances, so a fragmented
+endpoint can need more instances than the totals say. The check catches the plans that cannot fit
+at all, and says when one needs the endpoint to scale out.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from gitsync import aws, normalize
+from gitsync.errors import IcsyncError
+from gitsync.live import LiveState
+from gitsync.manifests.validate import Desired
+from gitsync.plan import Action, Plan
+
+RESOURCES = ("accelerators", "cpus", "memory_mib")
+LABELS = {"accelerators": "accelerators", "cpus": "CPU cores", "memory_mib": "memory MiB"}
+TOUCHING = (Action.CREATE, Action.UPDATE, Action.SCALE, Action.REPLACE)
+
+
+class CapacityError(IcsyncError):
+    """The plan cannot fit an endpoint even at its maximum instance count."""
+
+
+@dataclass(frozen=True)
+class Amount:
+    accelerators: float = 0
+    cpus: float = 0
+    memory_mib: float = 0
+
+    def __add__(self, other: Amount) -> Amount:
+        return Amount(*(getattr(self, r) + getattr(other, r) for r in RESOURCES))
+
+    def times(self, factor: float) -> Amount:
+        return Amount(*(getattr(self, r) * factor for r in RESOURCES))
+
+    def get(self, resource: str) -> float:
+        return float(getattr(self, resource))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One endpoint variant's compute, from DescribeEndpoint and DescribeEndpointConfig."""
+
+    endpoint: str
+    name: str
+    instance_type: str
+    current_count: int
+    max_count: int
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A component on a variant: its copies and what one copy needs (adapters need nothing)."""
+
+    name: str
+    copies: int
+    per_copy: Amount
+    base: str | None = None
+    managed: bool = True
+
+
+@dataclass(frozen=True)
+class EndpointCapacity:
+    endpoint: str
+    variant: str
+    instance_type: str
+    per_instance: Amount | None  # None: an instance type the data file does not know
+    current_count: int
+    max_count: int
+    before: Amount
+    after: Amount
+    components: tuple[Placed, ...] = ()
+
+    def needed(self, used: Amount) -> int:
+        """Instances the summed needs take (at least one)."""
+        if self.per_instance is None:
+            return self.current_count
+        counts = [math.ceil(used.get(r) / self.per_instance.get(r))
+                  for r in RESOURCES if self.per_instance.get(r) > 0]
+        short = [r for r in RESOURCES if used.get(r) > 0 and self.per_instance.get(r) <= 0]
+        return 10**9 if short else max([1, *counts])
+
+    def available(self, count: int | None = None) -> Amount | None:
+        if self.per_instance is None:
+            return None
+        return self.per_instance.times(self.current_count if count is None else count)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    endpoints: tuple[EndpointCapacity, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What `gather` read: variants by (endpoint, variant), and extra describe documents."""
+
+    variants: dict[tuple[str, str], Variant]
+    describes: dict[str, dict[str, Any]]
+
+
+@functools.cache
+def instance_types() -> dict[str, Amount]:
+    text = resources.files("gitsync").joinpath("data/instance_types.json").read_text()
+    table = json.loads(text)["instance_types"]
+    return {name: Amount(v["accelerators"], v["vcpus"], v["memory_mib"]) for name, v in table.items()}
+
+
+def touched_endpoints(plan: Plan) -> list[str]:
+    return sorted({c.endpoint for c in plan.changes if c.action in TOUCHING})
+
+
+@dataclass(frozen=True)
+class Known:
+    """Endpoint and endpoint-config documents already read (by the pre-flight checks)."""
+
+    endpoints: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    configs: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+
+
+def gather(clients: aws.Clients, plan: Plan, state: LiveState, known: Known | None = None) -> Facts:
+    """Read only what the touched endpoints need: a plan with no such change makes no call."""
+    endpoints = touched_endpoints(plan)
+    variants: dict[tuple[str, str], Variant] = {}
+    for endpoint in endpoints:
+        for variant in _variants(clients, endpoint, known or Known()):
+            variants[(endpoint, variant.name)] = variant
+    describes = {}
+    for name, summary in state.listed.items():
+        if summary.get("EndpointName") in endpoints and name not in state.components:
+            found = aws.describe_component(clients, name)
+            if found is not None:
+                describes[name] = found
+    return Facts(variants, describes)
+
+
+def _variants(clients: aws.Clients, endpoint: str, known: Known) -> list[Variant]:
+    described = (known.endpoints[endpoint] if endpoint in known.endpoints
+                 else aws.describe_endpoint(clients, endpoint))
+    if described is None:
+        return []
+    config_name = described.get("EndpointConfigName", "")
+    # Pre-flight keys its configs by endpoint name today; by config name would be right too.
+    config = next((known.configs[k] for k in (config_name, endpoint) if k in known.configs), None) \
+        or aws.describe_endpoint_config(clients, config_name) or {}
+    types = {v["VariantName"]: v.get("InstanceType", "") for v in config.get("ProductionVariants", [])}
+    found = []
+    for variant in described.get("ProductionVariants", []):
+        current = int(variant.get("CurrentInstanceCount") or 0)
+        scaling = variant.get("ManagedInstanceScaling") or {}
+        top = current
+        if scaling.get("Status", "ENABLED") == "ENABLED" and scaling.get("MaxInstanceCount"):
+            top = max(current, int(scaling["MaxInstanceCount"]))
+        found.append(Variant(endpoint, variant["VariantName"], types.get(variant["VariantName"], ""),
+                             current, top))
+    return found
+
+
+def per_copy(body: dict[str, Any]) -> Amount:
+    """What one copy asks for, from ComputeResourceRequirements (an adapter uses its base's)."""
+    total = Amount()
+    for spec in normalize.specs(body)[:1]:
+        compute = spec.get("ComputeResourceRequirements") or {}
+        total = Amount(float(compute.get("NumberOfAcceleratorDevicesRequired") or 0),
+                       float(compute.get("NumberOfCpuCoresRequired") or 0),
+                       float(compute.get("MinMemoryRequiredInMb") or 0))
+    return total
+
+
+def _base(body: dict[str, Any]) -> str | None:
+    return next((s["BaseInferenceComponentName"] for s in normalize.specs(body)
+                 if s.get("BaseInferenceComponentName")), None)
+
+
+def _copies(body: dict[str, Any]) -> int:
+    runtime = body.get("RuntimeConfig") or {}
+    return int(runtime.get("CopyCount") or 0)
+
+
+def _live_body(describe: dict[str, Any]) -> dict[str, Any]:
+    return normalize.comparable_live(describe, {})
+
+
+def _after_copies(change_fields: tuple[Any, ...], body: dict[str, Any], live: dict[str, Any] | None) -> int:
+    """The copies after apply: the manifest's, unless the plan leaves the live count alone
+    (an ignored or autoscaler-owned CopyCount)."""
+    writes = any(f.path.startswith("RuntimeConfig") and not f.ignored for f in change_fields)
+    if live is not None and not writes:
+        return _copies(live)
+    return _copies(body)
+
+
+def _placements(plan: Plan, desired: list[Desired], state: LiveState,
+                facts: Facts) -> tuple[dict[str, list[tuple[str, Placed]]], dict[str, list[tuple[str, Placed]]]]:
+    """Per endpoint, (variant, placed) pairs before and after the plan."""
+    describes = {n: c.describe for n, c in state.components.items()} | facts.describes
+    changes = {c.name: c for c in plan.changes}
+    gone = {c.name for c in plan.changes if c.action is Action.DELETE}
+    wanted = {d.name for d in desired}
+    before: dict[str, list[tuple[str, Placed]]] = {}
+    after: dict[str, list[tuple[str, Placed]]] = {}
+    for name, describe in sorted(describes.items()):
+        body = _live_body(describe)
+        placed = Placed(name, _copies(body), per_copy(body), _base(body), name in wanted)
+        entry = (str(describe.get("VariantName", "")), placed)
+        before.setdefault(str(describe.get("EndpointName")), []).append(entry)
+        if name not in wanted and name not in gone:
+            after.setdefault(str(describe.get("EndpointName")), []).append(entry)
+    for want in desired:
+        found = describes.get(want.name)
+        fields = changes[want.name].fields if want.name in changes else ()
+        copies = _after_copies(fields, want.body, _live_body(found) if found else None)
+        placed = Placed(want.name, copies, per_copy(want.body), want.base)
+        after.setdefault(want.endpoint, []).append((str(want.body.get("VariantName", "")), placed))
+    return before, after
+
+
+def compute(plan: Plan, desired: list[Desired], state: LiveState, facts: Facts) -> Capacity:
+    """Pure: the capacity of every touched endpoint variant, with warnings and errors."""
+    before, after = _placements(plan, desired, state, facts)
+    endpoints: list[EndpointCapacity] = []
+    warnings: list[str] = []
+    errors: list[str] = []
+    for endpoint in touched_endpoints(plan):
+        variants = [v for (e, _), v in sorted(facts.variants.items()) if e == endpoint]
+        if not variants:
+            warnings.append(f"{endpoint}: endpoint not found; capacity not checked")
+            continue
+        for variant in variants:
+            row = _row(variant, variants, before.get(endpoint, []), after.get(endpoint, []))
+            endpoints.append(row)
+            found = check(row)
+            warnings += found[0]
+            errors += found[1]
+    return Capacity(tuple(endpoints), tuple(warnings), tuple(errors))
+
+
+def _row(variant: Variant, variants: list[Variant], before: list[tuple[str, Placed]],
+         after: list[tuple[str, Placed]]) -> EndpointCapacity:
+    def mine(entries: list[tuple[str, Placed]]) -> list[Placed]:
+        # A manifest without VariantName lands on the endpoint's first variant.
+        return [p for v, p in entries if v == variant.name or (not v and variant is variants[0])]
+
+    def total(placed: list[Placed]) -> Amount:
+        return sum((p.per_copy.times(p.copies) for p in placed), Amount())
+
+    now, then = mine(before), mine(after)
+    return EndpointCapacity(variant.endpoint, variant.name, variant.instance_type,
+                            instance_types().get(variant.instance_type), variant.current_count,
+                            variant.max_count, total(now), total(then), tuple(then))
+
+
+def check(row: EndpointCapacity) -> tuple[list[str], list[str]]:
+    """(warnings, errors) for one endpoint variant."""
+    where = f"endpoint {row.endpoint} (variant {row.variant}, {row.instance_type or 'unknown type'})"
+    if row.per_instance is None:
+        return [f"{where}: instance type not in icsync's capacity table; capacity not checked"], []
+    errors = []
+    for placed in row.components:
+        for resource in RESOURCES:
+            if placed.per_copy.get(resource) > row.per_instance.get(resource):
+                errors.append(f"{where}: one copy of {placed.name} needs {fmt(placed.per_copy.get(resource))} "
+                              f"{LABELS[resource]}, more than one instance has "
+                              f"({fmt(row.per_instance.get(resource))})")
+    needed = row.needed(row.after)
+    if needed > row.max_count:
+        top = row.per_instance.times(row.max_count)
+        short = [r for r in RESOURCES if row.after.get(r) > top.get(r)]
+        errors += [f"{where}: the plan needs {fmt(row.after.get(r))} {LABELS[r]}, more than the "
+                   f"{fmt(top.get(r))} of its maximum {row.max_count} instance(s); "
+                   f"placed there: {_names(row)}" for r in short]
+        return [], errors
+    if needed > row.current_count:
+        return [(f"{where}: the plan needs {needed} instance(s), {row.current_count} running; the "
+                f"endpoint must scale out (maximum {row.max_count}) before the new copies can be "
+                "placed")], errors
+    return [], errors
+
+
+def _names(row: EndpointCapacity) -> str:
+    return ", ".join(f"{p.name} x{p.copies}" for p in row.components if p.copies) or "nothing"
+
+
+def fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:.1f}"
+
+
+def raise_errors(capacity: Capacity) -> None:
+    if capacity.errors:
+        raise CapacityError("\n".join(capacity.errors) + "\nThe plan cannot fit; nothing was applied. "
+                            "Lower the copy counts, or raise the endpoint's instance count or "
+                            "ManagedInstanceScaling MaxInstanceCount.")
