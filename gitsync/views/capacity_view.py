@@ -31,8 +31,8 @@ def _lines(row: EndpointCapacity) -> list[str]:
         lines.append(f"      {LABELS[resource]:<13} {bar(was, total)} {fmt(was)}/{fmt(total)} -> "
                      f"{bar(will, total)} {fmt(will)}/{fmt(total)}")
     needed = row.needed(row.after)
-    if needed != row.current_count:
-        lines.append(f"      needs {needed} instance(s) after this plan")
+    if needed > row.current_count:
+        lines.append(f"      needs {needed} instance(s) after this plan, {row.current_count} running")
     return lines
 
 
