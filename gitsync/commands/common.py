@@ -88,13 +88,6 @@ def connect(settings: Settings, context: Context) -> Iterator[aws.Clients]:
                                             "dummy_credentials": True, "profile": None}))
 
 
-def _image_digests(settings: Settings, context: Context, clients: aws.Clients) -> dict[str, str]:
-    """With --check-images only: what the manifests' ECR tags point to now (no ECR call otherwise)."""
-    if not settings.extra.get("check_images"):
-        return {}
-    return images.resolve(clients, images.tagged_images(d.body for d in context.desired))
-
-
 @contextlib.contextmanager
 def load_reading(settings: Settings) -> Iterator[tuple[Context, aws.Clients, live.Reader]]:
     """load() and connect() in one, for plan: live state is read while the manifests still load
@@ -110,6 +103,13 @@ def load_reading(settings: Settings) -> Iterator[tuple[Context, aws.Clients, liv
 
         desired = [d for d in load_desired(project, environment, want) if selected(d.name, settings)]
         yield Context(project, environment, desired), clients, reader
+
+
+def _image_digests(settings: Settings, context: Context, clients: aws.Clients) -> dict[str, str]:
+    """With --check-images only: what the manifests' ECR tags point to now (no ECR call otherwise)."""
+    if not settings.extra.get("check_images"):
+        return {}
+    return images.resolve(clients, images.tagged_images(d.body for d in context.desired))
 
 
 def make_plan(settings: Settings, context: Context, clients: aws.Clients,

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from gitsync import model
+from gitsync import autoscaling, model
 from gitsync.errors import Problem
 from gitsync.manifests.load import Parsed
 from gitsync.normalize import specs as specs_of
@@ -17,7 +17,8 @@ from gitsync.normalize import specs as specs_of
 OPTIONS_KEY = "icsync"
 DEPLOYMENT_KEY = "DeploymentConfig"
 SPEC_KEYS = ("Specification", "Specifications")
-_OPTION_TYPES: dict[str, tuple[type, ...]] = {"ignore": (list,), "wave": (int,), "prune": (bool,)}
+_OPTION_TYPES: dict[str, tuple[type, ...]] = {"ignore": (list,), "wave": (int,), "prune": (bool,),
+                                              "autoscaling": (dict,)}
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Options:
     ignore: tuple[str, ...] = ()
     wave: int = 0
     prune: bool = True
+    autoscaling: autoscaling.Autoscaling | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def _desired(doc: Parsed) -> Desired:
     body = {k: v for k, v in data.items() if k not in (OPTIONS_KEY, DEPLOYMENT_KEY)}
     raw = data.get(OPTIONS_KEY) or {}
     options = Options(ignore=tuple(raw.get("ignore", ())), wave=raw.get("wave", 0),
-                      prune=raw.get("prune", True))
+                      prune=raw.get("prune", True), autoscaling=autoscaling.parse(raw.get("autoscaling")))
     return Desired(data["InferenceComponentName"], data["EndpointName"], body,
                    data.get(DEPLOYMENT_KEY), options, doc)
 
@@ -132,6 +134,8 @@ def _check_options(doc: Parsed) -> list[Problem]:
             problems.append(doc.problem(path, f"expected {expected}, got {type(value).__name__}"))
         elif key == "ignore" and not all(isinstance(item, str) for item in cast(list[Any], value)):
             problems.append(doc.problem(path, "expected a list of field paths like RuntimeConfig.CopyCount"))
+        elif key == "autoscaling":
+            problems += [doc.problem(path + sub, message) for sub, message in autoscaling.problems(value)]
     return problems
 
 
