@@ -155,9 +155,7 @@ def _variants(clients: aws.Clients, endpoint: str, known: Known) -> list[Variant
     if described is None:
         return []
     config_name = described.get("EndpointConfigName", "")
-    # Pre-flight keys its configs by endpoint name today; by config name would be right too.
-    config = next((known.configs[k] for k in (config_name, endpoint) if k in known.configs), None) \
-        or aws.describe_endpoint_config(clients, config_name) or {}
+    config = known.configs.get(config_name) or aws.describe_endpoint_config(clients, config_name) or {}
     types = {v["VariantName"]: v.get("InstanceType", "") for v in config.get("ProductionVariants", [])}
     found = []
     for variant in described.get("ProductionVariants", []):

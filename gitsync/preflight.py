@@ -43,9 +43,9 @@ def gather(clients: aws.Clients, wanted: list[Desired], parallelism: int = 8) ->
     alarms = sorted({a for d in wanted for a in _alarms(d)})
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
         described = dict(zip(endpoints, pool.map(lambda e: aws.describe_endpoint(clients, e), endpoints)))
-        config_names = {e: d["EndpointConfigName"] for e, d in described.items() if d}
+        config_names = sorted({d["EndpointConfigName"] for d in described.values() if d})
         configs = dict(zip(config_names, pool.map(lambda c: aws.describe_endpoint_config(clients, c),
-                                                  config_names.values())))
+                                                  config_names)))
         found = dict(zip(models, pool.map(lambda m: aws.describe_model(clients, m) is not None, models)))
     return Facts(described, configs, found, aws.existing_alarms(clients, alarms) if alarms else set())
 

@@ -49,10 +49,10 @@ def test_missing_endpoint_model_and_variant(tmp_path: Path, live: Live) -> None:
 
 def test_endpoint_serving_a_model_directly(tmp_path: Path, live: Live) -> None:
     live.client.create_model(ModelName="model-a", PrimaryContainer={"Image": "i:1"})
-    live.client.create_endpoint_config(EndpointConfigName="classic", ProductionVariants=[
+    live.client.create_endpoint_config(EndpointConfigName="classic-config-v1", ProductionVariants=[
         {"VariantName": "AllTraffic", "ModelName": "model-a", "InstanceType": "ml.m5.xlarge",
          "InitialInstanceCount": 1}])
-    live.client.create_endpoint(EndpointName="classic", EndpointConfigName="classic")
+    live.client.create_endpoint(EndpointName="classic", EndpointConfigName="classic-config-v1")
     result = plan(tmp_path, live, {"components/a.yaml": component(endpoint="classic")})
     assert result.code == 1 and "serves a model directly" in result.err
 

@@ -65,7 +65,7 @@ def expected_path(path: tuple[Any, ...], manifest: dict[str, Any]) -> str:
     return ".".join(str(p) for p in path)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 @given(manifest=manifests, data=st.data())
 def test_apply_then_plan_is_empty_and_one_change_is_one_field(
         tmp_path_factory: Any, live_session: Live, manifest: dict[str, Any], data: st.DataObject) -> None:
