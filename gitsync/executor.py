@@ -74,6 +74,16 @@ class Stop:
     def __init__(self) -> None:
         self.event = threading.Event()
         self.reason = ""
+        self.running: set[str] = set()  # components with a call in flight, named on interrupt
+        self._lock = threading.Lock()
+
+    def track(self, name: str, running: bool) -> None:
+        with self._lock:
+            (self.running.add if running else self.running.discard)(name)
+
+    def in_flight(self) -> list[str]:
+        with self._lock:
+            return sorted(self.running)
 
     def set(self, reason: str) -> None:
         self.reason = self.reason or reason
@@ -120,10 +130,13 @@ def _guarded(change: ComponentChange, clients: aws.Clients, settings: ApplySetti
         return Result(change.name, change.action, Outcome.SKIPPED, 0, stop.reason)
     started = time.monotonic()
     tracker = _Tracker(change, report, started)
+    stop.track(change.name, True)
     try:
         outcome, message = _apply_one(change, clients, settings, tracker)
     except AwsError as error:
         outcome, message = Outcome.FAILED, str(error)
+    finally:
+        stop.track(change.name, False)
     elapsed = time.monotonic() - started
     tracker(outcome.value, message)
     if outcome is not Outcome.APPLIED and settings.fail_fast:

@@ -212,7 +212,7 @@ def test_interrupt_starts_nothing_new_and_exits_130(tmp_path: Path, slow: Live) 
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
-    assert "Interrupted: starting nothing new" in err
+    assert "Interrupted: starting nothing new. In flight (cannot be recalled): c" in err
     assert "skipped" in out and "Traceback" not in err
     assert 0 < len(creates(slow)) < 10
     assert converged(root, slow.url)
@@ -274,3 +274,27 @@ def test_two_concurrent_applies(tmp_path: Path, slow: Live) -> None:
     assert waiting.returncode == 0 and "waiting for the lock `demo/dev`" in announced
     assert "No changes." in out
     assert creates(slow) == ["c0", "c1", "c2"]
+
+
+def test_sigterm_then_a_second_interrupt_exits_at_once(tmp_path: Path, slow: Live) -> None:
+    root = project(tmp_path / "p", {f"c{n}": spec(f"c{n}") for n in range(4)})
+    slow.sandbox.set_stuck("c0")  # c0 stays in flight until the test lets it go
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gitsync", "apply", "-C", str(root), "--env", "dev", "--endpoint-url",
+         slow.url, "--auto-approve", "--parallelism", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ})
+    deadline = time.monotonic() + 30
+    while not creates(slow) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 130, err
+    assert "In flight (cannot be recalled): c0" in err
+    assert "Second interrupt: exiting now. In flight, carrying on in AWS: c0." in err
+    assert "Traceback" not in err
+    assert creates(slow) == ["c0"]
+    slow.sandbox.set_stuck("c0", False)
+    assert converged(root, slow.url)

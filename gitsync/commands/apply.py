@@ -119,12 +119,15 @@ class _interrupts:
         self.previous: dict[int, object] = {}
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        flying = ", ".join(self.stop.in_flight()) or "none"
         if self.stop.event.is_set():
-            click.echo("Second interrupt: exiting now; calls in flight carry on in AWS.", err=True)
-            raise SystemExit(ExitCode.INTERRUPTED)
+            self.say(f"Second interrupt: exiting now. In flight, carrying on in AWS: {flying}. "
+                     "Run apply again to converge.")
+            sys.stderr.flush()
+            os._exit(ExitCode.INTERRUPTED)  # at once: do not wait for the worker threads
         self.stop.set("interrupted: not started")
-        self.say("Interrupted: starting nothing new; waiting for the calls in flight (they cannot be "
-                 "recalled) to settle. Interrupt again to exit at once.")
+        self.say(f"Interrupted: starting nothing new. In flight (cannot be recalled): {flying}; "
+                 "waiting for them to settle. Interrupt again to exit at once.")
 
     def __enter__(self) -> None:
         if threading.current_thread() is threading.main_thread():
