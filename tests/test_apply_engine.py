@@ -73,6 +73,18 @@ def creates(live: Live) -> list[str]:
             if r["operation"] == "CreateInferenceComponent"]
 
 
+def apply_in_background(root: Path, live: Live, *extra: str) -> subprocess.Popen[str]:
+    """Start `icsync apply` as a real process and return once its first create was sent."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gitsync", "apply", "-C", str(root), "--env", "dev", "--endpoint-url",
+         live.url, "--auto-approve", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ})
+    deadline = time.monotonic() + 30
+    while not creates(live) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return process
+
+
 def test_waves_and_bases_first_deletes_in_reverse(tmp_path: Path, live: Live) -> None:
     live.seed_endpoint()
     root = project(tmp_path / "p", {
@@ -202,13 +214,7 @@ def test_approval_is_required_without_a_tty(tmp_path: Path, live: Live) -> None:
 
 def test_interrupt_starts_nothing_new_and_exits_130(tmp_path: Path, slow: Live) -> None:
     root = project(tmp_path / "p", {f"c{n}": spec(f"c{n}") for n in range(10)})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gitsync", "apply", "-C", str(root), "--env", "dev", "--endpoint-url",
-         slow.url, "--auto-approve", "--parallelism", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ})
-    deadline = time.monotonic() + 30
-    while not creates(slow) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    process = apply_in_background(root, slow, "--parallelism", "2")
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
@@ -257,10 +263,7 @@ def test_two_concurrent_applies(tmp_path: Path, slow: Live) -> None:
     command = [sys.executable, "-m", "gitsync", "apply", "-C", str(root), "--env", "dev",
                "--endpoint-url", slow.url, "--auto-approve", "--parallelism", "1"]
     slow.sandbox.set_stuck("c0")  # the first apply holds the lock until the test lets c0 settle
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not creates(slow) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    first = apply_in_background(root, slow, "--parallelism", "1")
     second = subprocess.run(command + ["--lock-timeout", "0"], capture_output=True, text=True, timeout=60)
     assert second.returncode == 1 and "environment lock `demo/dev` is held by" in second.stderr
     waiting = subprocess.Popen(command + ["--lock-timeout", "60"], stdout=subprocess.PIPE,
@@ -279,13 +282,7 @@ def test_two_concurrent_applies(tmp_path: Path, slow: Live) -> None:
 def test_sigterm_then_a_second_interrupt_exits_at_once(tmp_path: Path, slow: Live) -> None:
     root = project(tmp_path / "p", {f"c{n}": spec(f"c{n}") for n in range(4)})
     slow.sandbox.set_stuck("c0")  # c0 stays in flight until the test lets it go
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gitsync", "apply", "-C", str(root), "--env", "dev", "--endpoint-url",
-         slow.url, "--auto-approve", "--parallelism", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ})
-    deadline = time.monotonic() + 30
-    while not creates(slow) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    process = apply_in_background(root, slow, "--parallelism", "1")
     time.sleep(0.3)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.5)
