@@ -17,10 +17,10 @@ import click
 from gitsync import __version__, shard
 from gitsync.commands import apply as apply_command
 from gitsync.commands import drift as drift_command
-from gitsync.commands import plan as plan_command
 from gitsync.commands import import_cmd, render_cmd, skeleton, validate
-from gitsync.commands import schema as schema_command
+from gitsync.commands import plan as plan_command
 from gitsync.commands import sandbox as sandbox_command
+from gitsync.commands import schema as schema_command
 from gitsync.commands import unlock as unlock_command
 from gitsync.errors import ExitCode, IcsyncError
 from gitsync.redact import REDACT, RedactingStream

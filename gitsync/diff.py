@@ -60,7 +60,9 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[Difference]:
         return []  # the common case at scale: skip deepdiff entirely
     if not before:
         return [Difference(p, ABSENT, v) for p, v in leaves(after)]
-    from deepdiff import DeepDiff  # here, not at the top: it imports numpy, 0.25 s no-change plans skip
+    from deepdiff import (
+        DeepDiff,  # here, not at the top: it imports numpy, 0.25 s no-change plans skip
+    )
 
     result = DeepDiff(before, after, verbose_level=2, ignore_numeric_type_changes=True)
     found: list[Difference] = []

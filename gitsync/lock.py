@@ -46,7 +46,7 @@ def held(clients: aws.Clients, table: str, name: str, timeout: float,
          log: Callable[[str], None]) -> Iterator[str]:
     """Hold the lock for the duration of the block; wait up to `timeout` seconds for it."""
     owner = _owner()
-    since = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    since = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     item = {"LockID": name, "Who": owner, "Since": since, "Operation": "apply"}
     deadline, pause, announced = time.monotonic() + timeout, 0.2, False
     while not aws.put_lock(clients, table, item):

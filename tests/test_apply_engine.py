@@ -47,7 +47,7 @@ def project(root: Path, components: dict[str, str], extra_project: str = "") -> 
     return write(root, files)
 
 
-def apply(root: Path, url: str, *extra: str, env: dict[str, str | None] | None = None):  # noqa: ANN201
+def apply(root: Path, url: str, *extra: str, env: dict[str, str | None] | None = None):
     return icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", url, "--auto-approve", *extra,
                   env=env)
 
@@ -264,7 +264,8 @@ def test_two_concurrent_applies(tmp_path: Path, slow: Live) -> None:
                "--endpoint-url", slow.url, "--auto-approve", "--parallelism", "1"]
     slow.sandbox.set_stuck("c0")  # the first apply holds the lock until the test lets c0 settle
     first = apply_in_background(root, slow, "--parallelism", "1")
-    second = subprocess.run(command + ["--lock-timeout", "0"], capture_output=True, text=True, timeout=60)
+    second = subprocess.run(command + ["--lock-timeout", "0"], capture_output=True, text=True, timeout=60,
+                            check=False)
     assert second.returncode == 1 and "environment lock `demo/dev` is held by" in second.stderr
     waiting = subprocess.Popen(command + ["--lock-timeout", "60"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -272,7 +273,7 @@ def test_two_concurrent_applies(tmp_path: Path, slow: Live) -> None:
     announced = waiting.stderr.readline()  # blocks until the second run says it waits
     slow.sandbox.set_stuck("c0", False)
     first.communicate(timeout=60)
-    out, err = waiting.communicate(timeout=60)
+    out, _ = waiting.communicate(timeout=60)
     assert first.returncode == 0
     assert waiting.returncode == 0 and "waiting for the lock `demo/dev`" in announced
     assert "No changes." in out
@@ -287,7 +288,7 @@ def test_sigterm_then_a_second_interrupt_exits_at_once(tmp_path: Path, slow: Liv
     process.send_signal(signal.SIGTERM)
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=20)
+    _, err = process.communicate(timeout=20)
     assert process.returncode == 130, err
     assert "In flight (cannot be recalled): c0" in err
     assert "Second interrupt: exiting now. In flight, carrying on in AWS: c0." in err

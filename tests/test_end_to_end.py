@@ -7,11 +7,11 @@ from pathlib import Path
 from tests.helpers import Live, demo_project, icsync, set_values
 
 
-def plan(root: Path, live: Live, *extra: str):  # noqa: ANN201
+def plan(root: Path, live: Live, *extra: str):
     return icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, *extra)
 
 
-def apply(root: Path, live: Live, *extra: str):  # noqa: ANN201
+def apply(root: Path, live: Live, *extra: str):
     return icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--auto-approve", *extra)
 
 

@@ -57,7 +57,7 @@ def test_throttling_storm_during_plan(tmp_path: Path, live: Live) -> None:
     assert sum(1 for r in live.requests() if r["status"] == 400) >= 4
 
 
-def test_expired_credentials_name_the_profile(tmp_path: Path, live: Live, monkeypatch) -> None:  # noqa: ANN001
+def test_expired_credentials_name_the_profile(tmp_path: Path, live: Live, monkeypatch) -> None:
     live.seed_endpoint()
     config = tmp_path / "aws-config"
     config.write_text("[profile deployer]\nregion = us-east-1\naws_access_key_id = AKIDEXPIRED\n"

@@ -40,7 +40,7 @@ def project(root: Path, components: dict[str, str], icsync_yaml: str = PROJECT) 
     return write(root, files)
 
 
-def run(command: str, root: Path, live: Live, *extra: str):  # noqa: ANN201
+def run(command: str, root: Path, live: Live, *extra: str):
     args = [command, "-C", root, "--env", "dev", "--endpoint-url", live.url, *extra]
     if command == "apply":
         args.append("--auto-approve")

@@ -25,7 +25,7 @@ def component(name: str = "web", endpoint: str = "ep", variant: str = "AllTraffi
     return COMPONENT.format(name=name, endpoint=endpoint, variant=variant, model=model, extra=extra)
 
 
-def plan(root: Path, live: Live, files: dict[str, str]):  # noqa: ANN201
+def plan(root: Path, live: Live, files: dict[str, str]):
     write(root, {"icsync.yaml": PROJECT, "values/dev.yaml": "x: 1\n", **files})
     live.clear_log()
     result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url)

@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.helpers import Live, demo_project, icsync, set_values
 
 
-def cli(command: str, root: Path, live: Live, *extra: str):  # noqa: ANN201
+def cli(command: str, root: Path, live: Live, *extra: str):
     return icsync(command, "-C", root, "--endpoint-url", live.url, *extra)
 
 

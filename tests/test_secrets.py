@@ -10,7 +10,7 @@ from tests.helpers import Live, demo_project, icsync, set_values
 SECRET = "s3cr3t-value-123"
 
 
-def cli(command: str, root: Path, live: Live, *extra: str, env: dict[str, str | None] | None = None):  # noqa: ANN201
+def cli(command: str, root: Path, live: Live, *extra: str, env: dict[str, str | None] | None = None):
     return icsync(command, "-C", root, "--env", "dev", "--endpoint-url", live.url, *extra, env=env)
 
 

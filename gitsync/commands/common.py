@@ -14,8 +14,8 @@ from gitsync.errors import CredentialsError, ValidationFailed
 from gitsync.manifests.desired import load_desired
 from gitsync.manifests.project import Environment, Project, load_project
 from gitsync.manifests.validate import Desired
-from gitsync.redact import REDACT
 from gitsync.plan import Plan, PlanSettings, build_plan
+from gitsync.redact import REDACT
 from gitsync.settings import Settings
 
 SANDBOX_STATE = Path(".icsync") / "sandbox.json"

@@ -144,11 +144,11 @@ def rules(data: dict[str, Any]) -> list[tuple[model.Path, str]]:
     found: list[tuple[model.Path, str]] = []
     present = [k for k in SPEC_KEYS if k in data]
     if len(present) == 2:
-        found.append((("Specifications",), "set exactly one of Specification or Specifications, not "
-                      "both: Specification for one instance type, Specifications for one per type"))
+        found.append((("Specifications",), ("set exactly one of Specification or Specifications, not "
+                      "both: Specification for one instance type, Specifications for one per type")))
     elif not present:
-        found.append(((), "set exactly one of Specification or Specifications: the model, container "
-                      "and compute the component runs"))
+        found.append(((), ("set exactly one of Specification or Specifications: the model, container "
+                       "and compute the component runs")))
     for index, spec in enumerate(specs_of(data)):
         at: model.Path = ("Specification",) if "Specification" in data else ("Specifications", index)
         found += _spec_rules(spec, at, has_runtime="RuntimeConfig" in data)

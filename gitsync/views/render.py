@@ -11,7 +11,6 @@ from gitsync.capacity import Capacity
 from gitsync.errors import ConfigError
 from gitsync.plan import Plan
 from gitsync.views import json_view, markdown, text
-from gitsync.views.document import plan_document
 
 FORMATS = ("text", "json", "yaml", "markdown")
 
