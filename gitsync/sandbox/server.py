@@ -20,7 +20,7 @@ from typing import Any, Self
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from gitsync.errors import ConfigError
-from gitsync.sandbox import components, moto_patches, operations, store
+from gitsync.sandbox import autoscaling_state, components, moto_patches, operations, store
 from gitsync.sandbox.faults import Faults, fault_error, reset_connection
 from gitsync.sandbox.state import Account, ApiError
 from gitsync.sandbox.wire import StartResponse, read_body, respond, signed_region, validate_request
@@ -191,6 +191,8 @@ class Sandbox:
                 )
 
                 moto_patches.apply()
+                if self.state_path is not None:
+                    autoscaling_state.restore(self.account.application_autoscaling)
                 self._moto = DomainDispatcherApplication(create_backend_app)
             return self._moto
 
@@ -204,7 +206,12 @@ class Sandbox:
             return start_response(status, headers, *rest)
 
         result = app(environ, recording_start)
-        self._log({**entry, "status": int(statuses[0].split()[0]) if statuses else 0})
+        status = int(statuses[0].split()[0]) if statuses else 0
+        self._log({**entry, "status": status})
+        if status == 200 and entry["operation"] in autoscaling_state.MUTATING:
+            with self.account.lock:  # dump and write as one step: the last write is the newest
+                self.account.application_autoscaling = autoscaling_state.dump()
+                self._save()
         return result  # type: ignore[no-any-return]
 
     def _control(self, environ: dict[str, Any], start_response: StartResponse,

@@ -48,6 +48,9 @@ class Account:
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     image_digests: dict[str, str] = field(default_factory=dict)
     pending: dict[str, Pending] = field(default_factory=dict)
+    # Application Auto Scaling's targets and policies, which moto serves: kept here as plain JSON
+    # (autoscaling_state.dump) so that --state saves them with the rest.
+    application_autoscaling: dict[str, Any] = field(default_factory=dict)
     # Faults keyed by component name: a failure reason for the next deployment, or "stuck".
     fail_next_deployment: dict[str, str] = field(default_factory=dict)
     stuck: set[str] = field(default_factory=set)

@@ -20,7 +20,8 @@ from gitsync.sandbox import components, operations
 from gitsync.sandbox.state import Account, ApiError, Pending
 from gitsync.sandbox.wire import validate_request
 
-_KEPT = ("models", "endpoint_configs", "endpoints", "components", "tags", "image_digests")
+_KEPT = ("models", "endpoint_configs", "endpoints", "components", "tags", "image_digests",
+         "application_autoscaling")
 SEED_KEYS = ("endpoints", "models", "inference_components", "describe_responses")
 
 
