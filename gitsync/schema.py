@@ -31,6 +31,28 @@ OPTIONS_SCHEMA: Schema = {
                  "description": "Apply order: lower waves are applied (and settle) first."},
         "prune": {"type": "boolean",
                   "description": "false: `icsync apply --prune` never deletes this component."},
+        "autoscaling": {
+            "type": "object",
+            "description": "The Application Auto Scaling target and target-tracking policy icsync "
+                           "manages for this component's copy count.",
+            "additionalProperties": False,
+            "required": ["min", "max", "target"],
+            "properties": {
+                "min": {"type": "integer", "minimum": 0, "description": "Fewest copies; 0 scales to zero."},
+                "max": {"type": "integer", "minimum": 1, "description": "Most copies (not below min)."},
+                "target": {
+                    "type": "object",
+                    "description": "The metric to track (a predefined metric type, or `custom`: a "
+                                   "CustomizedMetricSpecification) and its target value.",
+                    "required": ["value"],
+                    "anyOf": [{"required": ["metric"]}, {"required": ["custom"]}],
+                    "properties": {"metric": {"type": "string"}, "custom": {"type": "object"},
+                                   "value": {"type": "number", "exclusiveMinimum": 0}},
+                },
+                "scale_in_cooldown": {"type": "integer", "minimum": 0, "description": "Seconds."},
+                "scale_out_cooldown": {"type": "integer", "minimum": 0, "description": "Seconds."},
+            },
+        },
     },
 }
 

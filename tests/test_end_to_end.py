@@ -96,8 +96,12 @@ def test_quickstart_with_embedded_sandbox(tmp_path: Path) -> None:
                     ignore=shutil.ignore_patterns(".icsync"))
     first = icsync("plan", "-C", root, "--env", "dev", "--sandbox")
     assert "Plan: 3 to create" in first.out, first.all
+    assert "+ icsync.autoscaling.max: 3" in first.out
+    assert "calls: CreateInferenceComponent, RegisterScalableTarget, PutScalingPolicy" in first.out
     assert icsync("apply", "-C", root, "--env", "dev", "--sandbox", "--auto-approve").code == 0
     assert (root / ".icsync" / "sandbox.json").is_file()
+    # A new sandbox, as a new process starts: the embedder's scalable target and policy are found
+    # in the state file (moto holds them only in memory), so nothing is planned again.
     again = icsync("plan", "-C", root, "--env", "dev", "--sandbox", "--detailed-exitcode")
     assert again.code == 0, again.all
     assert "No changes." in again.out

@@ -88,6 +88,20 @@ def test_bad_manifests_fail_schema_validation(schema: dict[str, Any]) -> None:
     ]
 
 
+def test_autoscaling_option_is_checked_as_validate_checks_it(schema: dict[str, Any]) -> None:
+    [embedder] = [m for m in rendered(ROOT / "examples" / "quickstart", "dev")
+                  if m["InferenceComponentName"] == "dev-embedder"]
+    assert errors(schema, embedder) == [] and "autoscaling" in embedder["icsync"]
+    bad = json.loads(json.dumps(embedder))
+    bad["icsync"]["autoscaling"] = {"min": -1, "max": 2, "target": {"value": 0}, "cooldown": 60}
+    assert errors(schema, bad) == [
+        "icsync.autoscaling.min: minimum",
+        "icsync.autoscaling.target.value: exclusiveMinimum",
+        "icsync.autoscaling.target: anyOf",
+        "icsync.autoscaling: additionalProperties",
+    ]
+
+
 def test_schema_carries_the_model_documentation_and_bounds(schema: dict[str, Any]) -> None:
     runtime = schema["properties"]["RuntimeConfig"]
     assert runtime["required"] == ["CopyCount"] and runtime["additionalProperties"] is False
@@ -156,13 +170,20 @@ def test_skeleton_has_every_field_with_typed_placeholders(schema: dict[str, Any]
     result = icsync("skeleton")
     assert result.code == 0, result.all
     skeleton = YAML(typ="safe").load(result.out)
-    assert skeleton_paths(skeleton) == leaf_paths(schema)
+    autoscaling = {path for path in leaf_paths(schema) if path.startswith("icsync.autoscaling.")}
+    assert skeleton_paths(skeleton) == leaf_paths(schema) - autoscaling
     assert skeleton["InferenceComponentName"] == ""
     assert skeleton["RuntimeConfig"]["CopyCount"] == 0
     assert skeleton["Specification"]["ComputeResourceRequirements"]["NumberOfCpuCoresRequired"] == 0.0
     assert skeleton["Specification"]["Container"]["Environment"] == {"KeyName": ""}
     assert skeleton["Tags"] == [{"Key": "", "Value": ""}]
     assert skeleton["icsync"] == {"ignore": [], "wave": 0, "prune": True}
+    # Autoscaling has no value that changes nothing: it is there commented out, ready to uncomment.
+    commented = "\n".join(line.replace("# ", "", 1) for line in result.out.splitlines()
+                          if line.startswith(("  # autoscaling:", "  #   ")))
+    uncommented = {**skeleton, "icsync": {**skeleton["icsync"], **YAML(typ="safe").load(commented)}}
+    assert set(uncommented["icsync"]["autoscaling"]) == {p.split(".")[2] for p in autoscaling}
+    assert [e for e in errors(schema, uncommented) if e.startswith("icsync")] == []
 
 
 def test_skeleton_comments_mark_required_fields_and_list_enum_values() -> None:

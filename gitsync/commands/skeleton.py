@@ -21,6 +21,13 @@ _OPTIONS = [
     "  ignore: []  # field paths whose live differences are ignored, e.g. RuntimeConfig.CopyCount",
     "  wave: 0  # apply order: lower waves first",
     "  prune: true  # false: `apply --prune` never deletes this component",
+    # No value of it is a no-op, so it is shown commented out: uncomment it to autoscale.
+    "  # autoscaling:  # Application Auto Scaling owns the copy count between min and max",
+    "  #   min: 1  # 0 scales to zero",
+    "  #   max: 4",
+    "  #   target: {metric: SageMakerInferenceComponentInvocationsPerCopy, value: 4}",
+    "  #   scale_in_cooldown: 300  # seconds",
+    "  #   scale_out_cooldown: 60  # seconds",
 ]
 
 
