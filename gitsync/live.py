@@ -5,10 +5,13 @@ full without tripping the account's rate limit:
 
 - one ListInferenceComponents pass (100 a page) finds what exists; only what exists and matters is
   described, and each describe starts as soon as its page arrives, not after the last page;
-- tags are read per component with ListTags. The Resource Groups Tagging API's GetResources would
-  read them 100 at a time, but the sandbox cannot serve it for inference components (moto's tagging
-  backend does not know them), so nothing could test it. Tags are never skipped: they are desired
-  state (a manifest without Tags wants none but icsync's own) and say who owns a component (prune);
+- tags are read in bulk: one GetResources call (Resource Groups Tagging API) returns 100 components
+  tagged with this project, all their tags included, where ListTags reads one component. What the
+  bulk read cannot vouch for is read with ListTags: a manifest's component it did not return (new to
+  icsync, or the index has not caught up), and, after planning, every component whose plan turns on
+  its tags (a tag change, a prune), because the tagging index is eventually consistent. Where
+  GetResources is refused (no tag:GetResources permission), every component is read with ListTags.
+  Tags are never skipped: they are desired state and say who owns a component (prune);
 - the calls run on `parallelism` threads (the work is waiting), paced by one RateLimiter that learns
   the account's rate from its throttles (see ratelimit.py for why not botocore's adaptive mode).
 """
@@ -19,9 +22,10 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from gitsync import aws
+from gitsync.errors import AwsError, CredentialsError
 from gitsync.ratelimit import RateLimiter
 
 
@@ -37,6 +41,8 @@ class LiveState:
     components: dict[str, LiveComponent] = field(default_factory=dict)
     # Every component listed on the managed endpoints (list summaries), by name.
     listed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Components whose tags came from the bulk read (GetResources), not from ListTags.
+    bulk_tagged: frozenset[str] = frozenset()
 
     def owned(self, name: str, project: str, environment: str) -> bool:
         found = self.components.get(name)
@@ -45,10 +51,27 @@ class LiveState:
 
 
 def fetch(clients: aws.Clients, names: Iterable[str], endpoints: Iterable[str],
-          parallelism: int = 16, with_unlisted: bool = True) -> LiveState:
-    """Live state for the named components and everything else on the named endpoints."""
-    with Reader(clients, parallelism) as reader:
+          parallelism: int = 16, with_unlisted: bool = True, project: str | None = None) -> LiveState:
+    """Live state for the named components and everything else on the named endpoints; with
+    `project`, tags are read in bulk."""
+    with Reader(clients, parallelism, project) as reader:
         return reader.finish(names, endpoints, with_unlisted)
+
+
+def confirm_tags(clients: aws.Clients, state: LiveState, names: Iterable[str],
+                 parallelism: int = 16) -> LiveState:
+    """The tags of `names` read again with ListTags, which is consistent where the bulk read may
+    lag: for the components whose plan turns on their tags."""
+    doubtful = sorted(n for n in names if n in state.bulk_tagged and n in state.components)
+    if not doubtful:
+        return state
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(doubtful)))) as pool:
+        tags = dict(zip(doubtful, pool.map(
+            lambda n: aws.list_tags(clients, state.components[n].describe["InferenceComponentArn"]),
+            doubtful)))
+    components = {n: LiveComponent(c.describe, tags[n]) if n in tags else c
+                  for n, c in state.components.items()}
+    return LiveState(components, state.listed, state.bulk_tagged - set(doubtful))
 
 
 LISTING_GRACE = 5.0  # seconds a failing plan waits for a listing call in flight
@@ -66,21 +89,26 @@ class Reader:
     Loading manifests is CPU and reading is waiting, so the two overlap: a rate-limited plan takes
     about as long as its calls, not the calls plus the manifests."""
 
-    def __init__(self, clients: aws.Clients, parallelism: int) -> None:
+    def __init__(self, clients: aws.Clients, parallelism: int, project: str | None = None) -> None:
         self._reads = aws.paced_reads(clients, RateLimiter())
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
         self._lock = threading.Lock()
         self._listed: dict[str, dict[str, Any]] = {}
         self._wanted: set[str] = set()
-        self._reading: dict[str, Future[LiveComponent | None]] = {}
+        self._reading: dict[str, Future[dict[str, Any] | None]] = {}
         self._listed_all: Future[None] = Future()
         self._closed = threading.Event()
         # A daemon thread, not a pool worker: if the manifests turn out invalid while the listing
         # waits on an unreachable endpoint, the error is shown and icsync exits without it.
         self._listing = threading.Thread(target=self._list, daemon=True, name="icsync-list")
         self._listing.start()
+        # None: no bulk read (no project given, or GetResources refused): ListTags for each.
+        self._bulk: Future[dict[str, dict[str, str]] | None] = Future()
+        self._tagging = threading.Thread(target=self._read_bulk, args=(project,), daemon=True,
+                                         name="icsync-tags")
+        self._tagging.start()
 
-    def __enter__(self) -> Reader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -90,6 +118,7 @@ class Reader:
         self._closed.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._listing.join(timeout=LISTING_GRACE)
+        self._tagging.join(timeout=LISTING_GRACE)
 
     def want(self, name: str) -> None:
         with self._lock:
@@ -112,10 +141,22 @@ class Reader:
         else:
             self._listed_all.set_result(None)
 
+    def _read_bulk(self, project: str | None) -> None:
+        try:
+            found = aws.tagged_components(self._reads, project) if project else None
+        except CredentialsError as error:
+            self._bulk.set_exception(error)
+        except AwsError:
+            self._bulk.set_result(None)  # e.g. AccessDenied for tag:GetResources: ListTags each
+        except BaseException as error:  # noqa: BLE001 - handed to the thread that waits for it
+            self._bulk.set_exception(error)
+        else:
+            self._bulk.set_result(found)
+
     def _read(self, name: str) -> None:
         """Under the lock: describe `name` once."""
         if name not in self._reading:
-            self._reading[name] = self._pool.submit(_read, self._reads, name, self._listed[name])
+            self._reading[name] = self._pool.submit(aws.describe_component, self._reads, name)
 
     def finish(self, names: Iterable[str], endpoints: Iterable[str],
                with_unlisted: bool = True) -> LiveState:
@@ -130,13 +171,20 @@ class Reader:
                 if with_unlisted or name in wanted:
                     self._read(name)
             reading = {n: f for n, f in self._reading.items() if n in listed}
-        found = [future.result() for future in reading.values()]
-        components = {c.describe["InferenceComponentName"]: c for c in found if c is not None}
-        return LiveState(dict(sorted(components.items())), dict(sorted(listed.items())))
-
-
-def _read(clients: aws.Clients, name: str, summary: dict[str, Any]) -> LiveComponent | None:
-    describe = aws.describe_component(clients, name)
-    if describe is None:
-        return None  # deleted between the list and the describe
-    return LiveComponent(describe, aws.list_tags(clients, summary["InferenceComponentArn"]))
+        bulk = self._bulk.result()
+        arns = {n: listed[n]["InferenceComponentArn"] for n in reading}
+        from_bulk = {n for n, arn in arns.items() if bulk is not None and arn in bulk}
+        # A component the bulk read did not return has no tag of this project, so only a manifest's
+        # own components need their tags read one by one (to see the tags they do have).
+        one_by_one = {n: self._pool.submit(aws.list_tags, self._reads, arns[n]) for n in reading
+                      if n not in from_bulk and (bulk is None or n in wanted)}
+        components: dict[str, LiveComponent] = {}
+        for name, future in sorted(reading.items()):
+            describe = future.result()
+            if describe is None:
+                continue  # deleted between the list and the describe
+            tags = bulk[arns[name]] if bulk is not None and name in from_bulk else \
+                one_by_one[name].result() if name in one_by_one else {}
+            components[name] = LiveComponent(describe, tags)
+        return LiveState(components, dict(sorted(listed.items())),
+                         frozenset(from_bulk & components.keys()))

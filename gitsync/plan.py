@@ -160,6 +160,13 @@ def build_plan(desired: list[Desired], live: LiveState, settings: PlanSettings) 
     return Plan(settings.environment, settings.project, tuple(changes), tuple(unmanaged))
 
 
+def tag_dependent(plan: Plan) -> set[str]:
+    """Components whose planned change turns on their live tags: a tag to add or remove, or a
+    delete (ownership is a tag)."""
+    return {c.name for c in plan.changes
+            if c.action is Action.DELETE or any(f.path.split(".")[0] == "Tags" for f in c.fields)}
+
+
 def _delete(name: str, endpoint: str, live: LiveState) -> ComponentChange:
     found = live.components.get(name)
     describe = found.describe if found else {}
@@ -189,8 +196,9 @@ def _change(want: Desired, live: LiveState, settings: PlanSettings,
             pattern: re.Pattern[str]) -> ComponentChange:
     desired_view = normalize.comparable_desired(want.body)
     policy = (want.deployment or {}).get("RollingUpdatePolicy") or {}
-    common = dict(name=want.name, endpoint=want.endpoint, wave=want.options.wave, base=want.base,
-                  desired=desired_view, timeout=policy.get("MaximumExecutionTimeoutInSeconds"))
+    common: dict[str, Any] = {"name": want.name, "endpoint": want.endpoint, "wave": want.options.wave,
+                              "base": want.base, "desired": desired_view,
+                              "timeout": policy.get("MaximumExecutionTimeoutInSeconds")}
     found = live.components.get(want.name)
     if found is None:
         fields = _field_changes(diff({}, desired_view), (), pattern)

@@ -1,8 +1,10 @@
-"""Reading live state: one listing, then a describe and a ListTags for what exists and matters only."""
+"""Reading live state: one listing, a describe for what exists and matters only, and tags in bulk
+(GetResources), with ListTags only for what the bulk read cannot vouch for."""
 
 from __future__ import annotations
 
 import collections
+import json
 from pathlib import Path
 
 from tests.helpers import PROJECT, Live, icsync, write
@@ -26,7 +28,7 @@ def project(root: Path, names: list[str], endpoint: str = "ep") -> Path:
     return write(root, {"icsync.yaml": PROJECT, "values/dev.yaml": "x: 1\n", **files})
 
 
-READS = ("ListInferenceComponents", "DescribeInferenceComponent", "ListTags")
+READS = ("ListInferenceComponents", "DescribeInferenceComponent", "ListTags", "GetResources")
 
 
 def calls(live: Live) -> collections.Counter[str]:
@@ -52,7 +54,83 @@ def test_only_what_exists_and_is_managed_is_described(tmp_path: Path, live: Live
                  if r["operation"] == "DescribeInferenceComponent"]
     assert sorted(described) == ["a", "b"]  # not `new` (not listed), not `z` (another endpoint)
     assert calls(live) == {"ListInferenceComponents": 1, "DescribeInferenceComponent": 2,
-                           "ListTags": 2}
+                           "GetResources": 1}
+    [bulk] = [r["params"] for r in live.requests() if r["operation"] == "GetResources"]
+    assert bulk["TagFilters"] == [{"Key": "icsync:project", "Values": ["demo"]}]
+    assert bulk["ResourceTypeFilters"] == ["sagemaker:inference-component"]
+
+
+def test_tags_are_read_a_hundred_a_call(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint("ep")
+    root = project(tmp_path / "p", [f"c{i:03d}" for i in range(150)])
+    assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
+                  "--auto-approve").code == 0
+    live.clear_log()
+    result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url,
+                    "--detailed-exitcode")
+    assert result.code == 0, result.all
+    assert calls(live) == {"ListInferenceComponents": 2, "DescribeInferenceComponent": 150,
+                           "GetResources": 2}
+
+
+def listed_tags_of(live: Live) -> list[str]:
+    return sorted(r["params"]["ResourceArn"].rsplit("/", 1)[1] for r in live.requests()
+                  if r["operation"] == "ListTags")
+
+
+def test_a_component_not_yet_tagged_by_icsync_is_read_with_list_tags(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint("ep")
+    root = project(tmp_path / "p", ["a", "byhand"])
+    assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--auto-approve",
+                  "--target", "a").code == 0
+    live.client.create_inference_component(
+        InferenceComponentName="byhand", EndpointName="ep", VariantName="AllTraffic",
+        Specification={"ModelName": "model-a", "ComputeResourceRequirements": {
+            "NumberOfCpuCoresRequired": 1, "MinMemoryRequiredInMb": 1024}},
+        RuntimeConfig={"CopyCount": 1}, Tags=[{"Key": "team", "Value": "search"}])
+    live.clear_log()
+    result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--output", "json")
+    assert result.code == 0, result.all
+    assert listed_tags_of(live) == ["byhand"]
+    [change] = [c for c in json.loads(result.out)["changes"] if c["name"] == "byhand"]
+    assert "Tags.team" in [f["path"] for f in change["fields"]]  # the tag it has was read
+
+
+def test_a_lagging_tag_index_does_not_make_a_plan_after_apply_wrong(tmp_path: Path, live: Live) -> None:
+    """AWS's tagging index is eventually consistent: right after an apply changed tags, GetResources
+    may still return the old ones. What the plan would change on its word is read again."""
+    live.seed_endpoint("ep")
+    root = project(tmp_path / "p", ["a", "b"])
+    assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
+                  "--auto-approve").code == 0
+    live.sandbox.freeze_tag_index()
+    try:
+        manifest = root / "components" / "a.yaml"
+        manifest.write_text(manifest.read_text() + "Tags:\n  - Key: team\n    Value: search\n")
+        applied = icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
+                         "--auto-approve")
+        assert applied.code == 0, applied.all
+        live.clear_log()
+        result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url,
+                        "--detailed-exitcode")
+        assert result.code == 0, result.all  # the index says `a` has no team tag; ListTags says it has
+        assert listed_tags_of(live) == ["a"]
+    finally:
+        live.sandbox.freeze_tag_index(False)
+
+
+def test_without_permission_for_get_resources_each_component_is_read_with_list_tags(
+        tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint("ep")
+    root = project(tmp_path / "p", ["a", "b", "c"])
+    assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
+                  "--auto-approve").code == 0
+    live.clear_log()
+    live.sandbox.fail_calls("GetResources", "denied")
+    result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--detailed-exitcode")
+    assert result.code == 0, result.all
+    assert calls(live) == {"ListInferenceComponents": 1, "DescribeInferenceComponent": 3,
+                           "GetResources": 1, "ListTags": 3}
 
 
 def test_targets_are_read_and_nothing_else(tmp_path: Path, live: Live) -> None:

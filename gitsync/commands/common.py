@@ -14,7 +14,7 @@ from gitsync.errors import CredentialsError, ValidationFailed
 from gitsync.manifests.desired import load_desired
 from gitsync.manifests.project import Environment, Project, load_project
 from gitsync.manifests.validate import Desired
-from gitsync.plan import Plan, PlanSettings, build_plan
+from gitsync.plan import Plan, PlanSettings, build_plan, tag_dependent
 from gitsync.redact import REDACT
 from gitsync.settings import Settings
 
@@ -96,7 +96,7 @@ def load_reading(settings: Settings) -> Iterator[tuple[Context, aws.Clients, liv
     REDACT.reset(project.secret_pattern)
     environment = project.environment(settings.environment)
     with connect(settings, Context(project, environment, [])) as clients, \
-            live.Reader(clients, settings.read_parallelism) as reader:
+            live.Reader(clients, settings.read_parallelism, project.name) as reader:
         def want(name: str) -> None:
             if selected(name, settings):
                 reader.want(name)
@@ -129,7 +129,7 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
         state = reader.finish(names, endpoints, with_unlisted=settings.prune)
     else:
         state = live.fetch(clients, names, endpoints, settings.read_parallelism,
-                           with_unlisted=settings.prune)
+                           with_unlisted=settings.prune, project=context.project.name)
     for component in state.components.values():
         REDACT.add_document(component.describe)
     if settings.targets or settings.excludes or settings.extra.get("shard"):
@@ -140,6 +140,10 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
                                  secret_pattern=context.project.secret_pattern, prune=settings.prune,
                                  image_digests=_image_digests(settings, context, clients))
     plan = build_plan(context.desired, state, plan_settings)
+    doubtful = tag_dependent(plan) & state.bulk_tagged
+    if doubtful:  # the bulk tag read may lag: what the plan would change on its word is read again
+        state = live.confirm_tags(clients, state, doubtful, settings.read_parallelism)
+        plan = build_plan(context.desired, state, plan_settings)
     plan = autoscaling.with_autoscaling(
         clients, plan, {d.name: d.options.autoscaling for d in context.desired},
         {n: (c.describe["InferenceComponentArn"], c.tags) for n, c in state.components.items()})

@@ -11,7 +11,7 @@ from typing import Any
 
 from gitsync.sandbox.state import ApiError
 
-FAULT_KINDS = ("5xx", "throttle", "reset", "expired")
+FAULT_KINDS = ("5xx", "throttle", "reset", "expired", "denied")
 
 
 @dataclass
@@ -55,11 +55,14 @@ class Faults:
 
 
 def fault_error(kind: str) -> ApiError:
-    """The error AWS sends for a throttled call, expired credentials, or a failure on its side."""
+    """The error AWS sends for a throttled call, expired credentials, a denied call, or a failure on its side."""
     if kind == "throttle":
         return ApiError("ThrottlingException", "Rate exceeded", 400)
     if kind == "expired":  # what STS-issued session credentials get once they expire
         return ApiError("ExpiredTokenException", "The security token included in the request is expired", 400)
+    if kind == "denied":  # a call the caller's IAM policy does not allow
+        return ApiError("AccessDeniedException", "User: arn:aws:iam::111122223333:user/sandbox is not "
+                        "authorized to perform this action", 400)
     return ApiError("InternalFailure", "We encountered an internal error. Please try again.", 500)
 
 

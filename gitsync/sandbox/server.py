@@ -20,7 +20,7 @@ from typing import Any, Self
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from gitsync.errors import ConfigError
-from gitsync.sandbox import autoscaling_state, components, moto_patches, operations, store
+from gitsync.sandbox import autoscaling_state, components, moto_patches, operations, store, tagging
 from gitsync.sandbox.faults import Faults, fault_error, reset_connection
 from gitsync.sandbox.state import Account, ApiError
 from gitsync.sandbox.wire import StartResponse, read_body, respond, signed_region, validate_request
@@ -47,6 +47,7 @@ class Sandbox:
         self.state_path, self.log_path = state, request_log
         self._log_lock, self._moto_lock = threading.Lock(), threading.Lock()
         self._moto: Any = None
+        self._tag_index: dict[str, dict[str, str]] | None = None  # frozen: GetResources lags
         if request_log is not None:
             _check_writable(request_log, "--request-log")
         if state is not None:
@@ -119,6 +120,13 @@ class Sandbox:
             self.account.set_image_digest(image, digest)
             self._save()
 
+    def freeze_tag_index(self, frozen: bool = True) -> None:
+        """GetResources answers from the tags as they are now until unfrozen, as AWS's eventually
+        consistent tagging index can lag behind AddTags and DeleteTags."""
+        with self.account.lock:
+            self._tag_index = {arn: dict(tags) for arn, tags in self.account.tags.items()} \
+                if frozen else None
+
     def _save(self) -> None:
         if self.state_path is not None:
             store.save_state(self.account, self.state_path)
@@ -133,6 +141,8 @@ class Sandbox:
             time.sleep(self.faults.latency_s)
         if target.startswith("SageMaker."):
             return self._sagemaker(environ, start_response, target.removeprefix("SageMaker."))
+        if target == tagging.TARGET:
+            return self._tagging(environ, start_response)
         return self._other_service(environ, start_response)
 
     def _sagemaker(self, environ: dict[str, Any], start_response: StartResponse,
@@ -174,6 +184,32 @@ class Sandbox:
         except Exception as error:  # noqa: BLE001 - a sandbox bug answers as AWS's own failures do
             return 500, {"__type": "InternalFailure",
                          "message": f"sandbox error: {type(error).__name__}: {error}"}
+
+    def _tagging(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """GetResources for SageMaker resource types from the sandbox's tags; anything else, moto."""
+        body = read_body(environ)
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            params = None
+        if not tagging.serves(params):
+            environ["wsgi.input"] = io.BytesIO(body)
+            return self._other_service(environ, start_response)
+        entry = {"service": "tagging", "operation": tagging.OPERATION, "params": params}
+        fault = self.faults.take(tagging.OPERATION)
+        if fault == "reset":
+            self._log({**entry, "status": 0})
+            reset_connection(environ)
+        try:
+            if fault:
+                raise fault_error(fault)
+            with self.account.lock:
+                tags = self.account.tags if self._tag_index is None else self._tag_index
+                status, response = 200, tagging.get_resources(tags, params)
+        except ApiError as error:
+            status, response = error.status, {"__type": error.code, "message": error.message}
+        self._log({**entry, "status": status})
+        return respond(start_response, status, response)
 
     def _log(self, entry: dict[str, Any]) -> None:
         if self.log_path is None:
@@ -226,6 +262,8 @@ class Sandbox:
                 self.fail_next_deployment(body["name"], body.get("reason", "Deployment failed"))
             elif action == "stuck":
                 self.set_stuck(body["name"], bool(body.get("stuck", True)))
+            elif action == "tag-index":
+                self.freeze_tag_index(bool(body.get("frozen", True)))
             elif action == "image":
                 self.set_image_digest(body["image"], body["digest"])
             else:

@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from botocore.model import Shape
+
 from gitsync import model
 from gitsync.sandbox.state import ApiError
 
@@ -37,13 +39,14 @@ def signed_region(environ: dict[str, Any]) -> str | None:
     return found.group(1) if found else None
 
 
-def validate_request(operation: str, params: dict[str, Any]) -> None:
+def validate_request(operation: str, params: dict[str, Any], shape: Shape | None = None) -> None:
     """Reject what AWS would: wrong JSON types first (they fail deserialization), then constraints.
 
+    `shape`: another service's input shape (SageMaker's, from the operation's name, by default).
     Unknown members are rejected too (AWS ignores them); a sandbox that is stricter than AWS here
     catches a misspelt field in the tool instead of silently dropping it.
     """
-    problems = model.validate(model.input_shape(operation), params)
+    problems = model.validate(shape or model.input_shape(operation), params)
     if not problems:
         return
     mistyped = [p for p in problems if p.constraint.startswith("Member must be of type")]
