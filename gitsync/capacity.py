@@ -212,8 +212,9 @@ def _placements(plan: Plan, desired: list[Desired], state: LiveState,
     wanted = {d.name for d in desired}
     before: dict[str, list[tuple[str, Placed]]] = {}
     after: dict[str, list[tuple[str, Placed]]] = {}
+    bodies = {name: _live_body(describe) for name, describe in describes.items()}
     for name, describe in sorted(describes.items()):
-        body = _live_body(describe)
+        body = bodies[name]
         placed = Placed(name, _copies(body), per_copy(body), _base(body), name in wanted)
         entry = (str(describe.get("VariantName", "")), placed)
         before.setdefault(str(describe.get("EndpointName")), []).append(entry)
@@ -222,7 +223,7 @@ def _placements(plan: Plan, desired: list[Desired], state: LiveState,
     for want in desired:
         found = describes.get(want.name)
         fields = changes[want.name].fields if want.name in changes else ()
-        copies = _after_copies(fields, want.body, _live_body(found) if found else None)
+        copies = _after_copies(fields, want.body, bodies[want.name] if found else None)
         placed = Placed(want.name, copies, per_copy(want.body), want.base)
         after.setdefault(want.endpoint, []).append((str(want.body.get("VariantName", "")), placed))
     return before, after

@@ -6,7 +6,6 @@ from the installed botocore model, never from a hand-copied list of fields.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from botocore.model import Shape
@@ -103,14 +102,32 @@ def _create_shape() -> Shape:
 
 def comparable_desired(body: Body) -> Body:
     """The manifest's create request in the form the differ compares."""
-    out = drop_empty_blocks(project_onto_shape(copy.deepcopy(body), _create_shape()))
+    out = drop_empty_blocks(project_onto_shape(body, _create_shape()))  # both build anew
     out["Tags"] = tags_as_map(body.get("Tags"))
     return out
 
 
+def _writable(describe: Body) -> Body:
+    """A copy of what the steps before projection change (the document, its specifications and
+    their containers); projection then builds everything anew, so nothing deeper is copied."""
+    def spec_copy(spec: Any) -> Any:
+        if not isinstance(spec, dict):
+            return spec
+        container = spec.get("Container")
+        return {**spec, "Container": dict(container)} if isinstance(container, dict) else dict(spec)
+
+    live = dict(describe)
+    for key in ("Specification", "Specifications"):
+        if isinstance(live.get(key), dict):
+            live[key] = spec_copy(live[key])
+        elif isinstance(live.get(key), list):
+            live[key] = [spec_copy(s) for s in live[key]]
+    return live
+
+
 def comparable_live(describe: Body, tags: dict[str, str], desired: Body | None = None) -> Body:
     """A describe document and its tags in the form the differ compares."""
-    live = copy.deepcopy(describe)
+    live = _writable(describe)
     image_from_deployed_image(live)
     copy_count_from_desired(live)
     out = drop_empty_blocks(project_onto_shape(live, _create_shape()))

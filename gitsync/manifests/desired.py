@@ -23,10 +23,10 @@ def load_values(project: Project, environment: Environment) -> tuple[dict[str, A
         if not path.is_file():
             return {}, [project.problem(at, f"values file `{relative}` does not exist; create it, "
                                             "or fix the path (relative to the folder of icsync.yaml)")]
-        unreadable = unreadable_file(project.root, path, relative)
+        text, unreadable = read_file(project.root, path, relative)
         if unreadable is not None:
             return {}, [unreadable]
-        documents, problems = parse(relative, path.read_text(errors="replace"))
+        documents, problems = parse(relative, text)
         if problems:
             return {}, problems
         data = documents[0].data if documents else {}
@@ -37,25 +37,39 @@ def load_values(project: Project, environment: Environment) -> tuple[dict[str, A
     return {**values, "env": environment.name}, []
 
 
-def unreadable_file(root: Path, path: Path, relative: str) -> Problem | None:
-    """Files no template should be given: outside the project, too large to be a manifest, or binary."""
-    if not path.resolve().is_relative_to(root.resolve()):
-        return Problem(relative, 0, 0, "", "file is a symlink that points outside the project; "
-                       "icsync reads only files inside the project folder")
+def read_file(root: Path, path: Path, relative: str,
+              resolved: dict[Path, Path] | None = None) -> tuple[str, Problem | None]:
+    """A file's text, unless no template should be given it: outside the project, too large to be
+    a manifest, or binary. `resolved` caches the real path of each folder (one lookup a folder, not
+    a walk of every path component for every file)."""
+    resolved = {} if resolved is None else resolved
+    if not _real(path, resolved).is_relative_to(_real_dir(root, resolved)):
+        return "", Problem(relative, 0, 0, "", "file is a symlink that points outside the project; "
+                           "icsync reads only files inside the project folder")
     try:
         size = path.stat().st_size
-        with path.open("rb") as stream:
-            head = stream.read(8192)
+        data = b"" if size > MAX_BYTES else path.read_bytes()
     except OSError as error:
-        return Problem(relative, 0, 0, "", f"cannot read the file: {error.strerror or error}")
+        return "", Problem(relative, 0, 0, "", f"cannot read the file: {error.strerror or error}")
     if size > MAX_BYTES:
-        return Problem(relative, 0, 0, "", f"file is {size // 1024 // 1024} MiB, larger than the "
-                       f"{MAX_BYTES // 1024 // 1024} MiB limit; a manifest is a few KiB: "
-                       "is this the right file?")
-    if b"\x00" in head:
-        return Problem(relative, 0, 0, "", "file is binary, not YAML text; remove it or exclude it "
-                       "from `manifests` in icsync.yaml")
-    return None
+        return "", Problem(relative, 0, 0, "", f"file is {size // 1024 // 1024} MiB, larger than the "
+                           f"{MAX_BYTES // 1024 // 1024} MiB limit; a manifest is a few KiB: "
+                           "is this the right file?")
+    if b"\x00" in data[:8192]:
+        return "", Problem(relative, 0, 0, "", "file is binary, not YAML text; remove it or exclude it "
+                           "from `manifests` in icsync.yaml")
+    # As text mode reads it: universal newlines.
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n"), None
+
+
+def _real_dir(folder: Path, resolved: dict[Path, Path]) -> Path:
+    if folder not in resolved:
+        resolved[folder] = folder.resolve()
+    return resolved[folder]
+
+
+def _real(path: Path, resolved: dict[Path, Path]) -> Path:
+    return path.resolve() if path.is_symlink() else _real_dir(path.parent, resolved) / path.name
 
 
 def render_documents(project: Project, environment: Environment,
@@ -71,10 +85,11 @@ def render_documents(project: Project, environment: Environment,
     if not files:
         problems.append(project.problem(("manifests",), f"no files match {', '.join(project.manifests)}; "
                                         "fix the globs (relative to the folder of icsync.yaml)"))
+    resolved: dict[Path, Path] = {}
     for path in files:
         relative = path.relative_to(project.root).as_posix()
-        problem = unreadable_file(project.root, path, relative)
-        text, problem = (None, problem) if problem else render(jinja, project.root, path, values)
+        source, problem = read_file(project.root, path, relative, resolved)
+        text, problem = (None, problem) if problem else render(jinja, project.root, path, values, source)
         if problem is not None or text is None:
             problems += [problem] if problem else []
             continue
@@ -108,10 +123,11 @@ def rendered_files(project: Project, environment: Environment) -> dict[Path, str
         raise ValidationFailed(problems)
     jinja = make_environment(project.root)
     out: dict[Path, str] = {}
+    resolved: dict[Path, Path] = {}
     for path in project.manifest_files():
         relative = path.relative_to(project.root).as_posix()
-        problem = unreadable_file(project.root, path, relative)
-        text, problem = (None, problem) if problem else render(jinja, project.root, path, values)
+        source, problem = read_file(project.root, path, relative, resolved)
+        text, problem = (None, problem) if problem else render(jinja, project.root, path, values, source)
         if problem is not None:
             problems.append(problem)
         else:

@@ -11,11 +11,14 @@ path, which owns every error message.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
 from gitsync.model import Path
 
@@ -25,6 +28,7 @@ except ImportError:  # no C extension for this interpreter: always take the roun
     CParser = None
 
 _TAG = "tag:yaml.org,2002:"
+_DIRECTIVE = re.compile(r"^%", re.MULTILINE)
 Where = dict[Path, tuple[int, int]]
 
 
@@ -36,6 +40,30 @@ def _yaml() -> YAML:
     if not hasattr(_local, "yaml"):
         _local.yaml = YAML(typ="safe")
     return _local.yaml  # type: ignore[no-any-return]
+
+
+_PLAIN_TAGS: dict[str, str] = {}  # tag suffix of each plain scalar seen, under YAML 1.2's rules
+
+
+class _Composer(CParser if CParser is not None else object, VersionedResolver):  # type: ignore[misc]
+    """The C parser with ruamel's YAML 1.2 resolver, built once (YAML.compose_all builds a class
+    for every stream) and remembering how each plain scalar resolved: ruamel works the answer
+    out again for every scalar, asking the scanner each time which YAML version applies. Streams
+    with a %YAML directive never come here (`parse_plain` declines them), so the version is 1.2."""
+
+    def __init__(self, text: str) -> None:
+        CParser.__init__(self, text)
+        VersionedResolver.__init__(self, version=None, loadumper=self)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0]:
+            suffix = _PLAIN_TAGS.get(value)
+            if suffix is None:
+                suffix = VersionedResolver.resolve(self, kind, value, implicit).suffix
+                if len(_PLAIN_TAGS) < 100_000:
+                    _PLAIN_TAGS[value] = suffix
+            return Tag(suffix=suffix)
+        return VersionedResolver.resolve(self, kind, value, implicit)
 
 
 class _Decline(Exception):
@@ -97,8 +125,16 @@ def parse_plain(text: str, max_nodes: int, max_depth: int) -> list[tuple[Any, Wh
     """Each document's data and key positions, exactly as the round-trip path gives them; or None."""
     if CParser is None:
         return None
+    if "%" in text and _DIRECTIVE.search(text):
+        return None  # a %YAML or %TAG directive: the careful path
     try:
-        nodes = list(_yaml().compose_all(text))
+        composer = _Composer(text)
+        try:
+            nodes = []
+            while composer.check_node():
+                nodes.append(composer.get_node())
+        finally:
+            composer.dispose()
         documents: list[tuple[Any, Where]] = []
         for node in nodes:
             if node is None:  # an empty document, as `---` alone gives

@@ -111,6 +111,10 @@ def _refuse_early(file: str, text: str) -> Problem | None:
     if "\x00" in text:
         return Problem(file, 0, 0, "", "file is binary, not YAML text; remove it or exclude it "
                        "from `manifests` in icsync.yaml")
+    # A bound first: nesting cannot exceed the lines plus every `-`, `[` and `{` (each line opens
+    # at most one indented level), so a short manifest needs no line-by-line estimate.
+    if len(text.splitlines()) + text.count("-") + text.count("[") + text.count("{") <= MAX_TEXT_DEPTH:
+        return None
     depth, line = text_depth(text)
     if depth > MAX_TEXT_DEPTH:
         return Problem(file, line, 1, "", f"nesting is more than {MAX_TEXT_DEPTH} levels deep; "
