@@ -15,7 +15,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from gitsync import __version__
+from gitsync import __version__, model
 from gitsync.errors import AwsError, CredentialsError
 from gitsync.ratelimit import RateLimiter
 
@@ -66,6 +66,9 @@ class Clients:
                 region_name=connection.region or os.environ.get("AWS_REGION") or None)
         except botocore.exceptions.ProfileNotFound as error:
             raise AwsError(f"AWS profile `{connection.profile}` is not configured: {error}") from None
+        core = self._session._session
+        if core.get_config_variable("data_path") is None:  # the default models: parse them once
+            core.register_component("data_loader", model.loader())
 
     def client(self, service: str) -> Any:
         with self._lock:

@@ -28,8 +28,19 @@ class ShapeProblem:
 
 
 @functools.cache
+def _session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+def loader() -> Any:
+    """botocore's loader of service models, shared with the AWS clients (aws.Clients): each loader
+    parses SageMaker's model, megabytes of JSON, once, so one loader parses it once a run."""
+    return _session().get_component("data_loader")
+
+
+@functools.cache
 def service_model() -> ServiceModel:
-    return botocore.session.get_session().get_service_model("sagemaker")
+    return _session().get_service_model("sagemaker")
 
 
 def operation(name: str) -> OperationModel:

@@ -12,16 +12,15 @@ from hypothesis import strategies as st
 
 from gitsync.manifests.render import _substituted, make_environment, render
 
-VALUES: dict[str, Any] = {"a": "x", "n": 3, "f": 1.5, "b": True, "empty": None, "l": [1, "2"],
+VALUES: dict[str, Any] = {"not": 1, "a": "x", "n": 3, "f": 1.5, "b": True, "empty": None, "l": [1, "2"],
                           "d": {"k": "v", "items": 1, "n": {"m": 2}}, "env": "dev"}
 
 FILLED = [
     "a: {{ a }}\n",
     "a: {{a}}{{n}}\r\nb: {{ f }}\n",          # newlines normalized as Jinja's lexer does
-    "x: {{- a -}}  \n  y",                     # whitespace control
     "{{ d.k }} {{ d.n.m }} {{ d.n }} {{ l }} {{ b }} {{ empty }}",
-    "{# a comment #}a{{ a }}\n\n",             # trailing newlines kept
-    "{% raw %}{{ a }}{% endraw %}",            # the lexer makes raw blocks data
+    "a{{\n a\t}}\n\n",                          # any whitespace inside; trailing newlines kept
+    "}} {a} {{ a }}}",                         # braces that open nothing are text
     "plain text\n",
     "",
 ]
@@ -37,6 +36,11 @@ DECLINED = [
     "{{ a ~ a }}",
     "{{ range }}",         # a global, not a value: Jinja refuses to print it
     "{{ a }",              # a syntax error
+    "{{{ a }}",            # Jinja reads `{ a }` after the first `{{`
+    "x: {{- a -}}  \n  y", # whitespace control, comments, raw blocks: Jinja's
+    "{# a comment #}a{{ a }}",
+    "{% raw %}{{ a }}{% endraw %}",
+    "{{ not }}",           # an operator, even with a value of that name
 ]
 
 
@@ -59,7 +63,7 @@ def test_a_declined_template_still_fails_at_its_line(tmp_path: Path) -> None:
 
 
 _names = st.sampled_from(["a", "n", "f", "b", "empty", "l", "d", "d.k", "d.n", "d.n.m", "d.items",
-                          "zz", "true", "env", "range"])
+                          "zz", "true", "env", "range", "not"])
 _pieces = st.one_of(st.text(alphabet="ab :\n\r\t-{}#%", max_size=8),
                     _names.map(lambda n: "{{ " + n + " }}"), _names.map(lambda n: "{{-" + n + "-}}"))
 

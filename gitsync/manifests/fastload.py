@@ -42,7 +42,7 @@ def _yaml() -> YAML:
     return _local.yaml  # type: ignore[no-any-return]
 
 
-_PLAIN_TAGS: dict[str, str] = {}  # tag suffix of each plain scalar seen, under YAML 1.2's rules
+_PLAIN_TAGS: dict[str, Tag] = {}  # the tag of each plain scalar seen, under YAML 1.2's rules
 
 
 class _Composer(CParser if CParser is not None else object, VersionedResolver):  # type: ignore[misc]
@@ -57,12 +57,12 @@ class _Composer(CParser if CParser is not None else object, VersionedResolver): 
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is ScalarNode and implicit[0]:
-            suffix = _PLAIN_TAGS.get(value)
-            if suffix is None:
-                suffix = VersionedResolver.resolve(self, kind, value, implicit).suffix
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:  # one Tag a value, shared (read only), so its string is worked out once
+                tag = VersionedResolver.resolve(self, kind, value, implicit)
                 if len(_PLAIN_TAGS) < 100_000:
-                    _PLAIN_TAGS[value] = suffix
-            return Tag(suffix=suffix)
+                    _PLAIN_TAGS[value] = tag
+            return tag
         return VersionedResolver.resolve(self, kind, value, implicit)
 
 

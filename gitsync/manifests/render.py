@@ -154,33 +154,28 @@ def _located(root: Path, file: str, line: int, message: str, needle: str | None 
     return Problem(file, line, column, "", message)
 
 
-_CONSTANTS = frozenset({"true", "false", "none", "True", "False", "None"})
+# Names that are not values in a Jinja expression: constants and operators.
+_KEYWORDS = frozenset({"true", "false", "none", "True", "False", "None", "and", "or", "not", "in",
+                       "is", "if", "else"})
+_PRINT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
+_NEWLINES = re.compile(r"\r\n?")
 
 
 def _substituted(environment: jinja2.Environment, source: str, values: dict[str, Any]) -> str | None:
-    """A template that only prints values (`{{ name }}`, `{{ name.key }}`), filled in from Jinja's
-    own tokens without compiling it: compiling costs a millisecond or more a file, most of a large
-    plan's CPU. The output is what Jinja's would be (str of the plain value), and anything else
-    (a tag, a filter, an expression, a name that is not a plain value) returns None: Jinja renders
-    it, and owns every error message."""
-    try:
-        tokens = list(environment.lexer.tokenize(source))
-    except jinja2.TemplateSyntaxError:
-        return None
+    """A template that only prints values (`{{ name }}`, `{{ name.key }}`) filled in without Jinja:
+    compiling a template costs a millisecond or more, most of a large plan's CPU. The output is
+    what Jinja's would be (str of the plain value; newlines as Jinja's lexer writes them); anything
+    else (a tag, a comment, a filter, an expression, whitespace control, a name that is not a plain
+    value) returns None: Jinja renders it, and owns every error message."""
+    parts = _PRINT.split(source)
     out: list[str] = []
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        if token.type == "data":
-            out.append(token.value)
-            index += 1
+    for index, part in enumerate(parts):
+        if index % 2 == 0:  # text between the {{ }}
+            if "{{" in part or "{%" in part or "{#" in part or (part.endswith("{") and index + 1 < len(parts)):
+                return None
+            out.append(_NEWLINES.sub("\n", part))
             continue
-        if token.type != "variable_begin":
-            return None
-        try:
-            value, index = _printed(tokens, index + 1, values)
-        except IndexError:
-            return None
+        value = _value(part.split("."), values)
         if value is _MISSING:
             return None
         out.append(str(value))
@@ -188,23 +183,17 @@ def _substituted(environment: jinja2.Environment, source: str, values: dict[str,
     return text if len(text) <= MAX_RENDERED_CHARS else None
 
 
-def _printed(tokens: list[Any], index: int, values: dict[str, Any]) -> tuple[Any, int]:
-    """The value of `name(.key)*` and the index after its `}}`; _MISSING for anything else."""
-    if tokens[index].type != "name" or tokens[index].value in _CONSTANTS \
-            or tokens[index].value not in values:
-        return _MISSING, index
-    value = values[tokens[index].value]
-    index += 1
-    while tokens[index].type == "dot":
-        key = tokens[index + 1]
-        if key.type != "name" or type(value) is not dict or hasattr(value, key.value) \
-                or key.value not in value:
-            return _MISSING, index
-        value = value[key.value]
-        index += 2
-    if tokens[index].type != "variable_end" or not isinstance(value, _PLAIN):
-        return _MISSING, index
-    return value, index + 1
+def _value(names: list[str], values: dict[str, Any]) -> Any:
+    """The plain value `name.key...` names, as Jinja's sandbox would find it; _MISSING otherwise."""
+    if names[0] in _KEYWORDS or names[0] not in values:
+        return _MISSING
+    value = values[names[0]]
+    for key in names[1:]:
+        # Jinja tries the attribute first: `d.items` is the dict method, not the key.
+        if type(value) is not dict or hasattr(value, key) or key not in value:
+            return _MISSING
+        value = value[key]
+    return value if isinstance(value, _PLAIN) else _MISSING
 
 
 def _bounded(template: jinja2.Template, values: dict[str, Any]) -> str:
