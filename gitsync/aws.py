@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.session
 
 from gitsync import __version__, model
 from gitsync.errors import AwsError, CredentialsError
@@ -31,7 +31,7 @@ CREDENTIAL_CODES = ("ExpiredToken", "ExpiredTokenException", "InvalidClientToken
 
 # Set whole, not assembled: botocore builds its default User-Agent anew for every request, a
 # third of a millisecond of CPU a call (profiled), which a thousand-component plan pays 2,000 times.
-USER_AGENT = (f"icsync/{__version__} Boto3/{boto3.__version__} Botocore/{botocore.__version__} "
+USER_AGENT = (f"icsync/{__version__} Botocore/{botocore.__version__} "
               f"Python/{platform.python_version()} {platform.system()}/{platform.release()}")
 
 
@@ -53,22 +53,19 @@ class Connection:
 
 
 class Clients:
-    """boto3 clients for one connection, created once and shared by the worker threads."""
+    """AWS clients for one connection, created once and shared by the worker threads.
+
+    They are botocore's clients, made by a botocore session: boto3's clients are these same
+    objects, and importing boto3 (for its resource layer and S3 transfers, which icsync does not
+    use) costs a quarter of a second of every run."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
-        try:
-            self._session = boto3.session.Session(
-                profile_name=connection.profile,
-                # botocore reads only AWS_DEFAULT_REGION; the AWS CLI also AWS_REGION, first.
-                region_name=connection.region or os.environ.get("AWS_REGION") or None)
-        except botocore.exceptions.ProfileNotFound as error:
-            raise AwsError(f"AWS profile `{connection.profile}` is not configured: {error}") from None
-        core = self._session._session
-        if core.get_config_variable("data_path") is None:  # the default models: parse them once
-            core.register_component("data_loader", model.loader())
+        # botocore reads only AWS_DEFAULT_REGION; the AWS CLI also AWS_REGION, first.
+        self._session = _session(connection.profile,
+                                 connection.region or os.environ.get("AWS_REGION") or None)
 
     def client(self, service: str) -> Any:
         with self._lock:
@@ -89,15 +86,31 @@ class Clients:
         # None, not True, so that botocore still reads AWS_CA_BUNDLE and the profile's ca_bundle.
         verify: bool | str | None = c.ca_bundle or (None if c.verify_ssl else False)
         try:
-            return self._session.client(service, endpoint_url=c.endpoint_url, config=config,
-                                        region_name=c.region or self._session.region_name or "us-east-1",
-                                        verify=verify, **credentials)
+            return self._session.create_client(
+                service, endpoint_url=c.endpoint_url, config=config, verify=verify, **credentials,
+                region_name=c.region or self._session.get_config_variable("region") or "us-east-1")
         except botocore.exceptions.BotoCoreError as error:
             raise AwsError(f"cannot create a {service} client: {error}") from None
 
     @property
     def sagemaker(self) -> Any:
         return self.client("sagemaker")
+
+
+def _session(profile: str | None, region: str | None,
+             credentials: dict[str, str] | None = None) -> botocore.session.Session:
+    session = botocore.session.Session(profile=profile)
+    try:
+        if region:
+            session.set_config_variable("region", region)
+        if credentials:
+            session.set_credentials(credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                                    credentials["SessionToken"])
+        if session.get_config_variable("data_path") is None:  # the default models: parse them once
+            session.register_component("data_loader", model.loader())
+    except botocore.exceptions.ProfileNotFound as error:
+        raise AwsError(f"AWS profile `{profile}` is not configured: {error}") from None
+    return session
 
 
 THROTTLING_CODES = frozenset({
@@ -342,9 +355,7 @@ def assume_role(clients: Clients, role_arn: str, session_name: str = "icsync") -
     credentials = found["Credentials"]
     assumed = copy.copy(clients)
     assumed._lock, assumed._clients = threading.Lock(), {}
-    assumed._session = boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"], region_name=clients._session.region_name)
+    assumed._session = _session(None, clients._session.get_config_variable("region"), credentials)
     return assumed
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -133,19 +134,17 @@ class Known:
     configs: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
 
-def gather(clients: aws.Clients, plan: Plan, state: LiveState, known: Known | None = None) -> Facts:
+def gather(clients: aws.Clients, plan: Plan, state: LiveState, known: Known | None = None,
+           parallelism: int = 8) -> Facts:
     """Read only what the touched endpoints need: a plan with no such change makes no call."""
     endpoints = touched_endpoints(plan)
-    variants: dict[tuple[str, str], Variant] = {}
-    for endpoint in endpoints:
-        for variant in _variants(clients, endpoint, known or Known()):
-            variants[(endpoint, variant.name)] = variant
-    describes = {}
-    for name, summary in state.listed.items():
-        if summary.get("EndpointName") in endpoints and name not in state.components:
-            found = aws.describe_component(clients, name)
-            if found is not None:
-                describes[name] = found
+    unread = sorted(name for name, summary in state.listed.items()
+                    if summary.get("EndpointName") in endpoints and name not in state.components)
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(endpoints) + len(unread)))) as pool:
+        read = pool.map(lambda e: _variants(clients, e, known or Known()), endpoints)
+        described = pool.map(lambda n: aws.describe_component(clients, n), unread)
+        variants = {(e, v.name): v for e, found in zip(endpoints, read) for v in found}
+        describes = {n: d for n, d in zip(unread, described) if d is not None}
     return Facts(variants, describes)
 
 

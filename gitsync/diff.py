@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,17 +56,34 @@ def _expanded(found: list[Difference]) -> list[Difference]:
     return out
 
 
+# deepdiff imports numpy and pydantic when they are installed, to compare their types: 0.25 s of
+# CPU that documents made of JSON values never need. They are hidden while deepdiff loads (only if
+# nothing has loaded them yet, and only for that moment: later imports of them work as ever).
+_NOT_NEEDED = ("numpy", "pydantic", "pydantic.main")
+
+
+@functools.cache
+def _deepdiff() -> Any:
+    """deepdiff's DeepDiff, loaded on the first difference (no-change plans never load it)."""
+    hidden = [name for name in _NOT_NEEDED if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # None: "cannot be imported"
+    try:
+        from deepdiff import DeepDiff
+    finally:
+        for name in hidden:
+            if sys.modules.get(name) is None:
+                sys.modules.pop(name, None)
+    return DeepDiff
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[Difference]:
     """Every leaf that differs; maps give per-key additions and removals."""
     if before == after:
         return []  # the common case at scale: skip deepdiff entirely
     if not before:
         return [Difference(p, ABSENT, v) for p, v in leaves(after)]
-    from deepdiff import (
-        DeepDiff,  # here, not at the top: it imports numpy, 0.25 s no-change plans skip
-    )
-
-    result = DeepDiff(before, after, verbose_level=2, ignore_numeric_type_changes=True)
+    result = _deepdiff()(before, after, verbose_level=2, ignore_numeric_type_changes=True)
     found: list[Difference] = []
     for change in ("values_changed", "type_changes"):
         for path, item in result.get(change, {}).items():

@@ -6,6 +6,7 @@ the plan would change), then checked purely.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,16 +38,19 @@ def changing(plan: Plan, desired: list[Desired]) -> list[Desired]:
     return [d for d in desired if d.name in names]
 
 
-def gather(clients: aws.Clients, wanted: list[Desired], parallelism: int = 8) -> Facts:
-    endpoints = sorted({d.endpoint for d in wanted})
+def gather(clients: aws.Clients, wanted: list[Desired], endpoints_too: Iterable[str] = (),
+           parallelism: int = 8) -> Facts:
+    """What the checks of `wanted` need, and the endpoints (and their configs) `endpoints_too`."""
+    endpoints = sorted({d.endpoint for d in wanted} | set(endpoints_too))
     models = sorted({s["ModelName"] for d in wanted for s in specs_of(d.body) if s.get("ModelName")})
     alarms = sorted({a for d in wanted for a in _alarms(d)})
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        exist = pool.map(lambda m: aws.describe_model(clients, m) is not None, models)  # meanwhile
         described = dict(zip(endpoints, pool.map(lambda e: aws.describe_endpoint(clients, e), endpoints)))
         config_names = sorted({d["EndpointConfigName"] for d in described.values() if d})
         configs = dict(zip(config_names, pool.map(lambda c: aws.describe_endpoint_config(clients, c),
                                                   config_names)))
-        found = dict(zip(models, pool.map(lambda m: aws.describe_model(clients, m) is not None, models)))
+        found = dict(zip(models, exist))
     return Facts(described, configs, found, aws.existing_alarms(clients, alarms) if alarms else set())
 
 

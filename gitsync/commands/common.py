@@ -148,7 +148,9 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
         clients, plan, {d.name: d.options.autoscaling for d in context.desired},
         {n: (c.describe["InferenceComponentArn"], c.tags) for n, c in state.components.items()})
     wanted = preflight.changing(plan, context.desired) if preflight_checks else []
-    facts = preflight.gather(clients, wanted) if wanted else preflight.Facts()
+    # The endpoints the capacity check needs are read in the same round as the pre-flight's.
+    touched = capacity.touched_endpoints(plan) if preflight_checks else []
+    facts = preflight.gather(clients, wanted, touched) if wanted or touched else preflight.Facts()
     if wanted:
         found = preflight.problems(wanted, state, facts)
         if found:
