@@ -17,7 +17,7 @@ import click
 from ruamel.yaml import YAML
 
 from gitsync.commands import common
-from gitsync.errors import ConfigError, ExitCode
+from gitsync.errors import ConfigError, ExitCode, IcsyncError
 from gitsync.manifests.project import load_project
 from gitsync.plan import FORMAT_VERSION, Plan
 from gitsync.redact import REDACT
@@ -33,26 +33,47 @@ def run(settings: Settings) -> int:
         raise ConfigError("--all-envs plans every environment; leave out --env (or ICSYNC_ENV)")
     if settings.out is not None:
         raise ConfigError("--out saves one environment's plan; use --env NAME with --out")
-    plans = plan_all(settings)
-    click.echo(render(plans, settings), nl=False, color=settings.color)
+    plans, failed = plan_all(settings)
+    if plans:
+        click.echo(render(plans, settings), nl=False, color=settings.color)
+    if failed:
+        # Every environment is planned even when one cannot be: the others' plans are shown above,
+        # and each failure is named here (an expired role in prod says nothing about dev).
+        reasons = "\n".join(f"environment `{name}`: {error}" for name, error in failed)
+        others = "; the plans above are the others'" if plans else ""
+        raise IcsyncError(f"{reasons}\n{len(failed)} of {len(failed) + len(plans)} environments could "
+                          f"not be planned{others}.")
     if settings.detailed_exitcode and any(p.has_changes for p in plans):
         return ExitCode.CHANGES
     return ExitCode.OK
 
 
-def plan_all(settings: Settings) -> list[Plan]:
-    """One plan per environment, in icsync.yaml's order."""
+def plan_all(settings: Settings) -> tuple[list[Plan], list[tuple[str, IcsyncError]]]:
+    """One plan per environment, in icsync.yaml's order, and the environments that failed."""
     project = load_project(settings.project_dir)
-    contexts = [common.load(dataclasses.replace(settings, environment=name)) for name in project.environments]
+    contexts: list[common.Context] = []
+    failed: list[tuple[str, IcsyncError]] = []
+    for name in project.environments:
+        try:
+            contexts.append(common.load(dataclasses.replace(settings, environment=name)))
+        except IcsyncError as error:  # masked now, while this environment's secrets are known
+            failed.append((name, IcsyncError(REDACT(str(error)))))
     REDACT.reset(project.secret_pattern)
     for context in contexts:  # each load reset the redactor: every environment's secrets again
         for desired in context.desired:
             REDACT.add_document(desired.body)
     # The embedded sandbox keeps one state file per project: one environment at a time there.
-    workers = 1 if settings.sandbox else min(MAX_CONCURRENT_ENVIRONMENTS, len(contexts))
+    workers = 1 if settings.sandbox else min(MAX_CONCURRENT_ENVIRONMENTS, max(1, len(contexts)))
+    plans: list[Plan] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_plan_one, settings, c) for c in contexts]
-        return [future.result() for future in futures]
+        futures = [(c.environment.name, pool.submit(_plan_one, settings, c)) for c in contexts]
+        for name, future in futures:
+            try:
+                plans.append(future.result())
+            except IcsyncError as error:
+                failed.append((name, error))
+    order = list(project.environments)
+    return plans, sorted(failed, key=lambda f: order.index(f[0]))
 
 
 def _plan_one(settings: Settings, context: common.Context) -> Plan:

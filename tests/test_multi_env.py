@@ -177,3 +177,18 @@ def test_all_envs_run_concurrently(tmp_path: Path) -> None:
     assert result.code == 0 and result.out.count("=== Environment:") == 4, result.all
     # one after the other would take four times as long (measured: 4.2s for one, 4.8s for four)
     assert four < 3 * one, f"one environment {one:.2f}s, four {four:.2f}s"
+
+
+def test_all_envs_plans_every_environment_even_when_one_fails(tmp_path: Path, live: Live) -> None:
+    """prod's manifests do not render (its values lack `copies`): dev is still planned and shown,
+    prod's error is named, and the run fails."""
+    live.seed_endpoint()
+    root = two_envs(tmp_path / "p")
+    (root / "values" / "prod.yaml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in VALUES.items()
+                                                       if k != "copies"))
+    result = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", live.url)
+    assert result.code == 1, result.all
+    assert "=== Environment: dev ===" in result.out and "Plan: 1 to create" in result.out
+    assert "environment `prod`:" in result.err and "copies" in result.err
+    assert "1 of 2 environments could not be planned; the plans above are the others'." in result.err
+    assert "Traceback" not in result.all
