@@ -83,6 +83,9 @@ def target_options(fn: F) -> F:
                      envvar="ICSYNC_PARALLELISM", help="Components changed at a time."),
         click.option("--read-parallelism", type=click.IntRange(1, 256), default=32, show_default=True,
                      envvar="ICSYNC_READ_PARALLELISM", help="Describe calls in flight at a time."),
+        click.option("--read-rate", type=click.FloatRange(0, min_open=False), default=0,
+                     envvar="ICSYNC_READ_RATE", help="Read calls per second, if you know the account's "
+                     "limit (0: learn it from the first throttle)."),
         click.option("--prune", is_flag=True, help="Delete owned components that are in no manifest."),
         click.option("--debug", "debug_here", is_flag=True, expose_value=True,
                      help="Log details; show tracebacks (as `icsync --debug`)."),
@@ -130,6 +133,7 @@ def to_settings(debug: bool, **options: Any) -> Settings:
         color=_color(options["color"]), verbose=options["verbose"], debug=debug or _debug_here(options),
         detailed_exitcode=options.get("detailed_exitcode", False), out=options.get("out"),
         parallelism=options["parallelism"], read_parallelism=options["read_parallelism"],
+        read_rate=options["read_rate"],
         targets=tuple(options["targets"]), excludes=tuple(options["excludes"]), prune=options["prune"],
         verify_ssl=not options["no_verify_ssl"], ca_bundle=options["ca_bundle"],
         read_timeout=timeouts["read_timeout"], connect_timeout=timeouts["connect_timeout"],

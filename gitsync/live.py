@@ -51,10 +51,11 @@ class LiveState:
 
 
 def fetch(clients: aws.Clients, names: Iterable[str], endpoints: Iterable[str],
-          parallelism: int = 16, with_unlisted: bool = True, project: str | None = None) -> LiveState:
+          parallelism: int = 16, with_unlisted: bool = True, project: str | None = None,
+          rate: float = 0) -> LiveState:
     """Live state for the named components and everything else on the named endpoints; with
-    `project`, tags are read in bulk."""
-    with Reader(clients, parallelism, project) as reader:
+    `project`, tags are read in bulk; `rate`: calls per second, if known (0: learned)."""
+    with Reader(clients, parallelism, project, rate) as reader:
         return reader.finish(names, endpoints, with_unlisted)
 
 
@@ -89,8 +90,9 @@ class Reader:
     Loading manifests is CPU and reading is waiting, so the two overlap: a rate-limited plan takes
     about as long as its calls, not the calls plus the manifests."""
 
-    def __init__(self, clients: aws.Clients, parallelism: int, project: str | None = None) -> None:
-        self._reads = aws.paced_reads(clients, RateLimiter())
+    def __init__(self, clients: aws.Clients, parallelism: int, project: str | None = None,
+                 rate: float = 0) -> None:
+        self._reads = aws.paced_reads(clients, RateLimiter(rate=rate or None))
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
         self._lock = threading.Lock()
         self._listed: dict[str, dict[str, Any]] = {}

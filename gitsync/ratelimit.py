@@ -34,7 +34,9 @@ MIN_SAMPLES = 5  # successes needed to tell a rate
 
 class RateLimiter:
     def __init__(self, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, rate: float | None = None) -> None:
+        """`rate`: the account's rate, when the caller knows it (--read-rate): calls are paced at
+        it from the first, nothing is measured, and a throttle only lowers it by BACKOFF."""
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         self.rate: float | None = None  # calls per second; None: unlimited
@@ -44,6 +46,11 @@ class RateLimiter:
         self._admitted: collections.deque[float] = collections.deque()  # success times, last second
         self._next = 0.0  # the earliest start of the next call
         self._changed = 0.0
+        if rate:
+            now = clock()
+            self._first_throttle = now  # as if learned already
+            self._set(now - ECHO, rate)
+            self._next = now
 
     def acquire(self) -> None:
         """Wait for this call's turn."""

@@ -23,6 +23,7 @@ class Settings:
     out: Path | None = None
     parallelism: int = 10
     read_parallelism: int = 32
+    read_rate: float = 0  # read calls per second; 0: learned from the first throttle
     targets: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
     prune: bool = False

@@ -96,8 +96,19 @@ def test_too_few_successes_measure_again_instead_of_crawling() -> None:
     assert limiter.rate is None
 
 
-def test_a_throttled_account_still_gets_a_whole_plan(tmp_path: Path) -> None:
-    """Through the CLI against a sandbox that throttles: retried, paced, nothing missing."""
+def test_a_rate_given_paces_calls_from_the_first_and_only_backs_off() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock, clock.sleep, rate=25)
+    start = clock.now
+    for _ in range(51):
+        limiter.acquire()
+        limiter.succeeded()
+    assert clock.now - start == pytest.approx(50 / 25, abs=0.01)
+    limiter.throttled()
+    assert limiter.rate == 25 * ratelimit.BACKOFF  # no measuring: the caller knew the rate
+
+
+def _throttled_account(tmp_path: Path, extra: tuple[str, ...]) -> tuple[list[str], str]:
     names = [f"web-{i}" for i in range(20)]
     root = demo_project(tmp_path / "p")
     write(root, {f"components/{n}.yaml": (root / "components/web.yaml").read_text()
@@ -119,8 +130,18 @@ def test_a_throttled_account_still_gets_a_whole_plan(tmp_path: Path) -> None:
         sandbox.faults.max_tps = 10  # from here on the account admits 10 calls a second
         log.write_text("")
         result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", sandbox.url,
-                        "--detailed-exitcode")
+                        "--detailed-exitcode", *extra)
     assert result.code == 0, result.all
     assert "No changes." in result.out
-    statuses = [line for line in log.read_text().splitlines() if '"status": 400' in line]
-    assert statuses, "the sandbox never throttled: the test proves nothing"
+    return [line for line in log.read_text().splitlines() if '"status": 400' in line], result.out
+
+
+def test_a_throttled_account_still_gets_a_whole_plan(tmp_path: Path) -> None:
+    """Through the CLI against a sandbox that throttles: retried, paced, nothing missing."""
+    throttled, _ = _throttled_account(tmp_path, ())
+    assert throttled, "the sandbox never throttled: the test proves nothing"
+
+
+def test_a_known_rate_is_never_throttled(tmp_path: Path) -> None:
+    throttled, _ = _throttled_account(tmp_path, ("--read-rate", "9"))
+    assert throttled == []

@@ -96,7 +96,7 @@ def load_reading(settings: Settings) -> Iterator[tuple[Context, aws.Clients, liv
     REDACT.reset(project.secret_pattern)
     environment = project.environment(settings.environment)
     with connect(settings, Context(project, environment, [])) as clients, \
-            live.Reader(clients, settings.read_parallelism, project.name) as reader:
+            live.Reader(clients, settings.read_parallelism, project.name, settings.read_rate) as reader:
         def want(name: str) -> None:
             if selected(name, settings):
                 reader.want(name)
@@ -129,7 +129,8 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
         state = reader.finish(names, endpoints, with_unlisted=settings.prune)
     else:
         state = live.fetch(clients, names, endpoints, settings.read_parallelism,
-                           with_unlisted=settings.prune, project=context.project.name)
+                           with_unlisted=settings.prune, project=context.project.name,
+                           rate=settings.read_rate)
     for component in state.components.values():
         REDACT.add_document(component.describe)
     if settings.targets or settings.excludes or settings.extra.get("shard"):

@@ -135,7 +135,8 @@ def _check_options(doc: Parsed) -> list[Problem]:
         elif key == "ignore" and not all(isinstance(item, str) for item in cast(list[Any], value)):
             problems.append(doc.problem(path, "expected a list of field paths like RuntimeConfig.CopyCount"))
         elif key == "autoscaling":
-            problems += [doc.problem(path + sub, message) for sub, message in autoscaling.problems(value)]
+            problems += [doc.problem(path + sub, message)
+                         for sub, message in autoscaling.problems(cast(dict[str, Any], value))]
     return problems
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from gitsync.sandbox.state import ApiError
 
+MAX_COUNT = 100_000  # the queue holds one entry a call
 FAULT_KINDS = ("5xx", "throttle", "reset", "expired", "denied")
 
 
@@ -29,8 +30,8 @@ class Faults:
     def add(self, operation: str, kind: str, count: int) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}, not {kind!r}")
-        if count < 1:
-            raise ValueError(f"fault count must be at least 1, not {count}")
+        if not 1 <= count <= MAX_COUNT:
+            raise ValueError(f"fault count must be from 1 to {MAX_COUNT:,}, not {count}")
         with self.lock:
             self.queued.setdefault(operation, []).extend([kind] * count)
 
