@@ -220,7 +220,7 @@ class FirstCall(threading.Thread):
         self.join()
 
 
-def run_plan(project: Path, sandbox: Sandbox, parallelism: int, work: Path) -> Run:
+def run_plan(project: Path, sandbox: Sandbox, parallelism: int, work: Path, read_rate: float = 0) -> Run:
     """One `icsync plan` subprocess; CPU and RSS come from wait4, for that process alone."""
     sandbox.log.write_text("")
     out_path, err_path = work / "plan.json", work / "plan.err"
@@ -228,7 +228,7 @@ def run_plan(project: Path, sandbox: Sandbox, parallelism: int, work: Path) -> R
         started = time.perf_counter()
         process = subprocess.Popen(
             [*ICSYNC, "plan", "-C", str(project), "--env", ENVIRONMENT, "--endpoint-url", sandbox.url,
-             "--read-parallelism", str(parallelism), "--output", "json"],
+             "--read-parallelism", str(parallelism), "--read-rate", str(read_rate), "--output", "json"],
             stdout=out, stderr=err, env=child_env())
         first_call = FirstCall(sandbox.log, started)
         _, status, usage = os.wait4(process.pid, 0)
@@ -337,6 +337,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1,
                         help="Run each plan this many times and keep the one that used least CPU "
                              "(noisy machines).")
+    parser.add_argument("--read-rate", type=float, default=0,
+                        help="icsync --read-rate: the read rate icsync is told (0: it learns it).")
     parser.add_argument("--compare-tags", action="store_true",
                         help="Also run the plan with tags read by ListTags, one component a call "
                              "(GetResources denied), and print the ratio.")
@@ -364,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"setup: project and seed written in {written:.2f} s, sandbox seeded and listening "
                   f"in {sandbox.seed_seconds:.2f} s")
             def best(folder: str, parallelism: int) -> Run:
-                return min((run_plan(work / folder, sandbox, parallelism, work)
+                return min((run_plan(work / folder, sandbox, parallelism, work, args.read_rate)
                             for _ in range(max(1, args.repeat))), key=lambda r: r.cpu)
 
             fixed = best("one", args.parallelism)

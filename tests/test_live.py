@@ -144,6 +144,7 @@ def test_targets_are_read_and_nothing_else(tmp_path: Path, live: Live) -> None:
     described = [r["params"]["InferenceComponentName"] for r in live.requests()
                  if r["operation"] == "DescribeInferenceComponent"]
     assert described == ["b"]
+    assert listed_tags_of(live) == ["b"] and "GetResources" not in live.operations()
 
 
 def test_invalid_manifests_still_fail_the_plan_while_reads_run(tmp_path: Path, live: Live) -> None:

@@ -96,13 +96,20 @@ def load_reading(settings: Settings) -> Iterator[tuple[Context, aws.Clients, liv
     REDACT.reset(project.secret_pattern)
     environment = project.environment(settings.environment)
     with connect(settings, Context(project, environment, [])) as clients, \
-            live.Reader(clients, settings.read_parallelism, project.name, settings.read_rate) as reader:
+            live.Reader(clients, settings.read_parallelism, bulk_tags(settings, project),
+                        settings.read_rate) as reader:
         def want(name: str) -> None:
             if selected(name, settings):
                 reader.want(name)
 
         desired = [d for d in load_desired(project, environment, want) if selected(d.name, settings)]
         yield Context(project, environment, desired), clients, reader
+
+
+def bulk_tags(settings: Settings, project: Project) -> str | None:
+    """The project whose tags are read in bulk; None (ListTags each) for a --target plan, which
+    reads a few components: GetResources would page through all of the project's."""
+    return None if settings.targets else project.name
 
 
 def _image_digests(settings: Settings, context: Context, clients: aws.Clients) -> dict[str, str]:
@@ -129,7 +136,7 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
         state = reader.finish(names, endpoints, with_unlisted=settings.prune)
     else:
         state = live.fetch(clients, names, endpoints, settings.read_parallelism,
-                           with_unlisted=settings.prune, project=context.project.name,
+                           with_unlisted=settings.prune, project=bulk_tags(settings, context.project),
                            rate=settings.read_rate)
     for component in state.components.values():
         REDACT.add_document(component.describe)
