@@ -9,8 +9,10 @@ full without tripping the account's rate limit:
   tagged with this project, all their tags included, where ListTags reads one component. What the
   bulk read cannot vouch for is read with ListTags: a manifest's component it did not return (new to
   icsync, or the index has not caught up), and, after planning, every component whose plan turns on
-  its tags (a tag change, a prune), because the tagging index is eventually consistent. Where
-  GetResources is refused (no tag:GetResources permission), every component is read with ListTags.
+  its tags (a tag change, a prune), because the tagging index is eventually consistent; when one
+  of the former turns out to be the project's, the index is behind, and every component it did not
+  return is read too (ownership decides --prune). Where GetResources is refused (no
+  tag:GetResources permission) or returns nothing, every component is read with ListTags.
   Tags are never skipped: they are desired state and say who owns a component (prune);
 - the calls run on `parallelism` threads (the work is waiting), paced by one RateLimiter that learns
   the account's rate from its throttles (see ratelimit.py for why not botocore's adaptive mode).
@@ -106,6 +108,7 @@ class Reader:
         self._listing.start()
         # None: no bulk read (no project given, or GetResources refused): ListTags for each.
         self._bulk: Future[dict[str, dict[str, str]] | None] = Future()
+        self._project = project
         self._tagging = threading.Thread(target=self._read_bulk, args=(project,), daemon=True,
                                          name="icsync-tags")
         self._tagging.start()
@@ -173,13 +176,18 @@ class Reader:
                 if with_unlisted or name in wanted:
                     self._read(name)
             reading = {n: f for n, f in self._reading.items() if n in listed}
-        bulk = self._bulk.result()
+        bulk = self._bulk.result() or None  # nothing at all: not indexed here; ListTags each
         arns = {n: listed[n]["InferenceComponentArn"] for n in reading}
         from_bulk = {n for n, arn in arns.items() if bulk is not None and arn in bulk}
         # A component the bulk read did not return has no tag of this project, so only a manifest's
-        # own components need their tags read one by one (to see the tags they do have).
+        # own components need their tags read one by one (to see the tags they do have)...
         one_by_one = {n: self._pool.submit(aws.list_tags, self._reads, arns[n]) for n in reading
                       if n not in from_bulk and (bulk is None or n in wanted)}
+        # ... unless one of those turns out to be the project's: then the index is behind, and
+        # every component it did not return is read, so that ownership (--prune) is never missed.
+        if any(f.result().get(aws.PROJECT_TAG) == self._project for f in one_by_one.values()):
+            one_by_one |= {n: self._pool.submit(aws.list_tags, self._reads, arns[n]) for n in reading
+                           if n not in from_bulk and n not in one_by_one}
         components: dict[str, LiveComponent] = {}
         for name, future in sorted(reading.items()):
             describe = future.result()

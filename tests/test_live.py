@@ -157,3 +157,44 @@ def test_invalid_manifests_still_fail_the_plan_while_reads_run(tmp_path: Path, l
     result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url)
     assert result.code == 1
     assert "zz-broken.yaml" in result.all and "Bogus" in result.all
+
+
+def test_a_tag_index_behind_never_hides_what_prune_would_delete(tmp_path: Path, live: Live) -> None:
+    """The index knows a and b only. c (in a manifest) is the project's by ListTags: the index is
+    behind, so d, which it does not return either, is read too, and prune finds it owned."""
+    live.seed_endpoint("ep")
+    root = project(tmp_path / "p", ["a", "b"])
+    assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
+                  "--auto-approve").code == 0
+    live.sandbox.freeze_tag_index()
+    try:
+        root = project(tmp_path / "p", ["a", "b", "c", "d"])
+        assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
+                      "--auto-approve").code == 0
+        (root / "components" / "d.yaml").unlink()
+        result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--prune",
+                        "--output", "json")
+        assert result.code == 0, result.all
+        actions = {c["name"]: c["action"] for c in json.loads(result.out)["changes"]}
+        assert actions == {"a": "noop", "b": "noop", "c": "noop", "d": "delete"}
+    finally:
+        live.sandbox.freeze_tag_index(False)
+
+
+def test_an_index_that_returns_nothing_is_not_trusted(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint("ep")
+    live.sandbox.freeze_tag_index()  # empty: as if AWS did not index inference components
+    try:
+        root = project(tmp_path / "p", ["a", "b"])
+        assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
+                      "--auto-approve").code == 0
+        (root / "components" / "b.yaml").unlink()
+        live.clear_log()
+        result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--prune",
+                        "--output", "json")
+        assert result.code == 0, result.all
+        actions = {c["name"]: c["action"] for c in json.loads(result.out)["changes"]}
+        assert actions == {"a": "noop", "b": "delete"}
+        assert listed_tags_of(live) == ["a", "b"]
+    finally:
+        live.sandbox.freeze_tag_index(False)
