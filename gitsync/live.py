@@ -70,11 +70,21 @@ def confirm_tags(clients: aws.Clients, state: LiveState, names: Iterable[str],
         return state
     with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(doubtful)))) as pool:
         tags = dict(zip(doubtful, pool.map(
-            lambda n: aws.list_tags(clients, state.components[n].describe["InferenceComponentArn"]),
+            lambda n: tags_of(clients, state.components[n].describe["InferenceComponentArn"]),
             doubtful)))
     components = {n: LiveComponent(c.describe, tags[n]) if n in tags else c
                   for n, c in state.components.items()}
     return LiveState(components, state.listed, state.bulk_tagged - set(doubtful))
+
+
+def tags_of(clients: aws.Clients, arn: str) -> dict[str, str]:
+    """ListTags; none for a component deleted since it was listed (its describe says it is gone)."""
+    try:
+        return aws.list_tags(clients, arn)
+    except AwsError as error:
+        if aws.is_not_found(error):
+            return {}
+        raise
 
 
 LISTING_GRACE = 5.0  # seconds a failing plan waits for a listing call in flight
@@ -181,12 +191,12 @@ class Reader:
         from_bulk = {n for n, arn in arns.items() if bulk is not None and arn in bulk}
         # A component the bulk read did not return has no tag of this project, so only a manifest's
         # own components need their tags read one by one (to see the tags they do have)...
-        one_by_one = {n: self._pool.submit(aws.list_tags, self._reads, arns[n]) for n in reading
+        one_by_one = {n: self._pool.submit(tags_of, self._reads, arns[n]) for n in reading
                       if n not in from_bulk and (bulk is None or n in wanted)}
         # ... unless one of those turns out to be the project's: then the index is behind, and
         # every component it did not return is read, so that ownership (--prune) is never missed.
         if any(f.result().get(aws.PROJECT_TAG) == self._project for f in one_by_one.values()):
-            one_by_one |= {n: self._pool.submit(aws.list_tags, self._reads, arns[n]) for n in reading
+            one_by_one |= {n: self._pool.submit(tags_of, self._reads, arns[n]) for n in reading
                            if n not in from_bulk and n not in one_by_one}
         components: dict[str, LiveComponent] = {}
         for name, future in sorted(reading.items()):

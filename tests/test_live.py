@@ -7,6 +7,8 @@ import collections
 import json
 from pathlib import Path
 
+from gitsync import aws
+from gitsync.live import tags_of
 from tests.helpers import PROJECT, Live, icsync, write
 
 MANIFEST = """
@@ -198,3 +200,12 @@ def test_an_index_that_returns_nothing_is_not_trusted(tmp_path: Path, live: Live
         assert listed_tags_of(live) == ["a", "b"]
     finally:
         live.sandbox.freeze_tag_index(False)
+
+
+def test_tags_of_a_component_deleted_meanwhile_are_none(live: Live) -> None:
+    """Tags are read alongside describes now, so a component deleted during the plan must not fail
+    it: its describe reports it gone, and its tags are empty."""
+    clients = aws.Clients(aws.Connection(region="us-east-1", endpoint_url=live.url,
+                                         dummy_credentials=True))
+    gone = "arn:aws:sagemaker:us-east-1:123456789012:inference-component/gone"
+    assert tags_of(clients, gone) == {}
