@@ -111,7 +111,7 @@ def render(environment: SandboxedEnvironment, root: Path, path: Path, values: di
     Problem at the template's own line."""
     relative = path.relative_to(root).as_posix()
     try:
-        filled = None if source is None else _substituted(environment, source, values)
+        filled = None if source is None else _substituted(source, values)
         if filled is not None:
             return filled, None
         return _bounded(environment.get_template(relative), values), None
@@ -161,7 +161,7 @@ _PRINT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)
 _NEWLINES = re.compile(r"\r\n?")
 
 
-def _substituted(environment: jinja2.Environment, source: str, values: dict[str, Any]) -> str | None:
+def _substituted(source: str, values: dict[str, Any]) -> str | None:
     """A template that only prints values (`{{ name }}`, `{{ name.key }}`) filled in without Jinja:
     compiling a template costs a millisecond or more, most of a large plan's CPU. The output is
     what Jinja's would be (str of the plain value; newlines as Jinja's lexer writes them); anything
