@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.helpers import Live, Result, demo_project, icsync
+from tests.helpers import Live, Result, demo_project, icsync, write
 
 ANSI = "\x1b["
 
@@ -258,3 +258,19 @@ def test_debug_logs_botocore_requests_to_stderr(tmp_path: Path, live: Live, wher
     assert "DEBUG" not in result.stdout
     quiet = process(*args[:-1] if where == "after" else args[1:])
     assert "DEBUG" not in quiet.stderr
+
+
+def test_the_process_exits_with_the_plan_s_code_and_all_of_its_output(tmp_path: Path, live: Live) -> None:
+    """The console script skips the interpreter's teardown once its output is flushed: the exit
+    code and every byte of a large plan must still arrive through the pipe."""
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    write(root, {f"components/web-{i}.yaml": (root / "components/web.yaml").read_text()
+                 .replace("{{ name }}", f"web-{i}") for i in range(60)})
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    changes = process("plan", "-C", str(root), "--env", "dev", "--endpoint-url", live.url,
+                      "--output", "json", "--detailed-exitcode", env=env)
+    assert changes.returncode == 2, changes.stderr
+    assert len(json.loads(changes.stdout)["changes"]) == 61
+    broken = process("plan", "-C", str(tmp_path / "missing"), "--env", "dev", env=env)
+    assert broken.returncode == 1 and broken.stderr.startswith("Error:") and "Traceback" not in broken.stderr
