@@ -61,20 +61,39 @@ class Clients:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self._lock = threading.Lock()
-        self._clients: dict[str, Any] = {}
         # botocore reads only AWS_DEFAULT_REGION; the AWS CLI also AWS_REGION, first.
         self._session = _session(connection.profile,
                                  connection.region or os.environ.get("AWS_REGION") or None)
+        self._limiter: RateLimiter | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._making: dict[str, threading.Lock] = {}  # one a service: clients are made in parallel
+        self._clients: dict[str, Any] = {}
+
+    def _fresh(self) -> Clients:
+        """A copy with the same session and settings and no clients made yet."""
+        fresh = copy.copy(self)
+        fresh._reset()
+        return fresh
 
     def client(self, service: str) -> Any:
-        with self._lock:
-            if service not in self._clients:
-                self._clients[service] = self._make(service)
-            return self._clients[service]
+        """The service's client, made on first use by the thread that first needs it."""
+        found = self._clients.get(service)
+        if found is None:
+            with self._lock:
+                making = self._making.setdefault(service, threading.Lock())
+            with making:
+                found = self._clients.get(service)
+                if found is None:
+                    found = self._clients[service] = self._make(service)
+        return found
 
-    def _make(self, service: str, retry_mode: str = "adaptive") -> Any:
+    def _make(self, service: str) -> Any:
         c = self.connection
+        # Paced reads use standard retries: two rate limiters on one stream would slow each other.
+        retry_mode = "adaptive" if self._limiter is None else "standard"
         config = botocore.config.Config(
             user_agent=USER_AGENT,
             retries={"mode": retry_mode, "max_attempts": _max_attempts(c.max_attempts)},
@@ -86,11 +105,17 @@ class Clients:
         # None, not True, so that botocore still reads AWS_CA_BUNDLE and the profile's ca_bundle.
         verify: bool | str | None = c.ca_bundle or (None if c.verify_ssl else False)
         try:
-            return self._session.create_client(
+            client = self._session.create_client(
                 service, endpoint_url=c.endpoint_url, config=config, verify=verify, **credentials,
                 region_name=c.region or self._session.get_config_variable("region") or "us-east-1")
         except botocore.exceptions.BotoCoreError as error:
             raise AwsError(f"cannot create a {service} client: {error}") from None
+        limiter = self._limiter
+        if limiter is not None:  # every attempt, retries included, waits for its turn
+            client.meta.events.register("before-send", lambda **_: limiter.acquire())
+            client.meta.events.register("needs-retry",
+                                        lambda response=None, **_: _observe(limiter, response))
+        return client
 
     @property
     def sagemaker(self) -> Any:
@@ -119,16 +144,10 @@ THROTTLING_CODES = frozenset({
 
 
 def paced_reads(clients: Clients, limiter: RateLimiter) -> Clients:
-    """Clients for a burst of reads: the same session, a SageMaker client whose every attempt
-    (retries included) waits for `limiter`, and which tells it of each throttle and success.
-    Standard retries, not adaptive: two rate limiters on one stream would each slow the other."""
-    reads = copy.copy(clients)
-    reads._lock = threading.Lock()
-    reads._clients = {}
-    for service in ("sagemaker", TAGGING):
-        client = reads._clients[service] = clients._make(service, retry_mode="standard")
-        client.meta.events.register("before-send", lambda **_: limiter.acquire())
-        client.meta.events.register("needs-retry", lambda response=None, **_: _observe(limiter, response))
+    """Clients for a burst of reads: the same session, clients whose every attempt (retries
+    included) waits for `limiter`, and which tell it of each throttle and success."""
+    reads = clients._fresh()
+    reads._limiter = limiter
     return reads
 
 
@@ -328,9 +347,8 @@ def existing_alarms(clients: Clients, names: list[str]) -> set[str]:
 # -- image digests (ECR) and other accounts (STS) ---------------------------------------------
 def in_region(clients: Clients, region: str) -> Clients:
     """The same session and settings, for clients in another region (an ECR registry's own)."""
-    moved = copy.copy(clients)
+    moved = clients._fresh()
     moved.connection = dataclasses.replace(clients.connection, region=region)
-    moved._lock, moved._clients = threading.Lock(), {}
     return moved
 
 
@@ -353,8 +371,7 @@ def assume_role(clients: Clients, role_arn: str, session_name: str = "icsync") -
     connection settings with the temporary credentials."""
     found = _call(clients.client("sts"), "assume_role", RoleArn=role_arn, RoleSessionName=session_name)
     credentials = found["Credentials"]
-    assumed = copy.copy(clients)
-    assumed._lock, assumed._clients = threading.Lock(), {}
+    assumed = clients._fresh()
     assumed._session = _session(None, clients._session.get_config_variable("region"), credentials)
     return assumed
 

@@ -16,17 +16,13 @@ import botocore
 import click
 
 from gitsync import __version__, shard
-from gitsync.commands import apply as apply_command
-from gitsync.commands import drift as drift_command
-from gitsync.commands import import_cmd, render_cmd, skeleton, validate
-from gitsync.commands import plan as plan_command
-from gitsync.commands import sandbox as sandbox_command
-from gitsync.commands import schema as schema_command
-from gitsync.commands import unlock as unlock_command
 from gitsync.errors import ExitCode, IcsyncError
 from gitsync.redact import REDACT, RedactingStream
 from gitsync.settings import Settings
-from gitsync.views.render import FORMATS
+from gitsync.views.render import DRIFT_FORMATS, FORMATS
+
+# Each command's module is imported when that command runs, not here: a plan need not load
+# apply's executor, drift, import or the sandbox (a tenth of a second of every run's start-up).
 
 F = Callable[..., Any]
 
@@ -171,6 +167,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.pass_obj
 def plan(debug: bool, **options: Any) -> int:
     """Show what apply would change."""
+    from gitsync.commands import plan as plan_command
+
     return plan_command.run(to_settings(debug, **options))
 
 
@@ -193,6 +191,8 @@ def apply(debug: bool, plan_file: Path | None, auto_approve: bool, allow_replace
           timeout: float | None, fail_fast: bool, no_wait_busy: bool, max_deletes: int,
           lock_timeout: float, **options: Any) -> int:
     """Make the changes the plan shows, and only those."""
+    from gitsync.commands import apply as apply_command
+
     apply_options = apply_command.ApplyOptions(
         auto_approve=auto_approve, plan_file=plan_file, allow_replace=allow_replace, dry_run=dry_run,
         timeout=timeout, fail_fast=fail_fast, wait_busy=not no_wait_busy, max_deletes=max_deletes,
@@ -206,6 +206,8 @@ def apply(debug: bool, plan_file: Path | None, auto_approve: bool, allow_replace
 @click.pass_obj
 def unlock(debug: bool, lock_name: str, **options: Any) -> int:
     """Free an environment lock (PROJECT/ENV) left behind by a run that died."""
+    from gitsync.commands import unlock as unlock_command
+
     return unlock_command.run(to_settings(debug, **options), lock_name)
 
 
@@ -224,6 +226,8 @@ def unlock(debug: bool, lock_name: str, **options: Any) -> int:
 @click.option("--region", default="us-east-1", show_default=True, help="Region used in ARNs.")
 def sandbox(**options: Any) -> int:
     """Serve a local SageMaker emulator (and other AWS services through moto)."""
+    from gitsync.commands import sandbox as sandbox_command
+
     return sandbox_command.run(sandbox_command.SandboxOptions(**options))
 
 
@@ -233,7 +237,7 @@ def sandbox(**options: Any) -> int:
 @click.option("--env", "environments", multiple=True, help="Environment to check (repeatable).",
               shell_complete=complete_environments)
 @click.option("--all-envs", is_flag=True, help="Check every environment in icsync.yaml.")
-@click.option("--output", type=click.Choice(drift_command.FORMATS), default="text", show_default=True)
+@click.option("--output", type=click.Choice(DRIFT_FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON report here.")
 @click.option("--endpoint-url", envvar="ICSYNC_ENDPOINT_URL", help="Override the SageMaker URL.")
 @click.option("--region", help="AWS region (else each environment's, else AWS_REGION).")
@@ -250,6 +254,8 @@ def drift(debug: bool, environments: tuple[str, ...], all_envs: bool, report_iss
           out: Path | None, color: str, **options: Any) -> int:
     """Compare live state with git; exit 0 in sync, 2 drift, 1 error."""
     settings = Settings(color=_color(color), debug=debug, **options)
+    from gitsync.commands import drift as drift_command
+
     return drift_command.run(settings, drift_command.DriftOptions(environments, all_envs, report_issue, out))
 
 
@@ -266,6 +272,8 @@ def project_dir_option(fn: F) -> F:
 @click.option("--all-envs", is_flag=True, help="Every environment, even when ICSYNC_ENV is set.")
 def validate_cmd(project_dir: Path, environment: str | None, all_envs: bool) -> int:
     """Render and validate every manifest, offline: no AWS call, no credentials."""
+    from gitsync.commands import validate
+
     return validate.run(validate.ValidateOptions(project_dir, environment, all_envs))
 
 
@@ -276,6 +284,8 @@ def validate_cmd(project_dir: Path, environment: str | None, all_envs: bool) -> 
 @click.option("--show-secrets", is_flag=True, help="Do not mask secret-looking Environment values.")
 def render_command(project_dir: Path, environment: str | None, show_secrets: bool) -> int:
     """Print the rendered manifests of one environment (for debugging templates)."""
+    from gitsync.commands import render_cmd
+
     return render_cmd.run(render_cmd.RenderOptions(project_dir, environment, show_secrets))
 
 
@@ -283,12 +293,16 @@ def render_command(project_dir: Path, environment: str | None, show_secrets: boo
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write it here, not to stdout.")
 def schema_cmd(out: Path | None) -> int:
     """The manifest JSON Schema (from the installed botocore model), for editors."""
+    from gitsync.commands import schema as schema_command
+
     return schema_command.run(out)
 
 
 @cli.command("skeleton")
 def skeleton_cmd() -> int:
     """An empty manifest with every field, like the AWS CLI's --generate-cli-skeleton yaml-input."""
+    from gitsync.commands import skeleton
+
     return skeleton.run()
 
 
@@ -299,6 +313,8 @@ def skeleton_cmd() -> int:
 @click.pass_obj
 def import_command(debug: bool, endpoints: tuple[str, ...], **options: Any) -> int:
     """Write manifests (and values) for the live components, in the project's layout."""
+    from gitsync.commands import import_cmd
+
     return import_cmd.run(to_settings(debug, **options), endpoints)
 
 

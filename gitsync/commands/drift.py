@@ -17,8 +17,9 @@ from gitsync.manifests.project import PROJECT_FILE, load_project
 from gitsync.settings import Settings
 from gitsync.views import drift_markdown, drift_text
 from gitsync.views.drift_report import DriftReport, EnvironmentDrift, document, from_plan
+from gitsync.views.render import DRIFT_FORMATS
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = DRIFT_FORMATS
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from gitsync.plan import Plan
 from gitsync.views import json_view, markdown, text
 
 FORMATS = ("text", "json", "yaml", "markdown")
+DRIFT_FORMATS = ("text", "json", "markdown")  # `icsync drift --output`
 
 
 def render_plan(plan: Plan, output: str, *, color: bool = False, verbose: bool = False,
