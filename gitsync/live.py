@@ -105,6 +105,8 @@ class Reader:
     def __init__(self, clients: aws.Clients, parallelism: int, project: str | None = None,
                  rate: float = 0) -> None:
         self._reads = aws.paced_reads(clients, RateLimiter(rate=rate or None))
+        for service in ("sagemaker", aws.TAGGING):  # made here, one after the other: threads that
+            self._reads.client(service)            # make clients at once slow each other (measured)
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
         self._lock = threading.Lock()
         self._listed: dict[str, dict[str, Any]] = {}
