@@ -24,7 +24,6 @@ NOT_FOUND_PREFIX = "Could not find"
 RETRYABLE_STATES = ("Creating", "Updating", "Deleting")
 TAGGING = "resourcegroupstaggingapi"
 INFERENCE_COMPONENT_TYPE = "sagemaker:inference-component"
-PROJECT_TAG = "icsync:project"
 CREDENTIAL_CODES = ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
                     "UnrecognizedClientException", "InvalidSignatureException")
 
@@ -203,17 +202,25 @@ def _describe(clients: Clients, operation: str, **key: str) -> Document | None:
         raise
 
 
+def _pages(client: Any, operation: str, params: Document, token: str = "NextToken") -> Iterator[Document]:
+    """Every page of a paginated call, as it arrives; `token` names the member that carries the
+    next page's token in both the response and the request."""
+    params = dict(params)
+    while True:
+        page = _call(client, operation, **params)
+        yield page
+        if not page.get(token):
+            return
+        params[token] = page[token]
+
+
 # -- inference components ---------------------------------------------------------------------
 def list_components(clients: Clients, endpoint: str | None = None) -> Iterator[Document]:
     params: dict[str, Any] = {"MaxResults": 100}
     if endpoint:
         params["EndpointNameEquals"] = endpoint
-    while True:
-        page = _call(clients.sagemaker, "list_inference_components", **params)
+    for page in _pages(clients.sagemaker, "list_inference_components", params):
         yield from page.get("InferenceComponents", [])
-        if not page.get("NextToken"):
-            return
-        params["NextToken"] = page["NextToken"]
 
 
 def describe_component(clients: Clients, name: str) -> Document | None:
@@ -239,30 +246,20 @@ def delete_component(clients: Clients, params: Document) -> Document:
 
 # -- tags -------------------------------------------------------------------------------------
 def list_tags(clients: Clients, arn: str) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    params: dict[str, Any] = {"ResourceArn": arn, "MaxResults": 100}
-    while True:
-        page = _call(clients.sagemaker, "list_tags", **params)
-        tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
-        if not page.get("NextToken"):
-            return tags
-        params["NextToken"] = page["NextToken"]
+    return {t["Key"]: t["Value"]
+            for page in _pages(clients.sagemaker, "list_tags", {"ResourceArn": arn, "MaxResults": 100})
+            for t in page.get("Tags", [])}
 
 
-def tagged_components(clients: Clients, project: str) -> dict[str, dict[str, str]]:
-    """Every inference component tagged `icsync:project=<project>`, with all its tags, by ARN:
-    the Resource Groups Tagging API reads them 100 a call, where ListTags reads one component.
-    Its index is eventually consistent: a tag written seconds ago may not show yet."""
-    params: dict[str, Any] = {"ResourceTypeFilters": [INFERENCE_COMPONENT_TYPE], "ResourcesPerPage": 100,
-                              "TagFilters": [{"Key": PROJECT_TAG, "Values": [project]}]}
-    found: dict[str, dict[str, str]] = {}
-    while True:
-        page = _call(clients.client(TAGGING), "get_resources", **params)
-        for resource in page.get("ResourceTagMappingList", []):
-            found[resource["ResourceARN"]] = {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
-        if not page.get("PaginationToken"):
-            return found
-        params["PaginationToken"] = page["PaginationToken"]
+def tagged_components(clients: Clients, key: str, value: str) -> dict[str, dict[str, str]]:
+    """Every inference component tagged `key=value`, with all its tags, by ARN: the Resource
+    Groups Tagging API reads them 100 a call, where ListTags reads one component. Its index is
+    eventually consistent: a tag written seconds ago may not show yet."""
+    params = {"ResourceTypeFilters": [INFERENCE_COMPONENT_TYPE], "ResourcesPerPage": 100,
+              "TagFilters": [{"Key": key, "Values": [value]}]}
+    return {resource["ResourceARN"]: {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
+            for page in _pages(clients.client(TAGGING), "get_resources", params, token="PaginationToken")
+            for resource in page.get("ResourceTagMappingList", [])}
 
 
 def add_tags(clients: Clients, params: Document) -> Document:
@@ -379,27 +376,17 @@ def assume_role(clients: Clients, role_arn: str, session_name: str = "icsync") -
 # -- Application Auto Scaling (autoscaled inference components) -------------------------------
 def describe_scalable_targets(clients: Clients, namespace: str, resource_ids: list[str]) -> list[Document]:
     """The scalable targets of these resources (50 ids a call, the API's limit)."""
-    found: list[Document] = []
-    for start in range(0, len(resource_ids), 50):
-        params: dict[str, Any] = {"ServiceNamespace": namespace, "ResourceIds": resource_ids[start:start + 50]}
-        while True:
-            page = _call(clients.client("application-autoscaling"), "describe_scalable_targets", **params)
-            found += page.get("ScalableTargets", [])
-            if not page.get("NextToken"):
-                break
-            params["NextToken"] = page["NextToken"]
-    return found
+    client = clients.client("application-autoscaling")
+    return [target for start in range(0, len(resource_ids), 50)
+            for page in _pages(client, "describe_scalable_targets",
+                               {"ServiceNamespace": namespace, "ResourceIds": resource_ids[start:start + 50]})
+            for target in page.get("ScalableTargets", [])]
 
 
 def describe_scaling_policies(clients: Clients, namespace: str, resource_id: str) -> list[Document]:
-    params: dict[str, Any] = {"ServiceNamespace": namespace, "ResourceId": resource_id}
-    found: list[Document] = []
-    while True:
-        page = _call(clients.client("application-autoscaling"), "describe_scaling_policies", **params)
-        found += page.get("ScalingPolicies", [])
-        if not page.get("NextToken"):
-            return found
-        params["NextToken"] = page["NextToken"]
+    return [policy for page in _pages(clients.client("application-autoscaling"), "describe_scaling_policies",
+                                      {"ServiceNamespace": namespace, "ResourceId": resource_id})
+            for policy in page.get("ScalingPolicies", [])]
 
 
 def register_scalable_target(clients: Clients, params: Document) -> Document:

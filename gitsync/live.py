@@ -30,6 +30,10 @@ from gitsync import aws
 from gitsync.errors import AwsError, CredentialsError
 from gitsync.ratelimit import RateLimiter
 
+# The tags that say which project and environment own a component (plan.owner_tags writes them).
+PROJECT_TAG = "icsync:project"
+ENVIRONMENT_TAG = "icsync:environment"
+
 
 @dataclass(frozen=True)
 class LiveComponent:
@@ -48,8 +52,8 @@ class LiveState:
 
     def owned(self, name: str, project: str, environment: str) -> bool:
         found = self.components.get(name)
-        return bool(found and found.tags.get("icsync:project") == project
-                    and found.tags.get("icsync:environment") == environment)
+        return bool(found and found.tags.get(PROJECT_TAG) == project
+                    and found.tags.get(ENVIRONMENT_TAG) == environment)
 
 
 def fetch(clients: aws.Clients, names: Iterable[str], endpoints: Iterable[str],
@@ -105,8 +109,10 @@ class Reader:
     def __init__(self, clients: aws.Clients, parallelism: int, project: str | None = None,
                  rate: float = 0) -> None:
         self._reads = aws.paced_reads(clients, RateLimiter(rate=rate or None))
-        for service in ("sagemaker", aws.TAGGING):  # made here, one after the other: threads that
-            self._reads.client(service)            # make clients at once slow each other (measured)
+        self._project = project
+        # Made here, one after the other: threads that make clients at once slow each other.
+        for service in ("sagemaker", aws.TAGGING) if project else ("sagemaker",):
+            self._reads.client(service)
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
         self._lock = threading.Lock()
         self._listed: dict[str, dict[str, Any]] = {}
@@ -120,9 +126,7 @@ class Reader:
         self._listing.start()
         # None: no bulk read (no project given, or GetResources refused): ListTags for each.
         self._bulk: Future[dict[str, dict[str, str]] | None] = Future()
-        self._project = project
-        self._tagging = threading.Thread(target=self._read_bulk, args=(project,), daemon=True,
-                                         name="icsync-tags")
+        self._tagging = threading.Thread(target=self._read_bulk, daemon=True, name="icsync-tags")
         self._tagging.start()
 
     def __enter__(self) -> Self:
@@ -158,9 +162,9 @@ class Reader:
         else:
             self._listed_all.set_result(None)
 
-    def _read_bulk(self, project: str | None) -> None:
+    def _read_bulk(self) -> None:
         try:
-            found = aws.tagged_components(self._reads, project) if project else None
+            found = aws.tagged_components(self._reads, PROJECT_TAG, self._project) if self._project else None
         except CredentialsError as error:
             self._bulk.set_exception(error)
         except AwsError:
@@ -197,7 +201,7 @@ class Reader:
                       if n not in from_bulk and (bulk is None or n in wanted)}
         # ... unless one of those turns out to be the project's: then the index is behind, and
         # every component it did not return is read, so that ownership (--prune) is never missed.
-        if any(f.result().get(aws.PROJECT_TAG) == self._project for f in one_by_one.values()):
+        if any(f.result().get(PROJECT_TAG) == self._project for f in one_by_one.values()):
             one_by_one |= {n: self._pool.submit(tags_of, self._reads, arns[n]) for n in reading
                            if n not in from_bulk and n not in one_by_one}
         components: dict[str, LiveComponent] = {}

@@ -15,7 +15,7 @@ from typing import Any
 
 from gitsync import autoscaling, images, normalize
 from gitsync.diff import ABSENT, Difference, diff, leaves
-from gitsync.live import LiveState
+from gitsync.live import ENVIRONMENT_TAG, PROJECT_TAG, LiveState
 from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
 from gitsync.manifests.validate import Desired, Options
 
@@ -119,8 +119,8 @@ def fingerprint(document: Any) -> str:
 
 def owner_tags(settings: PlanSettings, options: Options) -> list[dict[str, str]]:
     """Set on every component apply creates: only owned components can ever be pruned."""
-    tags = [{"Key": "icsync:project", "Value": settings.project},
-            {"Key": "icsync:environment", "Value": settings.environment}]
+    tags = [{"Key": PROJECT_TAG, "Value": settings.project},
+            {"Key": ENVIRONMENT_TAG, "Value": settings.environment}]
     if not options.prune:
         tags.append({"Key": PRUNE_TAG, "Value": "false"})
     if options.wave:
