@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Self
 
@@ -147,69 +147,61 @@ class Sandbox:
 
     def _sagemaker(self, environ: dict[str, Any], start_response: StartResponse,
                    operation: str) -> Iterable[bytes]:
-        body = read_body(environ)
-        try:
-            params = json.loads(body or b"{}")
-        except ValueError:
-            params = None
-        fault = self.faults.take(operation)
-        if fault == "reset":
-            self._log({"operation": operation, "params": params, "status": 0})
-            reset_connection(environ)
-        status, response = self._dispatch(environ, operation, params, fault)
-        self._log({"operation": operation, "params": params, "status": status})
-        return respond(start_response, status, response)
-
-    def _dispatch(self, environ: dict[str, Any], operation: str, params: Any,
-                  fault: str | None) -> tuple[int, dict[str, Any]]:
-        try:
-            if fault:
-                raise fault_error(fault)
-            handler = HANDLERS.get(operation)
-            if handler is None:
-                raise ApiError("UnknownOperationException",
-                               f"The operation {operation} is not served by the sandbox.")
-            if not isinstance(params, dict):
-                raise ApiError("SerializationException", "Request body is not a JSON object.")
-            validate_request(operation, params)
-            with self.account.lock:
-                # ARNs carry the region the request was signed for, as AWS's do.
-                self.account.region = signed_region(environ) or self.region
-                response = handler(self.account, params)
-                if not operation.startswith(_READ_ONLY):
-                    self._save()
-            return 200, response
-        except ApiError as error:
-            return error.status, {"__type": error.code, "message": error.message}
-        except Exception as error:  # noqa: BLE001 - a sandbox bug answers as AWS's own failures do
-            return 500, {"__type": "InternalFailure",
-                         "message": f"sandbox error: {type(error).__name__}: {error}"}
+        params = _json(read_body(environ))
+        return self._answer(environ, start_response, {"operation": operation, "params": params},
+                            lambda: self._call(environ, operation, params))
 
     def _tagging(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """GetResources for SageMaker resource types from the sandbox's tags; anything else, moto."""
         body = read_body(environ)
-        try:
-            params = json.loads(body or b"{}")
-        except ValueError:
-            params = None
+        params = _json(body)
         if not tagging.serves(params):
             environ["wsgi.input"] = io.BytesIO(body)
             return self._other_service(environ, start_response)
+
+        def get_resources() -> dict[str, Any]:
+            with self.account.lock:
+                return tagging.get_resources(self.account.tags if self._tag_index is None
+                                             else self._tag_index, params)
+
         entry = {"service": "tagging", "operation": tagging.OPERATION, "params": params}
-        fault = self.faults.take(tagging.OPERATION)
+        return self._answer(environ, start_response, entry, get_resources)
+
+    def _answer(self, environ: dict[str, Any], start_response: StartResponse, entry: dict[str, Any],
+                call: Callable[[], dict[str, Any]]) -> Iterable[bytes]:
+        """One call the sandbox serves itself: its scripted fault (or the rate limit) first, then
+        `call`; AWS's error shapes for what fails; logged as `entry`."""
+        fault = self.faults.take(entry["operation"])
         if fault == "reset":
             self._log({**entry, "status": 0})
             reset_connection(environ)
         try:
             if fault:
                 raise fault_error(fault)
-            with self.account.lock:
-                tags = self.account.tags if self._tag_index is None else self._tag_index
-                status, response = 200, tagging.get_resources(tags, params)
+            status, response = 200, call()
         except ApiError as error:
             status, response = error.status, {"__type": error.code, "message": error.message}
+        except Exception as error:  # noqa: BLE001 - a sandbox bug answers as AWS's own failures do
+            status, response = 500, {"__type": "InternalFailure",
+                                     "message": f"sandbox error: {type(error).__name__}: {error}"}
         self._log({**entry, "status": status})
         return respond(start_response, status, response)
+
+    def _call(self, environ: dict[str, Any], operation: str, params: Any) -> dict[str, Any]:
+        handler = HANDLERS.get(operation)
+        if handler is None:
+            raise ApiError("UnknownOperationException",
+                           f"The operation {operation} is not served by the sandbox.")
+        if not isinstance(params, dict):
+            raise ApiError("SerializationException", "Request body is not a JSON object.")
+        validate_request(operation, params)
+        with self.account.lock:
+            # ARNs carry the region the request was signed for, as AWS's do.
+            self.account.region = signed_region(environ) or self.region
+            response = handler(self.account, params)
+            if not operation.startswith(_READ_ONLY):
+                self._save()
+        return response
 
     def _log(self, entry: dict[str, Any]) -> None:
         if self.log_path is None:
@@ -273,6 +265,14 @@ class Sandbox:
         return respond(start_response, 200, {"ok": True})
 
 
+def _json(body: bytes) -> Any:
+    """A request body's JSON; None when it is not JSON (the call then fails as AWS's would)."""
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        return None
+
+
 def _check_writable(path: Path, option: str) -> None:
     """Fail at start, with the file named, rather than on the first call that writes to it."""
     try:
@@ -311,11 +311,7 @@ def _describe_moto_call(environ: dict[str, Any]) -> dict[str, Any]:
         body = read_body(environ)
         environ["wsgi.input"] = io.BytesIO(body)
     if target:
-        try:
-            params = json.loads(body or b"{}")
-        except ValueError:
-            params = None
-        return {"service": service, "operation": target.rsplit(".", 1)[-1], "params": params}
+        return {"service": service, "operation": target.rsplit(".", 1)[-1], "params": _json(body)}
     form: dict[str, str] = {}
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
         form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
