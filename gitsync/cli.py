@@ -47,14 +47,22 @@ def complete_environments(ctx: click.Context, param: click.Parameter, incomplete
     return [name for name in names if name.startswith(incomplete)]
 
 
+def project_dir_option(fn: F) -> F:
+    return click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=".", envvar="ICSYNC_PROJECT_DIR", show_default=True,
+                        help="The project folder (with icsync.yaml).")(fn)
+
+
+def env_option(help_text: str = "Environment from icsync.yaml.") -> Callable[[F], F]:
+    return click.option("--env", "environment", envvar="ICSYNC_ENV", help=help_text,
+                        shell_complete=complete_environments)
+
+
 def target_options(fn: F) -> F:
     """Options shared by every command that reads a project and talks to AWS."""
     decorators = [
-        click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path),
-                     default=".", envvar="ICSYNC_PROJECT_DIR", show_default=True,
-                     help="The project folder (with icsync.yaml)."),
-        click.option("--env", "environment", envvar="ICSYNC_ENV", help="Environment from icsync.yaml.",
-                     shell_complete=complete_environments),
+        project_dir_option,
+        env_option(),
         click.option("--sandbox", is_flag=True, envvar="ICSYNC_SANDBOX",
                      help="Use an embedded sandbox kept in .icsync/ instead of AWS."),
         click.option("--endpoint-url", envvar="ICSYNC_ENDPOINT_URL", help="Override the SageMaker URL."),
@@ -259,16 +267,9 @@ def drift(debug: bool, environments: tuple[str, ...], all_envs: bool, report_iss
     return drift_command.run(settings, drift_command.DriftOptions(environments, all_envs, report_issue, out))
 
 
-def project_dir_option(fn: F) -> F:
-    return click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path),
-                        default=".", envvar="ICSYNC_PROJECT_DIR", show_default=True,
-                        help="The project folder (with icsync.yaml).")(fn)
-
-
 @cli.command("validate")
 @project_dir_option
-@click.option("--env", "environment", envvar="ICSYNC_ENV", help="Only this environment (default: all).",
-              shell_complete=complete_environments)
+@env_option("Only this environment (default: all).")
 @click.option("--all-envs", is_flag=True, help="Every environment, even when ICSYNC_ENV is set.")
 def validate_cmd(project_dir: Path, environment: str | None, all_envs: bool) -> int:
     """Render and validate every manifest, offline: no AWS call, no credentials."""
@@ -279,8 +280,7 @@ def validate_cmd(project_dir: Path, environment: str | None, all_envs: bool) -> 
 
 @cli.command("render")
 @project_dir_option
-@click.option("--env", "environment", envvar="ICSYNC_ENV", help="Environment from icsync.yaml.",
-              shell_complete=complete_environments)
+@env_option()
 @click.option("--show-secrets", is_flag=True, help="Do not mask secret-looking Environment values.")
 def render_command(project_dir: Path, environment: str | None, show_secrets: bool) -> int:
     """Print the rendered manifests of one environment (for debugging templates)."""
