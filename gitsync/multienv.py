@@ -8,13 +8,10 @@ one environment after the other, because loading resets the process-wide secret 
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import click
-from ruamel.yaml import YAML
 
 from gitsync.commands import common
 from gitsync.errors import ConfigError, ExitCode, IcsyncError
@@ -24,6 +21,7 @@ from gitsync.redact import REDACT
 from gitsync.settings import Settings
 from gitsync.views import json_view, markdown, text
 from gitsync.views.document import plan_document, summary_line
+from gitsync.views.render import document_text, output_for
 
 MAX_CONCURRENT_ENVIRONMENTS = 8
 
@@ -93,16 +91,9 @@ def document(plans: list[Plan]) -> dict[str, Any]:
 
 
 def render(plans: list[Plan], settings: Settings) -> str:
-    output = "json" if settings.query and settings.output in ("text", "markdown") else settings.output
+    output = output_for(settings.output, settings.query)
     if output in ("json", "yaml"):
-        found = json_view.query(document(plans), settings.query)
-        if output == "json":
-            return json.dumps(found, indent=2, default=str) + "\n"
-        stream = io.StringIO()
-        yaml = YAML(typ="safe", pure=True)
-        yaml.default_flow_style = False
-        yaml.dump(json.loads(json.dumps(found, default=str)), stream)
-        return stream.getvalue()
+        return document_text(json_view.query(document(plans), settings.query), output)
     sections = []
     for plan in plans:
         if output == "markdown":

@@ -5,7 +5,6 @@ Exit 0: in sync (differences covered by ignore rules are expected, not drift); 2
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from gitsync.manifests.project import PROJECT_FILE, load_project
 from gitsync.settings import Settings
 from gitsync.views import drift_markdown, drift_text
 from gitsync.views.drift_report import DriftReport, EnvironmentDrift, document, from_plan
-from gitsync.views.render import DRIFT_FORMATS
+from gitsync.views.render import DRIFT_FORMATS, document_text
 
 FORMATS = DRIFT_FORMATS
 
@@ -57,7 +56,7 @@ def check(settings: Settings) -> EnvironmentDrift:
 
 def render(report: DriftReport, settings: Settings) -> str:
     if settings.output == "json":
-        return json.dumps(document(report), indent=2, default=str) + "\n"
+        return document_text(document(report), "json")
     if settings.output == "markdown":
         return drift_markdown.render(report)
     if settings.output == "text":
@@ -70,7 +69,7 @@ def run(settings: Settings, options: DriftOptions) -> int:
     report = DriftReport(tuple(check(replace(settings, environment=name)) for name in names))
     click.echo(render(report, settings), nl=False)
     if options.out is not None:
-        options.out.write_text(json.dumps(document(report), indent=2, default=str) + "\n")
+        options.out.write_text(document_text(document(report), "json"))
     if options.report_issue:
         for env in report.environments:
             click.echo(f"{env.environment}: {drift_issue.report(env)}", err=True)

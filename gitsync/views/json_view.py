@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import jmespath
@@ -30,6 +29,3 @@ def document(plan: Plan, capacity: Capacity | None = None) -> dict[str, Any]:
         found["warnings"] = list(capacity.warnings)
     return found
 
-
-def render(plan: Plan, expression: str | None = None, capacity: Capacity | None = None) -> str:
-    return json.dumps(query(document(plan, capacity), expression), indent=2, default=str) + "\n"
