@@ -239,15 +239,8 @@ def _decide(want: Desired, arn: str, fields: list[FieldChange], live_view: dict[
     count_changed = any(f.path.startswith("RuntimeConfig") for f in fields)
     tag_calls = _tag_calls(arn, live_view, desired_view)
     if spec_changed:
-        params: dict[str, Any] = {"InferenceComponentName": want.name}
-        for key in ("Specification", "Specifications"):
-            if key in want.body:
-                params[key] = want.body[key]
-        if count_changed:
-            params["RuntimeConfig"] = want.body["RuntimeConfig"]
-        if want.deployment:
-            params["DeploymentConfig"] = want.deployment
-        return (Action.UPDATE, _rollout(want), (Call("UpdateInferenceComponent", params), *tag_calls))
+        return (Action.UPDATE, _rollout(want),
+                (Call("UpdateInferenceComponent", _update_params(want, count_changed)), *tag_calls))
     if count_changed:
         count = want.body["RuntimeConfig"]["CopyCount"]
         params = {"InferenceComponentName": want.name, "DesiredRuntimeConfig": {"CopyCount": count}}
@@ -260,16 +253,23 @@ def _redeploy_moved_tag(want: Desired, action: Action,
                         calls: tuple[Call, ...]) -> tuple[Action, str, tuple[Call, ...]]:
     """The same specification sent again: AWS resolves the tag anew and redeploys. A copy count
     that also differs rides along in the same update."""
+    others = tuple(c for c in calls if c.operation in ("AddTags", "DeleteTags"))
+    return (Action.UPDATE, images.REASON,
+            (Call("UpdateInferenceComponent", _update_params(want, action is Action.SCALE)), *others))
+
+
+def _update_params(want: Desired, with_count: bool) -> dict[str, Any]:
+    """An UpdateInferenceComponent request: the manifest's specification, its copy count when
+    that changes too, and its DeploymentConfig."""
     params: dict[str, Any] = {"InferenceComponentName": want.name}
     for key in ("Specification", "Specifications"):
         if key in want.body:
             params[key] = want.body[key]
-    if action is Action.SCALE:
+    if with_count:
         params["RuntimeConfig"] = want.body["RuntimeConfig"]
     if want.deployment:
         params["DeploymentConfig"] = want.deployment
-    others = tuple(c for c in calls if c.operation in ("AddTags", "DeleteTags"))
-    return Action.UPDATE, images.REASON, (Call("UpdateInferenceComponent", params), *others)
+    return params
 
 
 def _rollout(want: Desired) -> str:
