@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gitsync.errors import Problem, ValidationFailed
-from gitsync.manifests.load import MAX_BYTES, Parsed, parse
+from gitsync.manifests.load import MAX_BYTES, Parsed, binary, parse
 from gitsync.manifests.project import Environment, Project
 from gitsync.manifests.render import make_environment, render
 from gitsync.manifests.validate import Desired, to_desired
@@ -56,8 +56,7 @@ def read_file(root: Path, path: Path, relative: str,
                            f"{MAX_BYTES // 1024 // 1024} MiB limit; a manifest is a few KiB: "
                            "is this the right file?")
     if b"\x00" in data[:8192]:
-        return "", Problem(relative, 0, 0, "", "file is binary, not YAML text; remove it or exclude it "
-                           "from `manifests` in icsync.yaml")
+        return "", binary(relative)
     # As text mode reads it: universal newlines.
     return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n"), None
 

@@ -104,13 +104,17 @@ def parse(file: str, text: str) -> tuple[list[Parsed], list[Problem]]:
     return (documents, []) if not problems else ([], problems)
 
 
+def binary(file: str) -> Problem:
+    return Problem(file, 0, 0, "", "file is binary, not YAML text; remove it or exclude it "
+                   "from `manifests` in icsync.yaml")
+
+
 def _refuse_early(file: str, text: str) -> Problem | None:
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
         return Problem(file, 0, 0, "", f"file is larger than {MAX_BYTES // 1024 // 1024} MiB; "
                        "a manifest is a few KiB: is this the right file?")
     if "\x00" in text:
-        return Problem(file, 0, 0, "", "file is binary, not YAML text; remove it or exclude it "
-                       "from `manifests` in icsync.yaml")
+        return binary(file)
     # A bound first: nesting cannot exceed the lines plus every `-`, `[` and `{` (each line opens
     # at most one indented level), so a short manifest needs no line-by-line estimate.
     if len(text.splitlines()) + text.count("-") + text.count("[") + text.count("{") <= MAX_TEXT_DEPTH:
