@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
 import botocore.session
 
 from gitsync import __version__, model
+from gitsync.aws import lean
 from gitsync.errors import AwsError, CredentialsError
 from gitsync.ratelimit import RateLimiter
 
@@ -70,6 +72,7 @@ class Clients:
         self._lock = threading.Lock()
         self._making: dict[str, threading.Lock] = {}  # one a service: clients are made in parallel
         self._clients: dict[str, Any] = {}
+        self._lean: lean.LeanReads | None = None
 
     def _fresh(self) -> Clients:
         """A copy with the same session and settings and no clients made yet."""
@@ -114,7 +117,27 @@ class Clients:
             client.meta.events.register("before-send", lambda **_: limiter.acquire())
             client.meta.events.register("needs-retry",
                                         lambda response=None, **_: _observe(limiter, response))
+        if service == "sagemaker" and lean.enabled():
+            self._lean = lean.LeanReads(
+                client, self._credentials, USER_AGENT, (c.connect_timeout, c.read_timeout),
+                False if verify is False else verify or self._session.get_config_variable("ca_bundle") or True,
+                limiter)
         return client
+
+    def _credentials(self) -> botocore.credentials.ReadOnlyCredentials | None:
+        """The credentials the clients sign with, as of now (refreshed when they expire)."""
+        if self.connection.dummy_credentials:
+            return botocore.credentials.ReadOnlyCredentials("sandbox", "sandbox", None)
+        found = self._session.get_credentials()
+        return found.get_frozen_credentials() if found is not None else None
+
+    def lean_read(self, operation: str, params: Document) -> Document | None:
+        """`operation` sent by the lean path (lean.py), or None: then botocore must send it."""
+        self.client("sagemaker")  # made first: the lean path learns its target from this client
+        found = self._lean.read(operation, params) if self._lean is not None else None
+        if found is not None:
+            found.pop("ResponseMetadata", None)
+        return found
 
     @property
     def sagemaker(self) -> Any:
@@ -224,7 +247,11 @@ def list_components(clients: Clients, endpoint: str | None = None) -> Iterator[D
 
 
 def describe_component(clients: Clients, name: str) -> Document | None:
-    """The describe document, or None when the component does not exist."""
+    """The describe document, or None when the component does not exist. The call a plan makes
+    once per component: by the lean path when it can (lean.py), else by botocore."""
+    found = clients.lean_read("DescribeInferenceComponent", {"InferenceComponentName": name})
+    if found is not None:
+        return found
     return _describe(clients, "describe_inference_component", InferenceComponentName=name)
 
 

@@ -1,0 +1,200 @@
+"""DescribeInferenceComponent without botocore's per-call machinery: the read a plan makes once
+per component.
+
+The API has no batch describe, so a plan of N components makes N describes, and botocore spends
+about 2 ms of CPU on each on a 2-core machine (its event hooks, request and header objects, header
+parsing), where the request itself needs a third of that: a large plan was bound by that CPU, not
+by AWS. This sends the same request, signed with SigV4, over one kept-alive connection per thread,
+and hands the answer to botocore's own parser, so the document is the one botocore would return.
+
+It decides nothing botocore would. It sends only where botocore sent the client's own last request
+(the URL, the signing region and service are read off that request's Authorization header), with
+the credentials botocore signed it with, only when no proxy is set, and it keeps only a 200. Any
+other answer (a throttle, an error, a dropped connection) and the caller makes the call again with
+botocore, whose retries, backoff and error mapping then apply. ICSYNC_LEAN_READS=0 switches it off.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import ssl
+import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.httpsession
+import botocore.parsers
+
+from gitsync.ratelimit import RateLimiter
+
+JSON_TYPE = "application/x-amz-json-1.1"
+THROTTLES = (b"Throttling", b"TooManyRequests", b"RequestLimitExceeded", b"SlowDown")
+
+
+def enabled() -> bool:
+    return os.environ.get("ICSYNC_LEAN_READS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and as what botocore sent its last request."""
+
+    scheme: str
+    hostname: str
+    port: int
+    host: str  # the Host header: the port only when it is not the scheme's default
+    path: str
+    region: str
+    service: str
+    access_key: str
+
+
+def target_of(url: str, authorization: str) -> Target | None:
+    """Read off a botocore request; None when it is not a plain SigV4 request to a bare path."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.query or parts.path not in ("", "/") \
+            or not authorization.startswith("AWS4-HMAC-SHA256 Credential="):
+        return None
+    scope = authorization.removeprefix("AWS4-HMAC-SHA256 Credential=").split(",", 1)[0].split("/")
+    if len(scope) != 5 or scope[4] != "aws4_request" or parts.hostname is None:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    port = parts.port or default
+    host = parts.hostname if port == default else f"{parts.hostname}:{port}"
+    return Target(parts.scheme, parts.hostname, port, host, "/", scope[2], scope[3], scope[0])
+
+
+def signed_headers(target: Target, credentials: Any, amz_target: str, body: bytes,
+                   now: datetime.datetime) -> dict[str, str]:
+    """The request's headers, Authorization included (SigV4, as botocore's SigV4Auth signs)."""
+    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+    headers = {"Content-Type": JSON_TYPE, "Host": target.host, "X-Amz-Date": amz_date,
+               "X-Amz-Target": amz_target}
+    if credentials.token:
+        headers["X-Amz-Security-Token"] = credentials.token
+    names = sorted(headers, key=str.lower)
+    canonical = "\n".join([
+        "POST", target.path, "",
+        *(f"{n.lower()}:{' '.join(headers[n].split())}" for n in names), "",
+        ";".join(n.lower() for n in names), hashlib.sha256(body).hexdigest()])
+    scope = f"{amz_date[:8]}/{target.region}/{target.service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    signature = hmac.new(_signing_key(credentials.secret_key, amz_date[:8], target.region, target.service),
+                         to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{scope}, "
+                                f"SignedHeaders={';'.join(n.lower() for n in names)}, Signature={signature}")
+    return headers
+
+
+_keys: dict[tuple[str, str, str, str], bytes] = {}
+
+
+def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    found = _keys.get((secret, date, region, service))
+    if found is None:
+        found = ("AWS4" + secret).encode()
+        for part in (date, region, service, "aws4_request"):
+            found = hmac.new(found, part.encode(), hashlib.sha256).digest()
+        _keys[(secret, date, region, service)] = found
+    return found
+
+
+class LeanReads:
+    """One client's lean reads; `read` returns None whenever botocore must make the call."""
+
+    def __init__(self, client: Any, credentials: Callable[[], Any], user_agent: str,
+                 timeouts: tuple[float | None, float | None], verify: bool | str,
+                 limiter: RateLimiter | None) -> None:
+        self._client, self._credentials, self._user_agent = client, credentials, user_agent
+        self._connect_timeout, self._read_timeout = timeouts
+        self._verify, self._limiter = verify, limiter
+        self._proxies = urllib.request.getproxies()  # HTTPS_PROXY and the like: botocore's path
+        self._target: Target | None = None
+        self._parser = botocore.parsers.create_parser(client.meta.service_model.protocol)
+        self._local = threading.local()
+        self._tls: ssl.SSLContext | None = None
+        self._tls_lock = threading.Lock()
+        client.meta.events.register("before-send", self._learn)
+
+    def _learn(self, request: Any, **_: Any) -> None:
+        authorization = request.headers.get("Authorization", "")
+        if isinstance(authorization, bytes):
+            authorization = authorization.decode()
+        self._target = target_of(request.url, authorization)
+
+    def read(self, operation: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        target = self._target
+        credentials = self._credentials() if target is not None else None
+        if target is None or credentials is None or credentials.access_key != target.access_key \
+                or target.scheme in self._proxies or "all" in self._proxies:
+            return None
+        body = json.dumps(params).encode()
+        headers = signed_headers(target, credentials, f"{self._prefix()}.{operation}", body,
+                                 datetime.datetime.now(datetime.UTC))
+        headers["User-Agent"] = self._user_agent
+        if self._limiter is not None:
+            self._limiter.acquire()
+        connection = self._connection(target)
+        try:
+            connection.request("POST", target.path, body, headers)
+            response = connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            connection.close()  # dropped, timed out or stale: botocore calls again
+            return None
+        if response.status != 200:
+            if self._limiter is not None and (response.status == 429 or any(t in data for t in THROTTLES)):
+                self._limiter.throttled()
+            return None
+        if self._limiter is not None:
+            self._limiter.succeeded()
+        shape = self._client.meta.service_model.operation_model(operation).output_shape
+        parsed: dict[str, Any] = self._parser.parse(
+            {"status_code": 200, "headers": response.headers, "body": data}, shape)
+        return parsed
+
+    def _prefix(self) -> str:
+        prefix: str = self._client.meta.service_model.metadata["targetPrefix"]
+        return prefix
+
+    def _connection(self, target: Target) -> http.client.HTTPConnection:
+        """This thread's connection to `target`, opened on first use and kept open."""
+        key = (target.scheme, target.host)
+        found: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if found is None or getattr(self._local, "key", None) != key:
+            found = http.client.HTTPSConnection(target.hostname, target.port, context=self._context(),
+                                                timeout=self._connect_timeout) \
+                if target.scheme == "https" else \
+                http.client.HTTPConnection(target.hostname, target.port, timeout=self._connect_timeout)
+            self._local.connection, self._local.key = found, key
+        if found.sock is None:
+            _open(found, self._read_timeout)
+        return found
+
+    def _context(self) -> ssl.SSLContext:
+        """TLS as botocore's: its CA bundle (or AWS_CA_BUNDLE's, the profile's, --ca-bundle's)."""
+        with self._tls_lock:
+            if self._tls is None:
+                if self._verify is False:
+                    self._tls = ssl.create_default_context()
+                    self._tls.check_hostname = False
+                    self._tls.verify_mode = ssl.CERT_NONE
+                else:
+                    self._tls = ssl.create_default_context(
+                        cafile=botocore.httpsession.get_cert_path(self._verify))
+            return self._tls
+
+
+def _open(connection: http.client.HTTPConnection, read_timeout: float | None) -> None:
+    """Connect within the connect timeout, then wait for answers up to the read timeout."""
+    connection.connect()
+    connection.sock.settimeout(read_timeout)

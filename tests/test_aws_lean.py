@@ -1,0 +1,134 @@
+"""The lean DescribeInferenceComponent (gitsync/aws/lean.py): the same signature as botocore's
+SigV4, the same document as botocore's client, and botocore again for anything but a 200."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+import pytest
+
+from gitsync import aws
+from gitsync.aws import lean
+from gitsync.ratelimit import RateLimiter
+from tests.helpers import Live
+
+NOW = datetime.datetime(2026, 11, 25, 12, 34, 56, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize("token", [None, "session-token/with+odd=chars"])
+@pytest.mark.parametrize("url", ["https://api.sagemaker.eu-west-1.amazonaws.com/",
+                                 "http://127.0.0.1:8080/"])
+def test_signature_is_botocores(url: str, token: str | None) -> None:
+    """Checked against botocore's own SigV4 signer: the sandbox accepts any signature, AWS does not."""
+    credentials = botocore.credentials.ReadOnlyCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", token)
+    target = lean.target_of(url, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261125/eu-west-1/sagemaker/"
+                                 "aws4_request, SignedHeaders=host, Signature=00")
+    assert target is not None
+    body = b'{"InferenceComponentName": "ic-a"}'
+    headers = lean.signed_headers(target, credentials, "SageMaker.DescribeInferenceComponent", body, NOW)
+
+    request = botocore.awsrequest.AWSRequest(
+        method="POST", url=url, data=body,
+        headers={k: v for k, v in headers.items() if k not in ("Authorization", "Host")})
+    request.context["timestamp"] = NOW.strftime("%Y%m%dT%H%M%SZ")
+    signer = botocore.auth.SigV4Auth(credentials, "sagemaker", "eu-west-1")
+    expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    assert headers["Authorization"].endswith(f"Signature={expected}")
+    assert "Credential=AKIDEXAMPLE/20261125/eu-west-1/sagemaker/aws4_request" in headers["Authorization"]
+    assert headers["Host"] == target.host == url.split("/")[2].removesuffix(":443")
+
+
+def test_target_is_read_off_botocores_request() -> None:
+    auth = "AWS4-HMAC-SHA256 Credential=AK/20261125/us-west-2/sagemaker/aws4_request, SignedHeaders=x, Signature=y"
+    found = lean.target_of("https://api.sagemaker.us-west-2.amazonaws.com/", auth)
+    assert found == lean.Target("https", "api.sagemaker.us-west-2.amazonaws.com", 443,
+                                "api.sagemaker.us-west-2.amazonaws.com", "/", "us-west-2", "sagemaker", "AK")
+    assert lean.target_of("http://localhost:5000", auth).host == "localhost:5000"  # type: ignore[union-attr]
+    # Anything else is left to botocore: another scheme, a path, a query, another signature.
+    assert lean.target_of("https://example.com/prefix/", auth) is None
+    assert lean.target_of("https://example.com/?x=1", auth) is None
+    assert lean.target_of("https://example.com/", "AWS4-ECDSA-P256-SHA256 Credential=AK/...") is None
+
+
+def _clients(live: Live, limiter: RateLimiter | None = None) -> aws.Clients:
+    clients = aws.Clients(aws.Connection(region="us-east-1", endpoint_url=live.url, dummy_credentials=True))
+    return aws.paced_reads(clients, limiter) if limiter is not None else clients
+
+
+def _component(live: Live, name: str = "ic-a") -> None:
+    live.seed_endpoint()
+    live.client.create_inference_component(
+        InferenceComponentName=name, EndpointName="ep", VariantName="AllTraffic",
+        Specification={"ModelName": "model-a", "ComputeResourceRequirements": {
+            "NumberOfCpuCoresRequired": 1, "MinMemoryRequiredInMb": 1024}},
+        RuntimeConfig={"CopyCount": 1})
+
+
+def test_the_document_is_botocores_and_one_call_makes_it(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    _component(live)
+    monkeypatch.setenv("ICSYNC_LEAN_READS", "0")
+    by_botocore = aws.describe_component(_clients(live), "ic-a")
+    monkeypatch.delenv("ICSYNC_LEAN_READS")
+    clients = _clients(live)
+    aws.describe_component(clients, "ic-a")  # botocore's: the lean path learns where from it
+    live.clear_log()
+    assert clients.lean_read("DescribeInferenceComponent", {"InferenceComponentName": "ic-a"}) == by_botocore
+    assert aws.describe_component(clients, "ic-a") == by_botocore
+    assert isinstance(by_botocore["CreationTime"], datetime.datetime)  # parsed by botocore's parser
+    assert live.operations() == ["DescribeInferenceComponent"] * 2
+
+
+def test_it_waits_for_botocore_to_show_it_where(live: Live) -> None:
+    _component(live)
+    clients = _clients(live)
+    assert clients.lean_read("DescribeInferenceComponent", {"InferenceComponentName": "ic-a"}) is None
+    list(aws.list_components(clients))  # any botocore call of the client will do
+    assert clients.lean_read("DescribeInferenceComponent", {"InferenceComponentName": "ic-a"}) is not None
+
+
+def test_switched_off_or_behind_a_proxy_it_sends_nothing(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    _component(live)
+    # botocore goes round the proxy to the sandbox (NO_PROXY); the lean path never uses proxies.
+    for setting in ({"ICSYNC_LEAN_READS": "0"}, {"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"}):
+        with monkeypatch.context() as patch:
+            for key, value in setting.items():
+                patch.setenv(key, value)
+            clients = _clients(live)
+            list(aws.list_components(clients))
+            assert clients.lean_read("DescribeInferenceComponent", {"InferenceComponentName": "ic-a"}) is None
+
+
+@pytest.mark.parametrize("kind", ["throttle", "5xx", "reset"])
+def test_a_failed_read_is_made_again_by_botocore(live: Live, kind: str) -> None:
+    _component(live)
+    limiter = RateLimiter()
+    clients = _clients(live, limiter)
+    list(aws.list_components(clients))
+    live.sandbox.fail_calls("DescribeInferenceComponent", kind)
+    live.clear_log()
+    assert aws.describe_component(clients, "ic-a")["InferenceComponentName"] == "ic-a"
+    # The lean attempt failed; botocore's own attempt succeeded.
+    assert [r["status"] for r in live.requests()] == [{"throttle": 400, "5xx": 500, "reset": 0}[kind], 200]
+    assert limiter.throttles == (1 if kind == "throttle" else 0)  # the lean attempt told the limiter
+
+
+def test_a_missing_component_is_none(live: Live) -> None:
+    live.seed_endpoint()
+    clients = _clients(live)
+    list(aws.list_components(clients))
+    assert aws.describe_component(clients, "nope") is None
+
+
+def test_a_plan_reads_through_it(tmp_path: Path, live: Live) -> None:
+    """The whole CLI plan gives the same document either way (the end-to-end tests cover the rest)."""
+    from tests.helpers import icsync
+    from tests.test_live import project
+    _component(live)
+    root = project(tmp_path, ["ic-a"])
+    plans = [icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--output", "json",
+                    env={"ICSYNC_LEAN_READS": value}).out for value in ("0", "1")]
+    assert plans[0] == plans[1] and '"ic-a"' in plans[0]
