@@ -19,7 +19,7 @@ from gitsync import __version__, shard
 from gitsync.errors import ExitCode, IcsyncError
 from gitsync.redact import REDACT, RedactingStream
 from gitsync.settings import Settings
-from gitsync.views.render import DRIFT_FORMATS, FORMATS
+from gitsync.views import DRIFT_FORMATS, FORMATS
 
 # Each command's module is imported when that command runs, not here: a plan need not load
 # apply's executor, drift, import or the sandbox (a tenth of a second of every run's start-up).

@@ -110,9 +110,9 @@ class Reader:
                  rate: float = 0) -> None:
         self._reads = aws.paced_reads(clients, RateLimiter(rate=rate or None))
         self._project = project
-        # Made here, one after the other: threads that make clients at once slow each other.
-        for service in ("sagemaker", aws.TAGGING) if project else ("sagemaker",):
-            self._reads.client(service)
+        # The listing's client is made here; the tagging client by its own thread, while the
+        # listing's first call is in flight (making a client is CPU, a call is waiting).
+        self._reads.client("sagemaker")
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
         self._lock = threading.Lock()
         self._listed: dict[str, dict[str, Any]] = {}

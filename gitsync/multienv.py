@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from gitsync.commands import common
+from gitsync.commands import common, planning
 from gitsync.errors import ConfigError, ExitCode, IcsyncError
 from gitsync.manifests.project import load_project
 from gitsync.plan import FORMAT_VERSION, Plan
@@ -77,7 +77,7 @@ def plan_all(settings: Settings) -> tuple[list[Plan], list[tuple[str, IcsyncErro
 def _plan_one(settings: Settings, context: common.Context) -> Plan:
     settings = dataclasses.replace(settings, environment=context.environment.name)
     with common.connect(settings, context) as clients:
-        return common.make_plan(settings, context, clients, preflight_checks=True)
+        return planning.make_plan(settings, context, clients, preflight_checks=True)
 
 
 def combined(plans: list[Plan]) -> Plan:

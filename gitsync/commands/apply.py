@@ -15,7 +15,7 @@ from types import FrameType
 import click
 
 from gitsync import executor, lock
-from gitsync.commands import common, saved
+from gitsync.commands import common, planning, saved
 from gitsync.errors import ApplyFailed, ConfigError, ExitCode
 from gitsync.plan import Action, Plan
 from gitsync.settings import Settings
@@ -49,7 +49,7 @@ def run(settings: Settings, options: ApplyOptions) -> int:
                            options.lock_timeout, reporter.message)
                  if table else contextlib.nullcontext())
         with guard:
-            plan, room = common.plan_with_capacity(settings, context, clients, preflight_checks=True)
+            plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True)
             if document is not None and options.plan_file is not None:
                 saved.check_fresh(document, plan, options.plan_file)
             click.echo(render_plan(plan, "text", color=settings.color, verbose=settings.verbose,

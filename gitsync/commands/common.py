@@ -1,4 +1,7 @@
-"""What plan, apply and drift share: the project, the connection, and the plan itself."""
+"""What plan, apply and drift share: the project, the connection and the live-state reader.
+
+Kept light: a plan's first API call goes out as soon as this much is loaded, and what only
+planning needs (planning.py, Jinja for the manifests) is imported while that call is in flight."""
 
 from __future__ import annotations
 
@@ -8,15 +11,16 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gitsync import autoscaling, aws, capacity, images, live, preflight, shard
-from gitsync.errors import CredentialsError, ValidationFailed
-from gitsync.manifests.desired import load_desired
+from gitsync import aws, live, shard
+from gitsync.errors import CredentialsError
 from gitsync.manifests.project import Environment, Project, load_project
-from gitsync.manifests.validate import Desired
-from gitsync.plan import Plan, PlanSettings, build_plan, tag_dependent
 from gitsync.redact import REDACT
 from gitsync.settings import Settings
+
+if TYPE_CHECKING:
+    from gitsync.manifests.validate import Desired
 
 SANDBOX_STATE = Path(".icsync") / "sandbox.json"
 SANDBOX_SEED = "sandbox-seed.yaml"
@@ -33,6 +37,7 @@ def load(settings: Settings) -> Context:
     project = load_project(settings.project_dir)
     REDACT.reset(project.secret_pattern)
     environment = project.environment(settings.environment)
+    from gitsync.manifests.desired import load_desired
     desired = [d for d in load_desired(project, environment) if selected(d.name, settings)]
     return Context(project, environment, desired)
 
@@ -102,6 +107,7 @@ def load_reading(settings: Settings) -> Iterator[tuple[Context, aws.Clients, liv
             if selected(name, settings):
                 reader.want(name)
 
+        from gitsync.manifests.desired import load_desired  # the first reads are in flight now
         desired = [d for d in load_desired(project, environment, want) if selected(d.name, settings)]
         yield Context(project, environment, desired), clients, reader
 
@@ -110,62 +116,3 @@ def bulk_tags(settings: Settings, project: Project) -> str | None:
     """The project whose tags are read in bulk; None (ListTags each) for a --target plan, which
     reads a few components: GetResources would page through all of the project's."""
     return None if settings.targets else project.name
-
-
-def _image_digests(settings: Settings, context: Context, clients: aws.Clients) -> dict[str, str]:
-    """With --check-images only: what the manifests' ECR tags point to now (no ECR call otherwise)."""
-    if not settings.extra.get("check_images"):
-        return {}
-    return images.resolve(clients, images.tagged_images(d.body for d in context.desired))
-
-
-def make_plan(settings: Settings, context: Context, clients: aws.Clients,
-              preflight_checks: bool = False, reader: live.Reader | None = None) -> Plan:
-    """Fetch live state, then plan purely; with pre-flight checks, refuse a plan AWS would reject."""
-    return plan_with_capacity(settings, context, clients, preflight_checks, reader)[0]
-
-
-def plan_with_capacity(settings: Settings, context: Context, clients: aws.Clients,
-                       preflight_checks: bool = False,
-                       reader: live.Reader | None = None) -> tuple[Plan, capacity.Capacity | None]:
-    """make_plan, and with pre-flight checks also the capacity of the endpoints the plan touches
-    (refusing a plan that cannot fit)."""
-    names = [d.name for d in context.desired]
-    endpoints = {d.endpoint for d in context.desired}
-    if reader is not None:
-        state = reader.finish(names, endpoints, with_unlisted=settings.prune)
-    else:
-        state = live.fetch(clients, names, endpoints, settings.read_parallelism,
-                           with_unlisted=settings.prune, project=bulk_tags(settings, context.project),
-                           rate=settings.read_rate)
-    for component in state.components.values():
-        REDACT.add_document(component.describe)
-    if settings.targets or settings.excludes or settings.extra.get("shard"):
-        state = live.LiveState(state.components,
-                               {n: s for n, s in state.listed.items() if selected(n, settings)})
-    plan_settings = PlanSettings(environment=context.environment.name, project=context.project.name,
-                                 ignore=context.project.ignore,
-                                 secret_pattern=context.project.secret_pattern, prune=settings.prune,
-                                 image_digests=_image_digests(settings, context, clients))
-    plan = build_plan(context.desired, state, plan_settings)
-    doubtful = tag_dependent(plan) & state.bulk_tagged
-    if doubtful:  # the bulk tag read may lag: what the plan would change on its word is read again
-        state = live.confirm_tags(clients, state, doubtful, settings.read_parallelism)
-        plan = build_plan(context.desired, state, plan_settings)
-    plan = autoscaling.with_autoscaling(
-        clients, plan, {d.name: d.options.autoscaling for d in context.desired},
-        {n: (c.describe["InferenceComponentArn"], c.tags) for n, c in state.components.items()})
-    wanted = preflight.changing(plan, context.desired) if preflight_checks else []
-    # The endpoints the capacity check needs are read in the same round as the pre-flight's.
-    touched = capacity.touched_endpoints(plan) if preflight_checks else []
-    facts = preflight.gather(clients, wanted, touched) if wanted or touched else preflight.Facts()
-    if wanted:
-        found = preflight.problems(wanted, state, facts)
-        if found:
-            raise ValidationFailed(found)
-    if not preflight_checks:
-        return plan, None
-    known = capacity.Known(facts.endpoints, facts.configs)  # read once, for both checks
-    room = capacity.compute(plan, context.desired, state, capacity.gather(clients, plan, state, known))
-    capacity.raise_errors(room)
-    return plan, room

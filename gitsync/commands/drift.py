@@ -10,15 +10,13 @@ from pathlib import Path
 
 import click
 
-from gitsync.commands import common, drift_issue
+from gitsync.commands import common, drift_issue, planning
 from gitsync.errors import ConfigError, ExitCode
 from gitsync.manifests.project import PROJECT_FILE, load_project
 from gitsync.settings import Settings
-from gitsync.views import drift_markdown, drift_text
+from gitsync.views import DRIFT_FORMATS, drift_markdown, drift_text
 from gitsync.views.drift_report import DriftReport, EnvironmentDrift, document, from_plan
-from gitsync.views.render import DRIFT_FORMATS, document_text
-
-FORMATS = DRIFT_FORMATS
+from gitsync.views.render import document_text
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,7 @@ def check(settings: Settings) -> EnvironmentDrift:
     settings = replace(settings, prune=False)
     context = common.load(settings)
     with common.connect(settings, context) as clients:
-        plan = common.make_plan(settings, context, clients)
+        plan = planning.make_plan(settings, context, clients)
     return from_plan(plan)
 
 
@@ -61,7 +59,7 @@ def render(report: DriftReport, settings: Settings) -> str:
         return drift_markdown.render(report)
     if settings.output == "text":
         return drift_text.render(report, color=settings.color, verbose=settings.verbose)
-    raise ConfigError(f"--output must be one of {', '.join(FORMATS)}")
+    raise ConfigError(f"--output must be one of {', '.join(DRIFT_FORMATS)}")
 
 
 def run(settings: Settings, options: DriftOptions) -> int:

@@ -11,10 +11,7 @@ from ruamel.yaml import YAML
 from gitsync.capacity import Capacity
 from gitsync.errors import ConfigError
 from gitsync.plan import Plan
-from gitsync.views import json_view, markdown, text
-
-FORMATS = ("text", "json", "yaml", "markdown")
-DRIFT_FORMATS = ("text", "json", "markdown")  # `icsync drift --output`
+from gitsync.views import FORMATS, json_view, markdown, text
 
 
 def render_plan(plan: Plan, output: str, *, color: bool = False, verbose: bool = False,

@@ -1,0 +1,70 @@
+"""The plan itself, for plan, apply and drift: live state in, a Plan out, with the pre-flight and
+capacity checks that refuse a plan AWS would reject."""
+
+from __future__ import annotations
+
+from gitsync import autoscaling, aws, capacity, images, live, preflight
+from gitsync.commands.common import Context, bulk_tags, selected
+from gitsync.errors import ValidationFailed
+from gitsync.plan import Plan, PlanSettings, build_plan, tag_dependent
+from gitsync.redact import REDACT
+from gitsync.settings import Settings
+
+
+def _image_digests(settings: Settings, context: Context, clients: aws.Clients) -> dict[str, str]:
+    """With --check-images only: what the manifests' ECR tags point to now (no ECR call otherwise)."""
+    if not settings.extra.get("check_images"):
+        return {}
+    return images.resolve(clients, images.tagged_images(d.body for d in context.desired))
+
+
+def make_plan(settings: Settings, context: Context, clients: aws.Clients,
+              preflight_checks: bool = False, reader: live.Reader | None = None) -> Plan:
+    """Fetch live state, then plan purely; with pre-flight checks, refuse a plan AWS would reject."""
+    return plan_with_capacity(settings, context, clients, preflight_checks, reader)[0]
+
+
+def plan_with_capacity(settings: Settings, context: Context, clients: aws.Clients,
+                       preflight_checks: bool = False,
+                       reader: live.Reader | None = None) -> tuple[Plan, capacity.Capacity | None]:
+    """make_plan, and with pre-flight checks also the capacity of the endpoints the plan touches
+    (refusing a plan that cannot fit)."""
+    names = [d.name for d in context.desired]
+    endpoints = {d.endpoint for d in context.desired}
+    if reader is not None:
+        state = reader.finish(names, endpoints, with_unlisted=settings.prune)
+    else:
+        state = live.fetch(clients, names, endpoints, settings.read_parallelism,
+                           with_unlisted=settings.prune, project=bulk_tags(settings, context.project),
+                           rate=settings.read_rate)
+    for component in state.components.values():
+        REDACT.add_document(component.describe)
+    if settings.targets or settings.excludes or settings.extra.get("shard"):
+        state = live.LiveState(state.components,
+                               {n: s for n, s in state.listed.items() if selected(n, settings)})
+    plan_settings = PlanSettings(environment=context.environment.name, project=context.project.name,
+                                 ignore=context.project.ignore,
+                                 secret_pattern=context.project.secret_pattern, prune=settings.prune,
+                                 image_digests=_image_digests(settings, context, clients))
+    plan = build_plan(context.desired, state, plan_settings)
+    doubtful = tag_dependent(plan) & state.bulk_tagged
+    if doubtful:  # the bulk tag read may lag: what the plan would change on its word is read again
+        state = live.confirm_tags(clients, state, doubtful, settings.read_parallelism)
+        plan = build_plan(context.desired, state, plan_settings)
+    plan = autoscaling.with_autoscaling(
+        clients, plan, {d.name: d.options.autoscaling for d in context.desired},
+        {n: (c.describe["InferenceComponentArn"], c.tags) for n, c in state.components.items()})
+    wanted = preflight.changing(plan, context.desired) if preflight_checks else []
+    # The endpoints the capacity check needs are read in the same round as the pre-flight's.
+    touched = capacity.touched_endpoints(plan) if preflight_checks else []
+    facts = preflight.gather(clients, wanted, touched) if wanted or touched else preflight.Facts()
+    if wanted:
+        found = preflight.problems(wanted, state, facts)
+        if found:
+            raise ValidationFailed(found)
+    if not preflight_checks:
+        return plan, None
+    known = capacity.Known(facts.endpoints, facts.configs)  # read once, for both checks
+    room = capacity.compute(plan, context.desired, state, capacity.gather(clients, plan, state, known))
+    capacity.raise_errors(room)
+    return plan, room
