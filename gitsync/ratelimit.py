@@ -100,5 +100,8 @@ class RateLimiter:
 
     def _set(self, now: float, rate: float) -> None:
         self.rate = max(MIN_RATE, rate)
-        self._next = now + 1 / self.rate
+        # After the turns already given out, never over them: threads still waiting for those
+        # turns will send then, and new turns handed out beside them would be a burst above the
+        # rate, whose throttles would lower it again, and again.
+        self._next = max(self._next, now + 1 / self.rate)
         self._changed = now

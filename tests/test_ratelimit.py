@@ -108,6 +108,22 @@ def test_a_rate_given_paces_calls_from_the_first_and_only_backs_off() -> None:
     assert limiter.rate == 25 * ratelimit.BACKOFF  # no measuring: the caller knew the rate
 
 
+def test_a_lower_rate_gives_out_no_turn_before_those_already_given() -> None:
+    """Threads waiting for their turns send when their turn comes. A turn handed out after the
+    rate drops must come after theirs: handed out beside them, the calls bunch up above the rate,
+    are throttled, lower it again, and so on (a 1,000-component plan took 2.4x its bound so)."""
+    clock = Clock()
+    waits: list[float] = []
+    limiter = RateLimiter(clock, waits.append, rate=40)  # sleeping threads: the clock stands still
+    for _ in range(20):
+        limiter.acquire()
+    assert waits[-1] == pytest.approx(19 / 40)
+    limiter.throttled()
+    assert limiter.rate == pytest.approx(40 * ratelimit.BACKOFF)
+    limiter.acquire()
+    assert waits[-1] == pytest.approx(20 / 40)  # the turn after the last one given, not 1/36 s
+
+
 def _throttled_account(tmp_path: Path, extra: tuple[str, ...]) -> tuple[list[str], str]:
     names = [f"web-{i}" for i in range(20)]
     root = demo_project(tmp_path / "p")
