@@ -4,6 +4,11 @@ SigV4, the same document as botocore's client, and botocore again for anything b
 from __future__ import annotations
 
 import datetime
+import http.server
+import socket
+import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import botocore.auth
@@ -14,7 +19,8 @@ import pytest
 from gitsync import aws
 from gitsync.aws import lean
 from gitsync.ratelimit import RateLimiter
-from tests.helpers import Live
+from tests.helpers import Live, icsync
+from tests.test_live import project
 
 NOW = datetime.datetime(2026, 11, 25, 12, 34, 56, tzinfo=datetime.UTC)
 
@@ -72,6 +78,7 @@ def test_the_document_is_botocores_and_one_call_makes_it(live: Live, monkeypatch
     _component(live)
     monkeypatch.setenv("ICSYNC_LEAN_READS", "0")
     by_botocore = aws.describe_component(_clients(live), "ic-a")
+    assert by_botocore is not None
     monkeypatch.delenv("ICSYNC_LEAN_READS")
     clients = _clients(live)
     aws.describe_component(clients, "ic-a")  # botocore's: the lean path learns where from it
@@ -110,7 +117,8 @@ def test_a_failed_read_is_made_again_by_botocore(live: Live, kind: str) -> None:
     list(aws.list_components(clients))
     live.sandbox.fail_calls("DescribeInferenceComponent", kind)
     live.clear_log()
-    assert aws.describe_component(clients, "ic-a")["InferenceComponentName"] == "ic-a"
+    found = aws.describe_component(clients, "ic-a")
+    assert found is not None and found["InferenceComponentName"] == "ic-a"
     # The lean attempt failed; botocore's own attempt succeeded.
     assert [r["status"] for r in live.requests()] == [{"throttle": 400, "5xx": 500, "reset": 0}[kind], 200]
     assert limiter.throttles == (1 if kind == "throttle" else 0)  # the lean attempt told the limiter
@@ -125,10 +133,76 @@ def test_a_missing_component_is_none(live: Live) -> None:
 
 def test_a_plan_reads_through_it(tmp_path: Path, live: Live) -> None:
     """The whole CLI plan gives the same document either way (the end-to-end tests cover the rest)."""
-    from tests.helpers import icsync
-    from tests.test_live import project
     _component(live)
     root = project(tmp_path, ["ic-a"])
-    plans = [icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--output", "json",
+    plans = [icsync("plan", "-C", str(root), "--env", "dev", "--endpoint-url", live.url, "--output", "json",
                     env={"ICSYNC_LEAN_READS": value}).out for value in ("0", "1")]
     assert plans[0] == plans[1] and '"ic-a"' in plans[0]
+
+
+class _KeepAliveFront(http.server.ThreadingHTTPServer):
+    """An HTTP/1.1 front that keeps connections open, as AWS's endpoints do (the sandbox's server
+    closes each): it hands each request on to the sandbox and counts the connections it accepts."""
+
+    daemon_threads = True
+
+    def __init__(self, sandbox_url: str) -> None:
+        self.sandbox_url, self.connections = sandbox_url, 0
+        self.open: list[socket.socket] = []
+        front = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                front.connections += 1
+                front.open.append(self.connection)
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = urllib.request.Request(front.sandbox_url + self.path, data=body, method="POST",
+                                                 headers={k: v for k, v in self.headers.items()
+                                                          if k.lower() not in ("host", "connection")})
+                try:
+                    with urllib.request.urlopen(request) as answer:
+                        status, data = answer.status, answer.read()
+                except urllib.error.HTTPError as error:
+                    status, data = error.code, error.read()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
+def test_one_connection_carries_a_threads_reads(live: Live) -> None:
+    """Against a server that keeps connections open, a thread's describes share one connection;
+    when the server drops it, that read is left to botocore and the next one reconnects."""
+    _component(live)
+    front = _KeepAliveFront(live.url)
+    threading.Thread(target=front.serve_forever, daemon=True).start()
+    try:
+        clients = aws.Clients(aws.Connection(region="us-east-1", dummy_credentials=True,
+                                             endpoint_url=f"http://127.0.0.1:{front.server_address[1]}"))
+        list(aws.list_components(clients))  # botocore's own connection (its pool)
+        before = front.connections
+
+        def read() -> dict[str, object] | None:
+            return clients.lean_read("DescribeInferenceComponent", {"InferenceComponentName": "ic-a"})
+
+        assert all(read() is not None for _ in range(5))
+        assert front.connections == before + 1
+        for connection in front.open:  # the server drops every connection it holds
+            connection.shutdown(socket.SHUT_RDWR)
+        assert read() is None  # the connection is gone: describe_component would ask botocore
+        assert read() is not None and read() is not None
+        assert front.connections == before + 2  # one new connection, kept again
+    finally:
+        front.shutdown()
+        front.server_close()
