@@ -118,10 +118,9 @@ class Clients:
             client.meta.events.register("needs-retry",
                                         lambda response=None, **_: _observe(limiter, response))
         if service == "sagemaker" and lean.enabled():
-            self._lean = lean.LeanReads(
-                client, self._credentials, USER_AGENT, (c.connect_timeout, c.read_timeout),
-                False if verify is False else verify or self._session.get_config_variable("ca_bundle") or True,
-                limiter)
+            bundle = verify if verify is not None else self._session.get_config_variable("ca_bundle") or True
+            self._lean = lean.LeanReads(client, self._credentials, USER_AGENT,
+                                        (c.connect_timeout, c.read_timeout), bundle, limiter)
         return client
 
     def _credentials(self) -> botocore.credentials.ReadOnlyCredentials | None:

@@ -137,12 +137,12 @@ class LeanReads:
         if target is None or credentials is None or credentials.access_key != target.access_key \
                 or target.scheme in self._proxies or "all" in self._proxies:
             return None
+        if self._limiter is not None:
+            self._limiter.acquire()  # first: a request is signed for the time it is sent
         body = json.dumps(params).encode()
         headers = signed_headers(target, credentials, f"{self._prefix()}.{operation}", body,
                                  datetime.datetime.now(datetime.UTC))
         headers["User-Agent"] = self._user_agent
-        if self._limiter is not None:
-            self._limiter.acquire()
         connection = self._connection(target)
         try:
             connection.request("POST", target.path, body, headers)
