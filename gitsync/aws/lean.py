@@ -37,6 +37,8 @@ from gitsync.ratelimit import RateLimiter
 
 JSON_TYPE = "application/x-amz-json-1.1"
 THROTTLES = (b"Throttling", b"TooManyRequests", b"RequestLimitExceeded", b"SlowDown")
+# What a request on a kept-alive connection meets when the server has closed it meanwhile.
+STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 
 
 def enabled() -> bool:
@@ -143,14 +145,10 @@ class LeanReads:
         headers = signed_headers(target, credentials, f"{self._prefix()}.{operation}", body,
                                  datetime.datetime.now(datetime.UTC))
         headers["User-Agent"] = self._user_agent
-        connection = self._connection(target)
-        try:
-            connection.request("POST", target.path, body, headers)
-            response = connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
-            connection.close()  # dropped, timed out or stale: botocore calls again
-            return None
+        answer = self._exchange(target, body, headers)
+        if answer is None:
+            return None  # dropped or timed out: botocore calls again
+        response, data = answer
         if response.status != 200:
             if self._limiter is not None and (response.status == 429 or any(t in data for t in THROTTLES)):
                 self._limiter.throttled()
@@ -166,8 +164,27 @@ class LeanReads:
         prefix: str = self._client.meta.service_model.metadata["targetPrefix"]
         return prefix
 
+    def _exchange(self, target: Target, body: bytes,
+                  headers: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes] | None:
+        """The request and its answer on this thread's connection. A kept-alive connection that
+        the server closed while it was idle is opened anew once, as urllib3 does; any other
+        failure, None."""
+        while True:
+            connection = self._connection(target)
+            reused = connection.sock is not None
+            try:
+                if not reused:
+                    _open(connection, self._read_timeout)
+                connection.request("POST", target.path, body, headers)
+                response = connection.getresponse()
+                return response, response.read()
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                if not (reused and isinstance(error, STALE)):
+                    return None
+
     def _connection(self, target: Target) -> http.client.HTTPConnection:
-        """This thread's connection to `target`, opened on first use and kept open."""
+        """This thread's connection to `target`, made on first use and kept."""
         key = (target.scheme, target.host)
         found: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
         if found is None or getattr(self._local, "key", None) != key:
@@ -176,8 +193,6 @@ class LeanReads:
                 if target.scheme == "https" else \
                 http.client.HTTPConnection(target.hostname, target.port, timeout=self._connect_timeout)
             self._local.connection, self._local.key = found, key
-        if found.sock is None:
-            _open(found, self._read_timeout)
         return found
 
     def _context(self) -> ssl.SSLContext:
