@@ -30,6 +30,9 @@ MARGIN = 0.95
 BACKOFF = 0.9
 MIN_RATE = 1.0
 MIN_SAMPLES = 5  # successes needed to tell a rate
+THROTTLING_CODES = frozenset({
+    "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "RequestLimitExceeded", "SlowDown", "RequestThrottled"})
 
 
 class RateLimiter:
@@ -71,6 +74,13 @@ class RateLimiter:
             while self._admitted[0] < now - MEASURE:
                 self._admitted.popleft()
             self._settle(now)
+
+    def observe(self, status: int, code: str | None) -> None:
+        """An answer's HTTP status and AWS error code: a throttle, a success, or no word on the rate."""
+        if status == 429 or code in THROTTLING_CODES:
+            self.throttled()
+        elif status < 400:
+            self.succeeded()
 
     def throttled(self) -> None:
         with self._lock:

@@ -159,11 +159,6 @@ def _session(profile: str | None, region: str | None,
     return session
 
 
-THROTTLING_CODES = frozenset({
-    "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException",
-    "TooManyRequestsException", "RequestLimitExceeded", "SlowDown", "RequestThrottled"})
-
-
 def paced_reads(clients: Clients, limiter: RateLimiter) -> Clients:
     """Clients for a burst of reads: the same session, clients whose every attempt (retries
     included) waits for `limiter`, and which tell it of each throttle and success."""
@@ -176,10 +171,7 @@ def _observe(limiter: RateLimiter, response: Any) -> None:
     if response is None:
         return  # a connection error: no word on the rate
     http, parsed = response
-    if http.status_code == 429 or parsed.get("Error", {}).get("Code") in THROTTLING_CODES:
-        limiter.throttled()
-    elif http.status_code < 400:
-        limiter.succeeded()
+    limiter.observe(http.status_code, parsed.get("Error", {}).get("Code"))
 
 
 def _max_attempts(default: int) -> int:

@@ -36,7 +36,6 @@ import botocore.parsers
 from gitsync.ratelimit import RateLimiter
 
 JSON_TYPE = "application/x-amz-json-1.1"
-THROTTLES = (b"Throttling", b"TooManyRequests", b"RequestLimitExceeded", b"SlowDown")
 # What a request on a kept-alive connection meets when the server has closed it meanwhile.
 STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 
@@ -149,16 +148,12 @@ class LeanReads:
         if answer is None:
             return None  # dropped or timed out: botocore calls again
         response, data = answer
-        if response.status != 200:
-            if self._limiter is not None and (response.status == 429 or any(t in data for t in THROTTLES)):
-                self._limiter.throttled()
-            return None
-        if self._limiter is not None:
-            self._limiter.succeeded()
         shape = self._client.meta.service_model.operation_model(operation).output_shape
         parsed: dict[str, Any] = self._parser.parse(
-            {"status_code": 200, "headers": response.headers, "body": data}, shape)
-        return parsed
+            {"status_code": response.status, "headers": response.headers, "body": data}, shape)
+        if self._limiter is not None:  # as botocore's attempts tell it (aws.paced_reads)
+            self._limiter.observe(response.status, parsed.get("Error", {}).get("Code"))
+        return parsed if response.status == 200 else None
 
     def _prefix(self) -> str:
         prefix: str = self._client.meta.service_model.metadata["targetPrefix"]
