@@ -52,7 +52,7 @@ def test_target_is_read_off_botocores_request() -> None:
     auth = "AWS4-HMAC-SHA256 Credential=AK/20261125/us-west-2/sagemaker/aws4_request, SignedHeaders=x, Signature=y"
     found = lean.target_of("https://api.sagemaker.us-west-2.amazonaws.com/", auth)
     assert found == lean.Target("https", "api.sagemaker.us-west-2.amazonaws.com", 443,
-                                "api.sagemaker.us-west-2.amazonaws.com", "/", "us-west-2", "sagemaker", "AK")
+                                "api.sagemaker.us-west-2.amazonaws.com", "us-west-2", "sagemaker", "AK")
     assert lean.target_of("http://localhost:5000", auth).host == "localhost:5000"  # type: ignore[union-attr]
     # Anything else is left to botocore: another scheme, a path, a query, another signature.
     assert lean.target_of("https://example.com/prefix/", auth) is None

@@ -26,6 +26,7 @@ NOT_FOUND_PREFIX = "Could not find"
 RETRYABLE_STATES = ("Creating", "Updating", "Deleting")
 TAGGING = "resourcegroupstaggingapi"
 INFERENCE_COMPONENT_TYPE = "sagemaker:inference-component"
+SANDBOX_CREDENTIALS = botocore.credentials.ReadOnlyCredentials("sandbox", "sandbox", None)  # any will do
 CREDENTIAL_CODES = ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
                     "UnrecognizedClientException", "InvalidSignatureException")
 
@@ -103,7 +104,8 @@ class Clients:
             max_pool_connections=c.pool_size)
         credentials: dict[str, str] = {}
         if c.dummy_credentials:
-            credentials = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
+            credentials = {"aws_access_key_id": SANDBOX_CREDENTIALS.access_key,
+                           "aws_secret_access_key": SANDBOX_CREDENTIALS.secret_key}
         # None, not True, so that botocore still reads AWS_CA_BUNDLE and the profile's ca_bundle.
         verify: bool | str | None = c.ca_bundle or (None if c.verify_ssl else False)
         try:
@@ -126,7 +128,7 @@ class Clients:
     def _credentials(self) -> botocore.credentials.ReadOnlyCredentials | None:
         """The credentials the clients sign with, as of now (refreshed when they expire)."""
         if self.connection.dummy_credentials:
-            return botocore.credentials.ReadOnlyCredentials("sandbox", "sandbox", None)
+            return SANDBOX_CREDENTIALS
         found = self._session.get_credentials()
         return found.get_frozen_credentials() if found is not None else None
 

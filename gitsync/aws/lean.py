@@ -36,6 +36,7 @@ import botocore.parsers
 from gitsync.ratelimit import RateLimiter
 
 JSON_TYPE = "application/x-amz-json-1.1"
+PATH = "/"  # where JSON-protocol calls go (target_of takes no other)
 # What a request on a kept-alive connection meets when the server has closed it meanwhile.
 STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 
@@ -52,7 +53,6 @@ class Target:
     hostname: str
     port: int
     host: str  # the Host header: the port only when it is not the scheme's default
-    path: str
     region: str
     service: str
     access_key: str
@@ -70,7 +70,7 @@ def target_of(url: str, authorization: str) -> Target | None:
     default = 443 if parts.scheme == "https" else 80
     port = parts.port or default
     host = parts.hostname if port == default else f"{parts.hostname}:{port}"
-    return Target(parts.scheme, parts.hostname, port, host, "/", scope[2], scope[3], scope[0])
+    return Target(parts.scheme, parts.hostname, port, host, scope[2], scope[3], scope[0])
 
 
 def signed_headers(target: Target, credentials: Any, amz_target: str, body: bytes,
@@ -83,7 +83,7 @@ def signed_headers(target: Target, credentials: Any, amz_target: str, body: byte
         headers["X-Amz-Security-Token"] = credentials.token
     names = sorted(headers, key=str.lower)
     canonical = "\n".join([
-        "POST", target.path, "",
+        "POST", PATH, "",
         *(f"{n.lower()}:{' '.join(headers[n].split())}" for n in names), "",
         ";".join(n.lower() for n in names), hashlib.sha256(body).hexdigest()])
     scope = f"{amz_date[:8]}/{target.region}/{target.service}/aws4_request"
@@ -170,7 +170,7 @@ class LeanReads:
             try:
                 if not reused:
                     _open(connection, self._read_timeout)
-                connection.request("POST", target.path, body, headers)
+                connection.request("POST", PATH, body, headers)
                 response = connection.getresponse()
                 return response, response.read()
             except (OSError, http.client.HTTPException) as error:
