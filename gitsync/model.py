@@ -73,8 +73,8 @@ class _Services:
 
 
 @functools.cache
-def service_model() -> ServiceModel:
-    return _session().get_service_model("sagemaker")
+def service_model(service: str = "sagemaker") -> ServiceModel:
+    return _session().get_service_model(service)
 
 
 def operation(name: str) -> OperationModel:

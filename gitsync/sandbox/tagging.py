@@ -10,24 +10,15 @@ goes to moto.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-import botocore.session
-from botocore.model import Shape
-
+from gitsync import model
 from gitsync.sandbox.operations import paginate
 from gitsync.sandbox.state import ApiError
 from gitsync.sandbox.wire import validate_request
 
 TARGET = "ResourceGroupsTaggingAPI_20170126.GetResources"
 OPERATION = "GetResources"
-
-
-@functools.cache
-def _input_shape() -> Shape:
-    model = botocore.session.get_session().get_service_model("resourcegroupstaggingapi")
-    return model.operation_model(OPERATION).input_shape
 
 
 def serves(params: Any) -> bool:
@@ -39,7 +30,8 @@ def serves(params: Any) -> bool:
 
 def get_resources(tags: dict[str, dict[str, str]], params: dict[str, Any]) -> dict[str, Any]:
     """The page of tagged SageMaker resources `params` asks for, from `tags` (tags by ARN)."""
-    validate_request(OPERATION, params, _input_shape())
+    validate_request(OPERATION, params,
+                     model.service_model("resourcegroupstaggingapi").operation_model(OPERATION).input_shape)
     if params.get("ResourceARNList"):
         raise ApiError("InvalidParameterException",
                        "ResourceARNList cannot be used with ResourceTypeFilters or TagFilters.")
