@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,17 +78,12 @@ def render_documents(project: Project, environment: Environment,
     values, problems = load_values(project, environment)
     if problems:
         return [], problems
-    jinja = make_environment(project.root)
     documents: list[Parsed] = []
     files = project.manifest_files()
     if not files:
         problems.append(project.problem(("manifests",), f"no files match {', '.join(project.manifests)}; "
                                         "fix the globs (relative to the folder of icsync.yaml)"))
-    resolved: dict[Path, Path] = {}
-    for path in files:
-        relative = path.relative_to(project.root).as_posix()
-        source, problem = read_file(project.root, path, relative, resolved)
-        text, problem = (None, problem) if problem else render(jinja, project.root, path, values, source)
+    for _, relative, text, problem in _rendered(project, files, values):
         if problem is not None or text is None:
             problems += [problem] if problem else []
             continue
@@ -120,13 +115,8 @@ def rendered_files(project: Project, environment: Environment) -> dict[Path, str
     values, problems = load_values(project, environment)
     if problems:
         raise ValidationFailed(problems)
-    jinja = make_environment(project.root)
     out: dict[Path, str] = {}
-    resolved: dict[Path, Path] = {}
-    for path in project.manifest_files():
-        relative = path.relative_to(project.root).as_posix()
-        source, problem = read_file(project.root, path, relative, resolved)
-        text, problem = (None, problem) if problem else render(jinja, project.root, path, values, source)
+    for path, _, text, problem in _rendered(project, project.manifest_files(), values):
         if problem is not None:
             problems.append(problem)
         else:
@@ -134,3 +124,15 @@ def rendered_files(project: Project, environment: Environment) -> dict[Path, str
     if problems:
         raise ValidationFailed(problems)
     return out
+
+
+def _rendered(project: Project, files: list[Path], values: dict[str, Any]
+              ) -> Iterator[tuple[Path, str, str | None, Problem | None]]:
+    """Each file read and rendered: its path, its path in the project, its text or its problem."""
+    jinja = make_environment(project.root)
+    resolved: dict[Path, Path] = {}
+    for path in files:
+        relative = path.relative_to(project.root).as_posix()
+        source, problem = read_file(project.root, path, relative, resolved)
+        text, problem = (None, problem) if problem else render(jinja, project.root, path, values, source)
+        yield path, relative, text, problem
