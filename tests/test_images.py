@@ -20,9 +20,13 @@ def _ecr(live: Live) -> object:
 
 
 def _push(live: Live, repository: str, tag: str, layer: str) -> str:
-    """Push a new manifest under `tag`; return the digest ECR gives it."""
+    """Push a new manifest under `tag`; return the digest ECR gives it. The manifest has a layer:
+    moto derives an image's digest from its layers, and gives one without layers a digest drawn
+    from only 101 values, so two pushes could get the same one (and a moved tag look unmoved)."""
     manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                           "config": {"digest": f"sha256:{layer * 64}"[:71], "size": 1}})
+                           "config": {"digest": f"sha256:{layer * 64}"[:71], "size": 1},
+                           "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                                       "digest": f"sha256:{layer * 64}"[:71], "size": 1}]})
     ecr = _ecr(live)
     image = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)  # type: ignore[attr-defined]
     return str(image["image"]["imageId"]["imageDigest"])
