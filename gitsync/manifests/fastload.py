@@ -51,9 +51,19 @@ class _Composer(CParser if CParser is not None else object, VersionedResolver): 
     out again for every scalar, asking the scanner each time which YAML version applies. Streams
     with a %YAML directive never come here (`parse_plain` declines them), so the version is 1.2."""
 
+    _table: Any = None  # YAML 1.2's implicit resolvers by first character, built once
+
     def __init__(self, text: str) -> None:
         CParser.__init__(self, text)
         VersionedResolver.__init__(self, version=None, loadumper=self)
+
+    @property
+    def versioned_resolver(self) -> Any:
+        """ruamel builds this table anew for every parser, the first time a scalar is not in
+        _PLAIN_TAGS: for a project of many manifests, each naming something new, once a file."""
+        if _Composer._table is None:
+            _Composer._table = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
+        return _Composer._table
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is ScalarNode and implicit[0]:
