@@ -205,3 +205,48 @@ def test_one_connection_carries_a_threads_reads(live: Live) -> None:
     finally:
         front.shutdown()
         front.server_close()
+
+
+def _answer_of(*chunks: bytes) -> lean.Answer | None:
+    """What the lean path reads of these bytes, sent in these pieces and then the connection closed."""
+    mine, theirs = socket.socketpair()
+    with mine, theirs:
+        def send() -> None:
+            for chunk in chunks:
+                theirs.sendall(chunk)
+            theirs.shutdown(socket.SHUT_WR)
+        sender = threading.Thread(target=send)
+        sender.start()
+        try:
+            return lean._answer(mine)  # pylint: disable=protected-access
+        finally:
+            sender.join()
+
+
+def test_an_answer_with_a_length_is_read_however_it_arrives() -> None:
+    head = b"HTTP/1.1 200 OK\r\nx-amzn-RequestId: r-1\r\nContent-Length: 11\r\n\r\n"
+    for chunks in ([head + b'{"a": "bc"}'], [head[:7], head[7:30], head[30:] + b'{"a"', b': "bc"}']):
+        found = _answer_of(*chunks)
+        assert found is not None
+        assert (found.status, found.body, found.closes) == (200, b'{"a": "bc"}', False)
+        assert found.headers["X-Amzn-RequestId"] == "r-1"  # names match in any case, as botocore's
+    closing = _answer_of(b"HTTP/1.1 400 Bad\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}")
+    assert closing is not None and (closing.status, closing.closes) == (400, True)
+    assert _answer_of(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").closes  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",  # chunked: botocore's
+    b"HTTP/1.1 200 OK\r\n\r\n{}",                                                  # no length
+    b"HTTP/1.1 100 Continue\r\n\r\n",                                              # informational
+    b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",                           # cut short
+    b"HTTP/1.1 200 OK\r\n folded: header\r\nContent-Length: 2\r\n\r\n{}",         # malformed
+    b"SSH-2.0-OpenSSH\r\n\r\n",                                                    # not HTTP
+])
+def test_anything_else_is_left_to_botocore(raw: bytes) -> None:
+    assert _answer_of(raw) is None
+
+
+def test_a_connection_closed_before_any_answer_is_stale() -> None:
+    with pytest.raises(lean.STALE):
+        _answer_of()
