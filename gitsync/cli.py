@@ -15,7 +15,7 @@ from typing import Any
 import botocore
 import click
 
-from gitsync import __version__, shard
+from gitsync import __version__, model, shard
 from gitsync.errors import ExitCode, IcsyncError
 from gitsync.redact import REDACT, RedactingStream
 from gitsync.settings import Settings
@@ -362,6 +362,7 @@ def main() -> None:
     botocore's service models and every module, a fifth of a second of CPU at the end of every
     run), unless a thread other than this one is still working: then it exits as usual, which
     waits for it."""
+    model.freeze_models()
     code = run(sys.argv[1:])
     if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
         sys.exit(code)
