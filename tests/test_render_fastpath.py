@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitsync.manifests.render import _substituted, make_environment, render
+from gitsync.manifests.render import make_environment, render
+from gitsync.manifests.substitute import substituted
 
 VALUES: dict[str, Any] = {"not": 1, "a": "x", "n": 3, "f": 1.5, "b": True, "empty": None, "l": [1, "2"],
                           "d": {"k": "v", "items": 1, "n": {"m": 2}}, "env": "dev"}
@@ -47,12 +48,12 @@ DECLINED = [
 @pytest.mark.parametrize("source", FILLED)
 def test_printing_templates_are_filled_in_as_jinja_renders_them(source: str) -> None:
     environment = make_environment(Path("."))
-    assert _substituted(source, VALUES) == environment.from_string(source).render(VALUES)
+    assert substituted(source, VALUES) == environment.from_string(source).render(VALUES)
 
 
 @pytest.mark.parametrize("source", DECLINED)
 def test_anything_more_is_left_to_jinja(source: str) -> None:
-    assert _substituted(source, VALUES) is None
+    assert substituted(source, VALUES) is None
 
 
 def test_a_declined_template_still_fails_at_its_line(tmp_path: Path) -> None:
@@ -72,6 +73,6 @@ _pieces = st.one_of(st.text(alphabet="ab :\n\r\t-{}#%", max_size=8),
 @given(st.lists(_pieces, max_size=8).map("".join))
 def test_filled_in_is_always_what_jinja_renders(source: str) -> None:
     environment = make_environment(Path("."))
-    filled = _substituted(source, VALUES)
+    filled = substituted(source, VALUES)
     if filled is not None:
         assert filled == environment.from_string(source).render(VALUES)

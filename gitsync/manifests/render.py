@@ -19,11 +19,10 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from gitsync.errors import Problem
+from gitsync.manifests.substitute import MAX_RENDERED_CHARS, PLAIN, substituted
 
 _MISSING = object()
 _QUOTED_NAME = re.compile(r"'([^']+)'")  # the name Jinja quotes in its messages: 'x' is undefined
-MAX_RENDERED_CHARS = 2 * 1024 * 1024  # the loader's own limit for a manifest file
-_PLAIN = (str, int, float, bool, type(None), list, tuple, dict)
 
 
 class ProjectLoader(jinja2.BaseLoader):
@@ -60,7 +59,7 @@ def env_var(name: Any, default: Any = _MISSING) -> Any:
 
 def _finalize(value: Any) -> Any:
     """Only plain data may be printed: `{{ self }}` or `{{ env_var }}` would leak a Python object."""
-    if isinstance(value, (jinja2.Undefined, *_PLAIN)):
+    if isinstance(value, (jinja2.Undefined, *PLAIN)):
         return value
     raise SecurityError(f"a template may print only strings, numbers, booleans, lists and mappings, "
                         f"not a Python object ({type(value).__name__})")
@@ -111,7 +110,7 @@ def render(environment: SandboxedEnvironment, root: Path, path: Path, values: di
     Problem at the template's own line."""
     relative = path.relative_to(root).as_posix()
     try:
-        filled = None if source is None else _substituted(source, values)
+        filled = None if source is None else substituted(source, values)
         if filled is not None:
             return filled, None
         return _bounded(environment.get_template(relative), values), None
@@ -152,48 +151,6 @@ def _located(root: Path, file: str, line: int, message: str, needle: str | None 
         found = [text.find(probe) for probe in (needle, "{{", "{%") if probe and probe in text]
         column = found[0] + 1 if found else 0
     return Problem(file, line, column, "", message)
-
-
-# Names that are not values in a Jinja expression: constants and operators.
-_KEYWORDS = frozenset({"true", "false", "none", "True", "False", "None", "and", "or", "not", "in",
-                       "is", "if", "else"})
-_PRINT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
-_NEWLINES = re.compile(r"\r\n?")
-
-
-def _substituted(source: str, values: dict[str, Any]) -> str | None:
-    """A template that only prints values (`{{ name }}`, `{{ name.key }}`) filled in without Jinja:
-    compiling a template costs a millisecond or more, most of a large plan's CPU. The output is
-    what Jinja's would be (str of the plain value; newlines as Jinja's lexer writes them); anything
-    else (a tag, a comment, a filter, an expression, whitespace control, a name that is not a plain
-    value) returns None: Jinja renders it, and owns every error message."""
-    parts = _PRINT.split(source)
-    out: list[str] = []
-    for index, part in enumerate(parts):
-        if index % 2 == 0:  # text between the {{ }}
-            if "{{" in part or "{%" in part or "{#" in part or (part.endswith("{") and index + 1 < len(parts)):
-                return None
-            out.append(_NEWLINES.sub("\n", part))
-            continue
-        value = _value(part.split("."), values)
-        if value is _MISSING:
-            return None
-        out.append(str(value))
-    text = "".join(out)
-    return text if len(text) <= MAX_RENDERED_CHARS else None
-
-
-def _value(names: list[str], values: dict[str, Any]) -> Any:
-    """The plain value `name.key...` names, as Jinja's sandbox would find it; _MISSING otherwise."""
-    if names[0] in _KEYWORDS or names[0] not in values:
-        return _MISSING
-    value = values[names[0]]
-    for key in names[1:]:
-        # Jinja tries the attribute first: `d.items` is the dict method, not the key.
-        if type(value) is not dict or hasattr(value, key) or key not in value:
-            return _MISSING
-        value = value[key]
-    return value if isinstance(value, _PLAIN) else _MISSING
 
 
 def _bounded(template: jinja2.Template, values: dict[str, Any]) -> str:
