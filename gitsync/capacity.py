@@ -202,10 +202,12 @@ def _after_copies(change_fields: tuple[Any, ...], body: dict[str, Any], live: di
     return _copies(body)
 
 
-def _placements(plan: Plan, desired: list[Desired], state: LiveState,
-                facts: Facts) -> tuple[dict[str, list[tuple[str, Placed]]], dict[str, list[tuple[str, Placed]]]]:
-    """Per endpoint, (variant, placed) pairs before and after the plan."""
-    describes = {n: c.describe for n, c in state.components.items()} | facts.describes
+def _placements(plan: Plan, desired: list[Desired], state: LiveState, facts: Facts,
+                endpoints: set[str]) -> tuple[dict[str, list[tuple[str, Placed]]], dict[str, list[tuple[str, Placed]]]]:
+    """Per endpoint of `endpoints` (the touched ones: a plan of a few changes among thousands of
+    components looks at their endpoints only), (variant, placed) pairs before and after the plan."""
+    every = {n: c.describe for n, c in state.components.items()} | facts.describes
+    describes = {n: d for n, d in every.items() if d.get("EndpointName") in endpoints}
     changes = {c.name: c for c in plan.changes}
     gone = {c.name for c in plan.changes if c.action is Action.DELETE}
     wanted = {d.name for d in desired}
@@ -220,9 +222,12 @@ def _placements(plan: Plan, desired: list[Desired], state: LiveState,
         if name not in wanted and name not in gone:
             after.setdefault(str(describe.get("EndpointName")), []).append(entry)
     for want in desired:
-        found = describes.get(want.name)
+        if want.endpoint not in endpoints:
+            continue
+        found = every.get(want.name)  # live on this endpoint or, before a move, on another
         fields = changes[want.name].fields if want.name in changes else ()
-        copies = _after_copies(fields, want.body, bodies[want.name] if found else None)
+        live_body = None if found is None else bodies.get(want.name) or _live_body(found)
+        copies = _after_copies(fields, want.body, live_body)
         placed = Placed(want.name, copies, per_copy(want.body), want.base)
         after.setdefault(want.endpoint, []).append((str(want.body.get("VariantName", "")), placed))
     return before, after
@@ -230,11 +235,12 @@ def _placements(plan: Plan, desired: list[Desired], state: LiveState,
 
 def compute(plan: Plan, desired: list[Desired], state: LiveState, facts: Facts) -> Capacity:
     """Pure: the capacity of every touched endpoint variant, with warnings and errors."""
-    before, after = _placements(plan, desired, state, facts)
+    touched = touched_endpoints(plan)
+    before, after = _placements(plan, desired, state, facts, set(touched))
     endpoints: list[EndpointCapacity] = []
     warnings: list[str] = []
     errors: list[str] = []
-    for endpoint in touched_endpoints(plan):
+    for endpoint in touched:
         variants = [v for (e, _), v in sorted(facts.variants.items()) if e == endpoint]
         if not variants:
             warnings.append(f"{endpoint}: endpoint not found; capacity not checked")
