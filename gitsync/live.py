@@ -20,8 +20,9 @@ full without tripping the account's rate limit:
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -118,6 +119,8 @@ class Reader:
         self._listed: dict[str, dict[str, Any]] = {}
         self._wanted: set[str] = set()
         self._reading: dict[str, Future[dict[str, Any] | None]] = {}
+        # Each read's name as it completes, and None once the listing has ended (see `described`).
+        self._completed: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._listed_all: Future[None] = Future()
         self._closed = threading.Event()
         # A daemon thread, not a pool worker: if the manifests turn out invalid while the listing
@@ -161,6 +164,8 @@ class Reader:
             self._listed_all.set_exception(error)
         else:
             self._listed_all.set_result(None)
+        finally:
+            self._completed.put(None)
 
     def _read_bulk(self) -> None:
         try:
@@ -178,6 +183,39 @@ class Reader:
         """Under the lock: describe `name` once."""
         if name not in self._reading:
             self._reading[name] = self._pool.submit(aws.describe_component, self._reads, name)
+            self._reading[name].add_done_callback(lambda _: self._completed.put(name))
+
+    def described(self, names: Iterable[str]) -> Iterator[tuple[str, LiveComponent]]:
+        """The named components as their describes arrive, until the listing has ended and every
+        describe begun has been answered: those whose tags the bulk read has already given (the
+        rest, and any failure, are left to `finish`, which is called after this, as always).
+
+        So a plan can be worked out component by component while the reads are still in flight."""
+        wanted = set(names)
+        for name in wanted:
+            self.want(name)
+        answered, listing = 0, True
+        while True:
+            with self._lock:
+                if not listing and answered == len(self._reading):
+                    return
+            name = self._completed.get()
+            if name is None:
+                listing = False
+                continue
+            answered += 1
+            future = self._reading[name]
+            describe = None if future.cancelled() or future.exception() else future.result()
+            tags = self._bulk_tags(name)
+            if name in wanted and describe is not None and tags is not None:
+                yield name, LiveComponent(describe, tags)
+
+    def _bulk_tags(self, name: str) -> dict[str, str] | None:
+        """`name`'s tags from the bulk read, if it has ended and returned them."""
+        if not self._bulk.done() or self._bulk.exception() is not None:
+            return None
+        found = self._bulk.result()
+        return found.get(self._listed[name]["InferenceComponentArn"]) if found else None
 
     def finish(self, names: Iterable[str], endpoints: Iterable[str],
                with_unlisted: bool = True) -> LiveState:

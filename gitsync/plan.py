@@ -15,7 +15,7 @@ from typing import Any
 
 from gitsync import autoscaling, images, normalize
 from gitsync.diff import ABSENT, Difference, diff, leaves
-from gitsync.live import ENVIRONMENT_TAG, PROJECT_TAG, LiveState
+from gitsync.live import ENVIRONMENT_TAG, PROJECT_TAG, LiveComponent, LiveState
 from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
 from gitsync.manifests.validate import Desired, Options
 
@@ -144,10 +144,32 @@ def is_ignored(path: str, rules: tuple[str, ...]) -> bool:
                for rule in rules)
 
 
-def build_plan(desired: list[Desired], live: LiveState, settings: PlanSettings) -> Plan:
+@dataclass(frozen=True)
+class Planned:
+    """One component's change, worked out before the rest of live state was read, from this
+    describe and these tags (plan_component)."""
+
+    describe: dict[str, Any]
+    tags: dict[str, str]
+    change: ComponentChange
+
+
+def plan_component(want: Desired, component: LiveComponent, settings: PlanSettings) -> Planned:
+    """The change of one component that exists, as build_plan would work it out."""
+    live = LiveState({want.name: component})
+    return Planned(component.describe, component.tags,
+                   _change(want, live, settings, re.compile(settings.secret_pattern)))
+
+
+def build_plan(desired: list[Desired], live: LiveState, settings: PlanSettings,
+               planned: dict[str, Planned] | None = None) -> Plan:
+    """The plan; `planned`: changes already worked out, kept where they were worked out from the
+    same describe and tags as `live` has."""
     pattern = re.compile(settings.secret_pattern)
     wanted = {d.name for d in desired}
-    changes = [_change(d, live, settings, pattern) for d in desired]
+    planned = planned or {}
+    changes = [_planned(planned.get(d.name), live.components.get(d.name)) or _change(d, live, settings, pattern)
+               for d in desired]
     unmanaged: list[str] = []
     for name, summary in sorted(live.listed.items()):
         if name in wanted:
@@ -158,6 +180,13 @@ def build_plan(desired: list[Desired], live: LiveState, settings: PlanSettings) 
         else:
             unmanaged.append(name)
     return Plan(settings.environment, settings.project, tuple(changes), tuple(unmanaged))
+
+
+def _planned(planned: Planned | None, component: LiveComponent | None) -> ComponentChange | None:
+    if planned is None or component is None or planned.describe is not component.describe \
+            or planned.tags != component.tags:
+        return None
+    return planned.change
 
 
 def tag_dependent(plan: Plan) -> set[str]:

@@ -1,15 +1,17 @@
 """Pre-flight checks at plan time: turn apply-time failures into plan-time errors with file and line.
 
 Facts are fetched first (one call per distinct endpoint, model and alarm set, and only for components
-the plan would change), then checked purely.
+the plan would change), then checked purely. A plan can start reading them while live state is
+still being read (`Reads.start`), as soon as it knows a component will change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from gitsync import aws
 from gitsync.errors import Problem
@@ -38,20 +40,70 @@ def changing(plan: Plan, desired: list[Desired]) -> list[Desired]:
     return [d for d in desired if d.name in names]
 
 
+class Reads:
+    """The pre-flight reads, each made once, started early (`start`) or when `gather` needs them."""
+
+    def __init__(self, clients: aws.Clients, parallelism: int = 8) -> None:
+        self._clients = clients
+        self._pool = ThreadPoolExecutor(max_workers=parallelism)
+        self._lock = threading.Lock()
+        self._started: dict[tuple[str, str], Future[Any]] = {}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, want: Desired, with_models: bool) -> None:
+        """What `gather` will need for `want`: its endpoint (and that endpoint's config), and with
+        `with_models` the models it names."""
+        self.endpoint(want.endpoint)
+        for model in _models([want]) if with_models else []:
+            self.model(model)
+
+    def endpoint(self, name: str) -> Future[dict[str, Any] | None]:
+        return self._once("endpoint", name, self._endpoint)
+
+    def config(self, name: str) -> Future[dict[str, Any] | None]:
+        return self._once("config", name, lambda c: aws.describe_endpoint_config(self._clients, c))
+
+    def model(self, name: str) -> Future[bool]:
+        return self._once("model", name, lambda m: aws.describe_model(self._clients, m) is not None)
+
+    def _endpoint(self, name: str) -> dict[str, Any] | None:
+        found = aws.describe_endpoint(self._clients, name)
+        if found:
+            self.config(found["EndpointConfigName"])  # at once: it is the next call gather waits for
+        return found
+
+    def _once(self, kind: str, name: str, read: Callable[[str], Any]) -> Future[Any]:
+        with self._lock:
+            found = self._started.get((kind, name))
+            if found is None:
+                found = self._started[(kind, name)] = self._pool.submit(read, name)
+            return found
+
+
+def _models(wanted: list[Desired]) -> list[str]:
+    return sorted({s["ModelName"] for d in wanted for s in specs_of(d.body) if s.get("ModelName")})
+
+
 def gather(clients: aws.Clients, wanted: list[Desired], endpoints_too: Iterable[str] = (),
-           parallelism: int = 8) -> Facts:
-    """What the checks of `wanted` need, and the endpoints (and their configs) `endpoints_too`."""
+           reads: Reads | None = None) -> Facts:
+    """What the checks of `wanted` need, and the endpoints (and their configs) `endpoints_too`;
+    with `reads`, what it has read or started already is not read again."""
+    if reads is None:
+        with Reads(clients) as own:
+            return gather(clients, wanted, endpoints_too, own)
     endpoints = sorted({d.endpoint for d in wanted} | set(endpoints_too))
-    models = sorted({s["ModelName"] for d in wanted for s in specs_of(d.body) if s.get("ModelName")})
     alarms = sorted({a for d in wanted for a in _alarms(d)})
-    with ThreadPoolExecutor(max_workers=parallelism) as pool:
-        exist = pool.map(lambda m: aws.describe_model(clients, m) is not None, models)  # meanwhile
-        described = dict(zip(endpoints, pool.map(lambda e: aws.describe_endpoint(clients, e), endpoints)))
-        config_names = sorted({d["EndpointConfigName"] for d in described.values() if d})
-        configs = dict(zip(config_names, pool.map(lambda c: aws.describe_endpoint_config(clients, c),
-                                                  config_names)))
-        found = dict(zip(models, exist))
-    return Facts(described, configs, found, aws.existing_alarms(clients, alarms) if alarms else set())
+    exist = {m: reads.model(m) for m in _models(wanted)}  # meanwhile
+    described = {e: f.result() for e, f in {e: reads.endpoint(e) for e in endpoints}.items()}
+    configs = {c: reads.config(c).result()
+               for c in sorted({d["EndpointConfigName"] for d in described.values() if d})}
+    return Facts(described, configs, {m: f.result() for m, f in exist.items()},
+                 aws.existing_alarms(clients, alarms) if alarms else set())
 
 
 def problems(wanted: list[Desired], live: LiveState, facts: Facts) -> list[Problem]:
