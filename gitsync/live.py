@@ -135,6 +135,11 @@ class Reader:
     def __enter__(self) -> Self:
         return self
 
+    @property
+    def clients(self) -> aws.Clients:
+        """The clients the reads are made with: each call waits for its turn of the one rate."""
+        return self._reads
+
     def __exit__(self, *exc: object) -> None:
         # On a failure (invalid manifests, an API error, Ctrl-C) no queued call is sent, the
         # listing stops after its current page, and calls in flight are waited for (briefly, for

@@ -82,7 +82,8 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
                                  ignore=context.project.ignore,
                                  secret_pattern=context.project.secret_pattern, prune=settings.prune,
                                  image_digests=_image_digests(settings, context, clients))
-    with preflight.Reads(clients) as reads:
+    # Pre-flight reads made while live state is read share its pace: none is throttled for it.
+    with preflight.Reads(reader.clients if reader is not None else clients) as reads:
         state, plan = _read_and_plan(settings, context, clients, plan_settings, reader,
                                      reads if preflight_checks else None)
         wanted = preflight.changing(plan, context.desired) if preflight_checks else []
