@@ -336,8 +336,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--endpoints", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--max-tps", type=float, default=0, help="The sandbox's rate limit (0: none).")
-    parser.add_argument("--parallelism", type=int, default=128,
-                        help="icsync --read-parallelism (its default: 128).")
+    parser.add_argument("--parallelism", type=int, default=64,
+                        help="icsync --read-parallelism (its default: 64).")
     parser.add_argument("--changed-percent", type=float, default=10,
                         help="Share of manifests that differ from live (0: a no-change plan).")
     parser.add_argument("--baseline", action="store_true", help="Also run with --read-parallelism 1.")

@@ -86,7 +86,7 @@ def target_options(fn: F) -> F:
         click.option("--exclude", "excludes", multiple=True, help="Skip components matching (glob)."),
         click.option("--parallelism", type=click.IntRange(1, 256), default=10, show_default=True,
                      envvar="ICSYNC_PARALLELISM", help="Components changed at a time."),
-        click.option("--read-parallelism", type=click.IntRange(1, 256), default=128, show_default=True,
+        click.option("--read-parallelism", type=click.IntRange(1, 256), default=64, show_default=True,
                      envvar="ICSYNC_READ_PARALLELISM", help="Describe calls in flight at a time."),
         click.option("--read-rate", type=click.FloatRange(0, min_open=False), default=0,
                      envvar="ICSYNC_READ_RATE", help="Read calls per second, if you know the account's "

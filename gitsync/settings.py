@@ -22,7 +22,7 @@ class Settings:
     detailed_exitcode: bool = False
     out: Path | None = None
     parallelism: int = 10
-    read_parallelism: int = 128
+    read_parallelism: int = 64
     read_rate: float = 0  # read calls per second; 0: learned from the first throttle
     targets: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
