@@ -204,16 +204,16 @@ class Reader:
             with self._lock:
                 if not listing and answered == len(self._reading):
                     return
-            name = self._completed.get()
-            if name is None:
+            completed = self._completed.get()
+            if completed is None:
                 listing = False
                 continue
             answered += 1
-            future = self._reading[name]
+            future = self._reading[completed]
             describe = None if future.cancelled() or future.exception() else future.result()
-            tags = self._bulk_tags(name)
-            if name in wanted and describe is not None and tags is not None:
-                yield name, LiveComponent(describe, tags)
+            tags = self._bulk_tags(completed)
+            if completed in wanted and describe is not None and tags is not None:
+                yield completed, LiveComponent(describe, tags)
 
     def _bulk_tags(self, name: str) -> dict[str, str] | None:
         """`name`'s tags from the bulk read, if it has ended and returned them."""
