@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from tests.test_sandbox_wire import Sandboxes, Started
 
-TRANSITION = 0.3
+TRANSITION = 1.0  # long enough that a loaded machine still describes a component mid-transition
 DIGEST = "ab" * 32
 
 
