@@ -150,14 +150,13 @@ class LeanReads:
         headers["User-Agent"] = self._user_agent
         answer = self._exchange(target, body, headers)
         if answer is None:
-            return None  # dropped or timed out: botocore calls again
-        response, data = answer, answer.body
+            return None  # dropped, timed out or not a plain answer: botocore calls again
         shape = self._client.meta.service_model.operation_model(operation).output_shape
         parsed: dict[str, Any] = self._parser.parse(
-            {"status_code": response.status, "headers": response.headers, "body": data}, shape)
+            {"status_code": answer.status, "headers": answer.headers, "body": answer.body}, shape)
         if self._limiter is not None:  # as botocore's attempts tell it (aws.paced_reads)
-            self._limiter.observe(response.status, parsed.get("Error", {}).get("Code"))
-        return parsed if response.status == 200 else None
+            self._limiter.observe(answer.status, parsed.get("Error", {}).get("Code"))
+        return parsed if answer.status == 200 else None
 
     def _prefix(self) -> str:
         prefix: str = self._client.meta.service_model.metadata["targetPrefix"]
