@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.helpers import Live, demo_project, icsync, set_values
 
@@ -61,3 +65,33 @@ def test_not_a_saved_plan(tmp_path: Path, live: Live) -> None:
     bogus.write_text('{"hello": 1}')
     result = cli("apply", root, live, bogus)
     assert result.code == 1 and "not a saved plan" in result.err
+
+
+@pytest.fixture
+def time_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Switch this process's local time zone (TZ, then tzset), as two machines would differ."""
+    def switch(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield switch
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_plan_saved_in_one_time_zone_applies_in_another(tmp_path: Path, live: Live,
+                                                          time_zone: Callable[[str], None]) -> None:
+    """A plan made on a laptop in Tokyo applies in a CI runner on UTC: the live state's fingerprint
+    does not depend on the zone the describe's timestamps were read in."""
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    assert cli("apply", root, live, "--env", "dev", "--auto-approve").code == 0
+    set_values(root, copies=5)
+    saved = tmp_path / "plan.json"
+    time_zone("Asia/Tokyo")
+    assert cli("plan", root, live, "--env", "dev", "--out", saved).code == 0
+    time_zone("UTC")
+    live.clear_log()
+    result = cli("apply", root, live, saved)
+    assert result.code == 0, result.all
+    assert [c["operation"] for c in live.mutating()] == ["UpdateInferenceComponentRuntimeConfig"]

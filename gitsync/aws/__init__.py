@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import os
 import platform
 import threading
@@ -15,6 +16,7 @@ import botocore.config
 import botocore.credentials
 import botocore.exceptions
 import botocore.session
+import botocore.utils
 
 from gitsync import __version__, model
 from gitsync.aws import lean
@@ -121,7 +123,9 @@ class Clients:
                                         lambda response=None, **_: _observe(limiter, response))
         if service == "sagemaker" and lean.enabled():
             bundle = verify if verify is not None else self._session.get_config_variable("ca_bundle") or True
-            self._lean = lean.LeanReads(client, self._credentials, USER_AGENT,
+            parser = self._session.get_component("response_parser_factory").create_parser(
+                client.meta.service_model.protocol)
+            self._lean = lean.LeanReads(client, parser, self._credentials, USER_AGENT,
                                         (c.connect_timeout, c.read_timeout), bundle, limiter)
         return client
 
@@ -156,9 +160,27 @@ def _session(profile: str | None, region: str | None,
                                     credentials["SessionToken"])
         if session.get_config_variable("data_path") is None:  # the default models: parse them once
             session.register_component("data_loader", model.loader())
+        session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=timestamp_in_utc)
     except botocore.exceptions.ProfileNotFound as error:
         raise AwsError(f"AWS profile `{profile}` is not configured: {error}") from None
     return session
+
+
+def timestamp_in_utc(value: Any) -> datetime.datetime:
+    """A timestamp AWS sends (epoch seconds in SageMaker's JSON), as an aware datetime in UTC.
+
+    botocore's default parser gives the machine's local zone: the same describe read on a laptop
+    in Tokyo and on a CI runner in UTC printed, and fingerprinted, differently, so a plan saved on
+    one went stale on the other. Its zone (dateutil's tzlocal, built anew for every value) also
+    cost about 25 us a value, four values a component in a plan (a list summary, a describe)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.datetime.fromtimestamp(value, datetime.UTC)
+        except (OverflowError, OSError, ValueError):
+            pass  # out of the platform's range: botocore's own fallbacks
+    parsed: datetime.datetime = botocore.utils.parse_timestamp(value)
+    return parsed.astimezone(datetime.UTC)
 
 
 def paced_reads(clients: Clients, limiter: RateLimiter) -> Clients:

@@ -37,7 +37,6 @@ from typing import Any, NamedTuple
 
 import botocore.awsrequest
 import botocore.httpsession
-import botocore.parsers
 
 from gitsync.ratelimit import RateLimiter
 
@@ -116,7 +115,7 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 class LeanReads:
     """One client's lean reads; `read` returns None whenever botocore must make the call."""
 
-    def __init__(self, client: Any, credentials: Callable[[], Any], user_agent: str,
+    def __init__(self, client: Any, parser: Any, credentials: Callable[[], Any], user_agent: str,
                  timeouts: tuple[float | None, float | None], verify: bool | str,
                  limiter: RateLimiter | None) -> None:
         self._client, self._credentials, self._user_agent = client, credentials, user_agent
@@ -124,7 +123,7 @@ class LeanReads:
         self._verify, self._limiter = verify, limiter
         self._proxies = urllib.request.getproxies()  # HTTPS_PROXY and the like: botocore's path
         self._target: Target | None = None
-        self._parser = botocore.parsers.create_parser(client.meta.service_model.protocol)
+        self._parser = parser  # the client's kind: the same document as botocore would return
         self._local = threading.local()
         self._tls: ssl.SSLContext | None = None
         self._tls_lock = threading.Lock()
