@@ -55,6 +55,31 @@ def test_the_rate_settles_just_under_what_the_api_admitted() -> None:
     assert all(outcomes[-300:])
 
 
+def test_answers_still_on_their_way_at_the_first_throttle_do_not_lower_what_it_learns() -> None:
+    """The API admits 50 calls a second, but when its first throttle is read only 40 successes
+    have been: what the limiter measures next is the API's rate, not the 40 it had seen."""
+    clock = Clock()
+    limiter = RateLimiter(clock, clock.sleep)
+    for _ in range(40):
+        clock.now += 0.0025
+        limiter.succeeded()
+    limiter.throttled()
+    tokens, stamp = 0.0, clock.now
+    end = clock.now + 3
+    while clock.now < end:
+        limiter.acquire()
+        tokens = min(50.0, tokens + (clock.now - stamp) * 50)
+        stamp = clock.now
+        if tokens >= 1:
+            tokens -= 1
+            limiter.succeeded()
+        else:
+            limiter.throttled()
+        clock.now += 0.001  # threads call again at once
+    assert limiter.rate is not None
+    assert 50 * ratelimit.MARGIN * 0.95 <= limiter.rate <= 50
+
+
 def learned(clock: Clock, per_second: int) -> RateLimiter:
     """A limiter that was throttled once, then saw the API admit `per_second` calls a second."""
     limiter = RateLimiter(clock, clock.sleep)
@@ -85,6 +110,23 @@ def test_echoes_of_one_throttle_lower_the_rate_once() -> None:
     for _ in range(10):
         limiter.throttled()
     assert limiter.rate == before * ratelimit.BACKOFF
+
+
+def test_a_lowered_rate_climbs_back_to_the_learned_one_and_no_higher() -> None:
+    clock = Clock()
+    limiter = learned(clock, 40)
+    learnt = limiter.rate
+    assert learnt is not None
+    clock.now += ratelimit.ECHO
+    limiter.throttled()  # a stray one
+    assert limiter.rate == pytest.approx(learnt * ratelimit.BACKOFF)
+    clock.now += ratelimit.RECOVER / 2
+    limiter.succeeded()
+    assert limiter.rate == pytest.approx(learnt * ratelimit.BACKOFF)  # not yet
+    for _ in range(400):  # ten seconds of calls, none throttled
+        limiter.acquire()
+        limiter.succeeded()
+    assert limiter.rate == pytest.approx(learnt)
 
 
 def test_too_few_successes_measure_again_instead_of_crawling() -> None:
