@@ -101,24 +101,26 @@ def test_calls_are_spaced_at_the_rate_once_it_is_set() -> None:
     assert abs((clock.now - start) - 20 / limiter.rate) < 0.03
 
 
-def test_echoes_of_one_throttle_lower_the_rate_once() -> None:
-    clock = Clock()
-    limiter = learned(clock, 40)
-    before = limiter.rate
-    assert before is not None
-    clock.now += ratelimit.ECHO
-    for _ in range(10):
-        limiter.throttled()
-    assert limiter.rate == before * ratelimit.BACKOFF
-
-
-def test_a_lowered_rate_climbs_back_to_the_learned_one_and_no_higher() -> None:
-    clock = Clock()
+def lowered(clock: Clock, throttles: int) -> tuple[RateLimiter, float]:
+    """A limiter that learned 40 calls a second, then, ECHO seconds later, read `throttles`
+    throttles; and the rate it had learned."""
     limiter = learned(clock, 40)
     learnt = limiter.rate
     assert learnt is not None
     clock.now += ratelimit.ECHO
-    limiter.throttled()  # a stray one
+    for _ in range(throttles):
+        limiter.throttled()
+    return limiter, learnt
+
+
+def test_echoes_of_one_throttle_lower_the_rate_once() -> None:
+    limiter, learnt = lowered(Clock(), 10)
+    assert limiter.rate == learnt * ratelimit.BACKOFF
+
+
+def test_a_lowered_rate_climbs_back_to_the_learned_one_and_no_higher() -> None:
+    clock = Clock()
+    limiter, learnt = lowered(clock, 1)  # a stray throttle
     assert limiter.rate == pytest.approx(learnt * ratelimit.BACKOFF)
     clock.now += ratelimit.RECOVER / 2
     limiter.succeeded()
