@@ -49,7 +49,8 @@ class RateLimiter:
     def __init__(self, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, rate: float | None = None) -> None:
         """`rate`: the account's rate, when the caller knows it (--read-rate): calls are paced at
-        it from the first, nothing is measured, and a throttle only lowers it by BACKOFF."""
+        it from the first, nothing is measured, and a throttle lowers it by BACKOFF until RECOVER
+        seconds pass without one."""
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         self.rate: float | None = None  # calls per second; None: unlimited
