@@ -20,3 +20,15 @@ def test_the_loader_finds_a_service_without_listing_them_all() -> None:
                                          dummy_credentials=True))
     with pytest.raises(AwsError, match="Unknown service: 'no-such-service'"):
         clients.client("no-such-service")
+
+
+def test_model_files_are_parsed_into_plain_dicts_as_botocore_parses_them() -> None:
+    """icsync's file loader gives the same data as botocore's, in plain dicts (botocore builds an
+    OrderedDict for every object, which made parsing SageMaker's model 2.1x slower); a botocore
+    that renamed the method it overrides would make this fail rather than go slow unnoticed."""
+    ours = model.loader().load_service_model("sagemaker", "service-2")
+    theirs = botocore.loaders.Loader().load_service_model("sagemaker", "service-2")
+    assert type(ours) is dict and type(ours["shapes"]["InferenceComponentSpecification"]) is dict
+    assert type(theirs) is not dict
+    assert ours == theirs
+    assert list(ours["shapes"]) == list(theirs["shapes"])  # the same order
