@@ -117,6 +117,16 @@ def test_manifest_that_is_a_symlink_pointing_out_is_refused(tmp_path: Path, seed
     assert "stolen" not in result.all
 
 
+def test_manifest_that_is_a_symlink_inside_the_project_is_read(tmp_path: Path, seeded: Live) -> None:
+    root = project(tmp_path, "VariantName: {{ 'All' ~ 'Traffic' }}")
+    (root / "shared").mkdir()
+    (root / "components" / "web.yaml").rename(root / "shared" / "web.yaml")
+    (root / "components" / "web.yaml").symlink_to(root / "shared" / "web.yaml")
+    result = plan(root, seeded, "--output", "json")
+    assert result.code == 0, result.all
+    assert planned_fields(result)["VariantName"] == "AllTraffic"
+
+
 def test_values_file_that_is_a_symlink_pointing_out_is_refused(tmp_path: Path, seeded: Live) -> None:
     (tmp_path / "outside.yaml").write_text("tag: stolen\ncopies: 1\n")
     root = project(tmp_path, "VariantName: AllTraffic")
