@@ -86,6 +86,18 @@ def _ordered(body: dict[str, Any]) -> dict[str, Any]:
     return {k: body[k] for k in sorted(body, key=lambda k: members.index(k) if k in members else 99)}
 
 
+def yaml_text(document: dict[str, Any], width: int | None = None) -> str:
+    """A document as block-style YAML, its keys in the order given (a manifest, icsync.yaml)."""
+    stream = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    if width is not None:
+        yaml.width = width
+    yaml.dump(document, stream)
+    return stream.getvalue()
+
+
 class _Writer:
     """Swaps values for placeholder tokens, dumps YAML, then swaps the tokens for Jinja: so the
     YAML dumper never quotes (or escapes) a Jinja expression."""
@@ -138,13 +150,7 @@ class _Writer:
         return value
 
     def dump(self, body: dict[str, Any]) -> str:
-        stream = io.StringIO()
-        yaml = YAML(typ="safe", pure=True)
-        yaml.default_flow_style = False
-        yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-        yaml.width = 4096
-        yaml.dump(body, stream)
-        text = stream.getvalue()
+        text = yaml_text(body, width=4096)
         for token, expression in self.expressions.items():
             text = text.replace(token, expression)
         return text

@@ -45,7 +45,7 @@ def _new_project(settings: Settings) -> None:
     document = {"name": settings.project_dir.resolve().name, "manifests": ["components/*.yaml"],
                 "environments": {settings.environment: environment}}
     settings.project_dir.mkdir(parents=True, exist_ok=True)
-    (settings.project_dir / PROJECT_FILE).write_text(_dump(document))
+    (settings.project_dir / PROJECT_FILE).write_text(importer.yaml_text(document))
     click.echo(f"Created {PROJECT_FILE}.")
 
 
@@ -109,10 +109,3 @@ def _write_values(project: Project, environment: Environment, imported: list[imp
     click.echo(f"{environment.values_file}: {len(imported)} component(s)' values")
 
 
-def _dump(document: dict[str, Any]) -> str:
-    stream = io.StringIO()
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-    yaml.dump(document, stream)
-    return stream.getvalue()
