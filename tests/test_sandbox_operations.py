@@ -162,6 +162,30 @@ def test_tags_on_every_kind_of_arn(started: Started) -> None:
         assert error_of(unknown) == ("ValidationException", f"Resource {arns[0]}-nope does not exist.")
 
 
+def test_deleting_a_resource_deletes_its_tags(sandbox: Sandboxes) -> None:
+    """As in AWS: a model, endpoint config or endpoint made again under a deleted one's name
+    starts with no tags."""
+    client = sandbox().client
+    tags = [{"Key": "team", "Value": "ml"}]
+    variant = {"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}
+
+    def make() -> list[str]:
+        return [client.create_model(ModelName="m", ExecutionRoleArn=ROLE, Tags=tags,
+                                    PrimaryContainer={"Image": "repo/m:1"})["ModelArn"],
+                client.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[variant],
+                                              Tags=tags)["EndpointConfigArn"],
+                client.create_endpoint(EndpointName="e", EndpointConfigName="cfg", Tags=tags)["EndpointArn"]]
+
+    arns = make()
+    assert all(client.list_tags(ResourceArn=arn)["Tags"] == tags for arn in arns)
+    client.delete_endpoint(EndpointName="e")
+    client.delete_endpoint_config(EndpointConfigName="cfg")
+    client.delete_model(ModelName="m")
+    tags.clear()
+    assert make() == arns
+    assert [client.list_tags(ResourceArn=arn)["Tags"] for arn in arns] == [[], [], []]
+
+
 def test_list_tags_pages(started: Started) -> None:
     arn = started.component("ic", Tags=[{"Key": f"k{i:02}", "Value": "v"} for i in range(50)])
     started.client.add_tags(ResourceArn=arn, Tags=[{"Key": f"k{i:02}", "Value": "v"} for i in range(50, 60)])

@@ -56,8 +56,9 @@ def describe_model(account: Account, params: dict[str, Any]) -> dict[str, Any]:
 
 @handles
 def delete_model(account: Account, params: dict[str, Any]) -> dict[str, Any]:
-    describe_model(account, params)
+    model = describe_model(account, params)
     del account.models[params["ModelName"]]
+    account.tags.pop(model["ModelArn"], None)  # as AWS's: a model made again under the name starts bare
     return {}
 
 
@@ -90,8 +91,9 @@ def describe_endpoint_config(account: Account, params: dict[str, Any]) -> dict[s
 
 @handles
 def delete_endpoint_config(account: Account, params: dict[str, Any]) -> dict[str, Any]:
-    describe_endpoint_config(account, params)
+    config = describe_endpoint_config(account, params)
     del account.endpoint_configs[params["EndpointConfigName"]]
+    account.tags.pop(config["EndpointConfigArn"], None)
     return {}
 
 
