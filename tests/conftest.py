@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,15 @@ def live_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         # Many generated components share it: big instances and room to grow (capacity check).
         shared.seed_endpoint(instance_type="ml.g5.48xlarge", max_count=100_000)
         yield shared
+
+
+@pytest.fixture
+def time_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Switch this process's local time zone (TZ, then tzset), as two machines would differ."""
+    def switch(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield switch
+    monkeypatch.undo()
+    time.tzset()

@@ -7,9 +7,9 @@ import datetime
 import http.server
 import socket
 import threading
-import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import botocore.auth
@@ -91,20 +91,16 @@ def test_the_document_is_botocores_and_one_call_makes_it(live: Live, monkeypatch
     assert live.operations() == ["DescribeInferenceComponent"] * 2
 
 
-def test_timestamps_are_read_in_utc_whatever_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    try:
-        moment = datetime.datetime(2025, 3, 14, 9, 26, 52, 301000, tzinfo=datetime.UTC)
-        for sent in (moment.timestamp(), int(moment.replace(microsecond=0).timestamp()),
-                     "2025-03-14T09:26:52.301Z", "2025-03-14T18:26:52.301+09:00", str(moment.timestamp())):
-            parsed = aws.timestamp_in_utc(sent)
-            assert parsed.tzinfo is datetime.UTC
-            assert parsed == (moment if sent != int(moment.replace(microsecond=0).timestamp())
-                              else moment.replace(microsecond=0))
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+def test_timestamps_are_read_in_utc_whatever_the_local_zone(time_zone: Callable[[str], None]) -> None:
+    time_zone("Asia/Tokyo")
+    moment = datetime.datetime(2025, 3, 14, 9, 26, 52, 301000, tzinfo=datetime.UTC)
+    whole_second = moment.replace(microsecond=0)
+    for sent, expected in ((moment.timestamp(), moment), (int(whole_second.timestamp()), whole_second),
+                           ("2025-03-14T09:26:52.301Z", moment),
+                           ("2025-03-14T18:26:52.301+09:00", moment), (str(moment.timestamp()), moment)):
+        parsed = aws.timestamp_in_utc(sent)
+        assert parsed.tzinfo is datetime.UTC
+        assert parsed == expected
 
 
 def test_it_waits_for_botocore_to_show_it_where(live: Live) -> None:

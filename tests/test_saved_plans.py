@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from tests.helpers import Live, demo_project, icsync, set_values
 
@@ -65,18 +62,6 @@ def test_not_a_saved_plan(tmp_path: Path, live: Live) -> None:
     bogus.write_text('{"hello": 1}')
     result = cli("apply", root, live, bogus)
     assert result.code == 1 and "not a saved plan" in result.err
-
-
-@pytest.fixture
-def time_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
-    """Switch this process's local time zone (TZ, then tzset), as two machines would differ."""
-    def switch(zone: str) -> None:
-        monkeypatch.setenv("TZ", zone)
-        time.tzset()
-
-    yield switch
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_a_plan_saved_in_one_time_zone_applies_in_another(tmp_path: Path, live: Live,
