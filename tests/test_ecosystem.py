@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.parser
 import os
 import re
 import shlex
@@ -9,12 +10,15 @@ import shutil
 import socket
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
+from gitsync.commands import sandbox as sandbox_command
+from gitsync.errors import IcsyncError
 from tests.helpers import demo_project, icsync, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,22 +217,89 @@ def test_installed_botocore_meets_the_declared_floor_and_has_the_apis() -> None:
 def test_wheel_builds(tmp_path: Path) -> None:
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "gitsync", source / "gitsync", ignore=shutil.ignore_patterns("__pycache__"))
     result = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w",
                              str(tmp_path / "dist")], cwd=source, check=False, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
-    [wheel] = (tmp_path / "dist").glob("icsync-*.whl")
+    [wheel] = (tmp_path / "dist").glob("icsync_sagemaker-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata = next(archive.read(n).decode() for n in names if n.endswith("METADATA"))
         entry_points = next(archive.read(n).decode() for n in names if n.endswith("entry_points.txt"))
     assert "gitsync/cli.py" in names and "gitsync/schema.py" in names and "gitsync/py.typed" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
     assert "icsync = gitsync.cli:main" in entry_points
     assert re.search(r"Requires-Dist: boto3<2,>=1\.43\.1|Requires-Dist: boto3 \(<2,>=1\.43\.1\)",
                      metadata), metadata
+    fields = email.parser.Parser().parsestr(metadata)
+    assert fields["Name"] == sandbox_command.DISTRIBUTION
+    assert fields["License-Expression"] == "Apache-2.0"
+    assert fields.get_all("License-File") == ["LICENSE"]
+    assert "Source, https://github.com/icsync/icsync" in fields.get_all("Project-URL")
+    assert set(fields.get_all("Provides-Extra")) == {"sandbox", "test"}
+    # The emulator stack is the sandbox's alone: a plain install must not pull it.
+    moto = [r for r in fields.get_all("Requires-Dist") if r.startswith("moto")]
+    assert moto and all(re.search(r"""extra == ["']sandbox["']""", r) for r in moto), moto
+    assert f"{sandbox_command.DISTRIBUTION}[sandbox]; extra == \"test\"" in fields.get_all("Requires-Dist")
+
+
+def test_the_distribution_name_is_the_one_installed_and_named_everywhere() -> None:
+    """`icsync` and `gitsync` are other projects' names on PyPI: every install line says ours."""
+    name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    assert name == sandbox_command.DISTRIBUTION
+    readme = (ROOT / "README.md").read_text()
+    assert f"pip install {name}\n" in readme and f"pip install '{name}[sandbox]'" in readme
+
+
+def test_the_action_installs_the_distribution_by_name(tmp_path: Path) -> None:
+    # Stand-ins for python and icsync on PATH record what install.sh runs; nothing is installed.
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    for program in ("python", "icsync"):
+        (bin_dir / program).write_text(f'#!/bin/sh\necho "{program} $*" >> "{calls}"\n')
+        (bin_dir / program).chmod(0o755)
+    done = subprocess.run(["bash", str(ROOT / "action" / "install.sh")], capture_output=True, text=True,
+                          check=False, env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
+                                            "ACTION_PATH": str(ROOT), "INPUT_ICSYNC_VERSION": "0.1.0"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert calls.read_text().splitlines() == [
+        f"python -m pip install --quiet --disable-pip-version-check {sandbox_command.DISTRIBUTION}==0.1.0",
+        "icsync --version"]
+
+
+SANDBOX_HINT = ("Error: the sandbox needs the `sandbox` extra (module `icsync_no_such_module` is not "
+                "installed); install it with: pip install 'icsync-sagemaker[sandbox]'\n")
+
+
+def test_a_missing_sandbox_extra_says_how_to_install_it() -> None:
+    sandbox_command.require_extra("moto")  # installed here, by the test extra
+    with pytest.raises(IcsyncError) as raised:
+        sandbox_command.require_extra("icsync_no_such_module")
+    assert f"Error: {raised.value}\n" == SANDBOX_HINT
+
+
+def test_sandbox_commands_without_the_extra_exit_1_with_the_hint(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto cannot be uninstalled under the suite: point the check at a module that is missing.
+    monkeypatch.setattr(sandbox_command, "EMULATOR_MODULE", "icsync_no_such_module")
+    root = demo_project(tmp_path / "p")
+    for args in (["sandbox", "--port", "0"], ["plan", "-C", str(root), "--env", "dev", "--sandbox"]):
+        result = icsync(*args)
+        assert (result.code, result.out, result.err) == (1, "", SANDBOX_HINT), args
+    assert not (root / ".icsync").exists()  # failed before the sandbox made its state folder
+
+
+def test_readme_commands_install_the_extras_ci_uses() -> None:
+    readme = (ROOT / "README.md").read_text()
+    first, second = re.findall(r"```sh\n(.*?)\n```", readme, re.DOTALL)[:2]
+    assert first.startswith("python -m pip install -e '.[sandbox]' && icsync plan ")
+    # The second command is exactly what CI runs.
+    ci = [line.replace(" --quiet", "") for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    install, test = second.split(" && ")
+    assert install in ci and ci[-1] == test
 
 
 def test_readme_lists_every_icsync_variable() -> None:

@@ -82,8 +82,9 @@ def connect(settings: Settings, context: Context) -> Iterator[aws.Clients]:
                                    f"{' --profile ' + connection.profile if connection.profile else ''}`) "
                                    "and run again; nothing more was sent.") from None
         return
-    from gitsync.sandbox import Sandbox
+    from gitsync.commands.sandbox import sandbox_class
 
+    Sandbox = sandbox_class()
     root = context.project.root
     seed = root / SANDBOX_SEED
     sandbox = Sandbox(state=root / SANDBOX_STATE, seed=seed if seed.is_file() else None,

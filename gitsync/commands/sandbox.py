@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
 import signal
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-from gitsync.errors import ConfigError, ExitCode
+from gitsync.errors import ConfigError, ExitCode, IcsyncError
+
+if TYPE_CHECKING:
+    from gitsync.sandbox import Sandbox
+
+DISTRIBUTION = "icsync-sagemaker"  # pyproject.toml's name: what `pip install` takes
+# The sandbox serves everything but SageMaker through moto, which only the `sandbox` extra installs.
+EMULATOR_MODULE = "moto"
 
 
 @dataclass(frozen=True)
@@ -25,9 +34,26 @@ class SandboxOptions:
     region: str = "us-east-1"
 
 
-def run(options: SandboxOptions) -> int:
+def require_extra(module: str) -> None:
+    """Fail with the install command when the `sandbox` extra is missing.
+
+    A plain install leaves the emulator stack out to stay light; without this check the first
+    import of it would end in an internal error instead of saying what to do."""
+    if importlib.util.find_spec(module) is None:
+        raise IcsyncError(f"the sandbox needs the `sandbox` extra (module `{module}` is not installed); "
+                          f"install it with: pip install '{DISTRIBUTION}[sandbox]'")
+
+
+def sandbox_class() -> type[Sandbox]:
+    """The emulator, for `icsync sandbox` and `--sandbox`, once its extra is known to be there."""
+    require_extra(EMULATOR_MODULE)
     from gitsync.sandbox import Sandbox
 
+    return Sandbox
+
+
+def run(options: SandboxOptions) -> int:
+    Sandbox = sandbox_class()
     if options.seed is not None and not options.seed.is_file():
         raise ConfigError(f"--seed {options.seed}: no such file")
     sandbox = Sandbox(options.host, options.port, seed=options.seed, state=options.state,
