@@ -1,4 +1,4 @@
-"""The documented, versioned JSON form of a plan (see docs/plan-format.md and plan.schema.json)."""
+"""The documented, versioned JSON form of a plan (README, "The JSON plan"; data/plan.schema.json)."""
 
 from __future__ import annotations
 
