@@ -301,10 +301,10 @@ def breakdown(project: Path, url: str, out: TextIO) -> None:
     live reads (signing, HTTP, parsing; one describe a component, sent by the lean path of
     gitsync/aws/lean.py unless ICSYNC_LEAN_READS=0)."""
     os.environ.update(child_env())
-    from gitsync import aws, live
+    from gitsync import aws, gather
     from gitsync.manifests.desired import load_desired
     from gitsync.manifests.project import load_project
-    from gitsync.plan import PlanSettings, build_plan
+    from gitsync.planner import PlanSettings, build_plan
 
     clients = aws.Clients(aws.Connection(region="us-east-1", endpoint_url=url))
 
@@ -314,11 +314,12 @@ def breakdown(project: Path, url: str, out: TextIO) -> None:
         desired = load_desired(loaded, loaded.environment(ENVIRONMENT))
         load = time.process_time() - started
         started = time.process_time()
-        state = live.fetch(clients, [d.name for d in desired], {d.endpoint for d in desired}, 1,
-                           with_unlisted=False, project=loaded.name)
+        settings = PlanSettings(environment=ENVIRONMENT, project=loaded.name)
+        state = gather.gather(clients, desired, gather.Request(settings, bulk_project=loaded.name,
+                                                               parallelism=1))
         reads = time.process_time() - started
         started = time.process_time()
-        build_plan(desired, state, PlanSettings(environment=ENVIRONMENT, project=loaded.name))
+        build_plan(desired, state, settings)
         return len(desired), load, reads, time.process_time() - started
 
     stages(project.parent / "one")  # once first: service models, Jinja, the clients' first calls

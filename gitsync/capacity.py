@@ -1,7 +1,7 @@
 """Will the planned components fit their endpoints? Checked before anything is applied.
 
-`gather` reads the facts (endpoint variants, their instance type, and the components on them that
-the plan did not describe); `compute` is pure: per endpoint variant it sums copies x per-copy
+Pure: gather.py read the facts (the touched endpoints, their configs, and the other components on
+them). `compute`: per endpoint variant it sums copies x per-copy
 accelerators, CPU cores and memory of every component placed there, before and after the plan, and
 compares them with what the instances offer at their current and maximum count.
 
@@ -15,20 +15,18 @@ from __future__ import annotations
 import functools
 import json
 import math
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from gitsync import aws, normalize
+from gitsync import normalize
 from gitsync.errors import IcsyncError
-from gitsync.live import LiveState
 from gitsync.manifests.validate import Desired
 from gitsync.plan import Action, Plan
+from gitsync.state import LiveState
 
 RESOURCES = ("accelerators", "cpus", "memory_mib")
 LABELS = {"accelerators": "accelerators", "cpus": "CPU cores", "memory_mib": "memory MiB"}
-TOUCHING = (Action.CREATE, Action.UPDATE, Action.SCALE, Action.REPLACE)
 
 
 class CapacityError(IcsyncError):
@@ -107,14 +105,6 @@ class Capacity:
     errors: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What `gather` read: variants by (endpoint, variant), and extra describe documents."""
-
-    variants: dict[tuple[str, str], Variant]
-    describes: dict[str, dict[str, Any]]
-
-
 @functools.cache
 def instance_types() -> dict[str, Amount]:
     text = resources.files("gitsync").joinpath("data/instance_types.json").read_text()
@@ -123,38 +113,15 @@ def instance_types() -> dict[str, Amount]:
 
 
 def touched_endpoints(plan: Plan) -> list[str]:
-    return sorted({c.endpoint for c in plan.changes if c.action in TOUCHING})
+    return sorted({c.endpoint for c in plan.changes if c.places})
 
 
-@dataclass(frozen=True)
-class Known:
-    """Endpoint and endpoint-config documents already read (by the pre-flight checks)."""
-
-    endpoints: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    configs: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-
-
-def gather(clients: aws.Clients, plan: Plan, state: LiveState, known: Known | None = None,
-           parallelism: int = 8) -> Facts:
-    """Read only what the touched endpoints need: a plan with no such change makes no call."""
-    endpoints = touched_endpoints(plan)
-    unread = sorted(name for name, summary in state.listed.items()
-                    if summary.get("EndpointName") in endpoints and name not in state.components)
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(endpoints) + len(unread)))) as pool:
-        read = pool.map(lambda e: _variants(clients, e, known or Known()), endpoints)
-        described = pool.map(lambda n: aws.describe_component(clients, n), unread)
-        variants = {(e, v.name): v for e, found in zip(endpoints, read) for v in found}
-        describes = {n: d for n, d in zip(unread, described) if d is not None}
-    return Facts(variants, describes)
-
-
-def _variants(clients: aws.Clients, endpoint: str, known: Known) -> list[Variant]:
-    described = (known.endpoints[endpoint] if endpoint in known.endpoints
-                 else aws.describe_endpoint(clients, endpoint))
+def variants(live: LiveState, endpoint: str) -> list[Variant]:
+    """The endpoint's variants, from its DescribeEndpoint and DescribeEndpointConfig."""
+    described = live.endpoints.get(endpoint)
     if described is None:
         return []
-    config_name = described.get("EndpointConfigName", "")
-    config = known.configs.get(config_name) or aws.describe_endpoint_config(clients, config_name) or {}
+    config = live.configs.get(described.get("EndpointConfigName", "")) or {}
     types = {v["VariantName"]: v.get("InstanceType", "") for v in config.get("ProductionVariants", [])}
     found = []
     for variant in described.get("ProductionVariants", []):
@@ -202,11 +169,11 @@ def _after_copies(change_fields: tuple[Any, ...], body: dict[str, Any], live: di
     return _copies(body)
 
 
-def _placements(plan: Plan, desired: list[Desired], state: LiveState, facts: Facts,
+def _placements(plan: Plan, desired: list[Desired], state: LiveState,
                 endpoints: set[str]) -> tuple[dict[str, list[tuple[str, Placed]]], dict[str, list[tuple[str, Placed]]]]:
     """Per endpoint of `endpoints` (the touched ones: a plan of a few changes among thousands of
     components looks at their endpoints only), (variant, placed) pairs before and after the plan."""
-    every = {n: c.describe for n, c in state.components.items()} | facts.describes
+    every = {n: c.describe for n, c in state.components.items()} | state.neighbours
     describes = {n: d for n, d in every.items() if d.get("EndpointName") in endpoints}
     changes = {c.name: c for c in plan.changes}
     gone = {c.name for c in plan.changes if c.action is Action.DELETE}
@@ -233,20 +200,20 @@ def _placements(plan: Plan, desired: list[Desired], state: LiveState, facts: Fac
     return before, after
 
 
-def compute(plan: Plan, desired: list[Desired], state: LiveState, facts: Facts) -> Capacity:
+def compute(plan: Plan, desired: list[Desired], state: LiveState) -> Capacity:
     """Pure: the capacity of every touched endpoint variant, with warnings and errors."""
     touched = touched_endpoints(plan)
-    before, after = _placements(plan, desired, state, facts, set(touched))
+    before, after = _placements(plan, desired, state, set(touched))
     endpoints: list[EndpointCapacity] = []
     warnings: list[str] = []
     errors: list[str] = []
     for endpoint in touched:
-        variants = [v for (e, _), v in sorted(facts.variants.items()) if e == endpoint]
-        if not variants:
+        found = variants(state, endpoint)
+        if not found:
             warnings.append(f"{endpoint}: endpoint not found; capacity not checked")
             continue
-        for variant in variants:
-            row = _row(variant, variants, before.get(endpoint, []), after.get(endpoint, []))
+        for variant in found:
+            row = _row(variant, found, before.get(endpoint, []), after.get(endpoint, []))
             endpoints.append(row)
             found = check(row)
             warnings += found[0]

@@ -2,59 +2,19 @@
 
 from __future__ import annotations
 
-import enum
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from gitsync import aws, normalize
 from gitsync.diff import diff
 from gitsync.errors import AwsError
+from gitsync.outcome import ApplyResult, Event, Outcome, Report, Result
 from gitsync.plan import Action, ComponentChange, Plan
 
 BUSY = ("Creating", "Updating", "Deleting")
 DEFAULT_TIMEOUT = 1800.0
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened to one component during apply, for the progress display."""
-
-    name: str
-    action: Action
-    phase: str  # "waiting", "calling", "settling", or an Outcome's value when done
-    detail: str = ""
-    elapsed: float = 0.0
-
-
-Report = Callable[[Event], None]
-
-
-class Outcome(enum.StrEnum):
-    APPLIED = "applied"
-    FAILED = "failed"
-    ROLLED_BACK = "rolled back"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True)
-class Result:
-    name: str
-    action: Action
-    outcome: Outcome
-    seconds: float
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    results: tuple[Result, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(r.outcome in (Outcome.APPLIED,) for r in self.results)
 
 
 @dataclass(frozen=True)

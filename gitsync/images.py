@@ -5,7 +5,7 @@ A component deployed from `repo:latest` keeps the digest the tag pointed to at d
 not change either, so a plain plan sees no difference. With --check-images, each ECR tag the
 manifests use is resolved now (DescribeImages) and compared with the deployed digest.
 
-`ecr_image` and `moved` are pure; `resolve` makes the ECR calls, before any planning.
+Pure: gather.py resolves the tags (ECR DescribeImages) before any planning.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitsync import aws
 from gitsync.normalize import specs
 
 # ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPOSITORY:TAG (a digest, `@sha256:`, needs no check)
@@ -50,23 +49,6 @@ def ecr_image(image: str) -> EcrImage | None:
 def tagged_images(bodies: Iterable[Mapping[str, Any]]) -> set[str]:
     """Every ECR image given by tag in these manifest bodies."""
     return {image for body in bodies for _, image in _images(body) if ecr_image(image)}
-
-
-def resolve(clients: aws.Clients, images: Iterable[str]) -> dict[str, str]:
-    """What each tag points to now: image -> `sha256:...` (tags that do not exist are left out,
-    so the plan shows no move for them; the deployment itself will say the image is missing)."""
-    regional: dict[str, aws.Clients] = {}
-    digests: dict[str, str] = {}
-    for image in sorted(images):
-        parts = ecr_image(image)
-        if parts is None:
-            continue
-        if parts.region not in regional:
-            regional[parts.region] = aws.in_region(clients, parts.region)
-        digest = aws.image_digest(regional[parts.region], parts.registry, parts.repository, parts.tag)
-        if digest:
-            digests[image] = digest
-    return digests
 
 
 def moved(describe: Mapping[str, Any], body: Mapping[str, Any], digests: Mapping[str, str]) -> list[Moved]:

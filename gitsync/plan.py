@@ -1,29 +1,21 @@
 """A plan is a value: what each component needs, the calls that will do it, and why.
 
-`build_plan(desired, live, settings)` is pure: no I/O, no mutation of its inputs.
-"""
+Only the value types live here (they import nothing else from gitsync): the planner builds them
+(planner.py), the executor consumes them, the views render them."""
 
 from __future__ import annotations
 
 import enum
-import fnmatch
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitsync import autoscaling, images, normalize
-from gitsync.diff import ABSENT, Difference, diff, leaves
-from gitsync.live import ENVIRONMENT_TAG, PROJECT_TAG, LiveComponent, LiveState
-from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
-from gitsync.manifests.validate import Desired, Options
-
 FORMAT_VERSION = "1.0"
 SENSITIVE = "(sensitive)"
-REPLACE_FIELDS = ("EndpointName", "VariantName")
-PRUNE_TAG = "icsync:prune"
-WAVE_TAG = "icsync:wave"
+# The calls that (re)deploy a component's specification, and those that change its copies.
+DEPLOYS = ("CreateInferenceComponent", "UpdateInferenceComponent")
+PLACES = (*DEPLOYS, "UpdateInferenceComponentRuntimeConfig")
 
 
 class Action(enum.StrEnum):
@@ -74,6 +66,16 @@ class ComponentChange:
     desired: dict[str, Any] | None = field(default=None, hash=False, compare=False, repr=False)
     status: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
+    @property
+    def deploys(self) -> bool:
+        """It sends a specification (create or update): the checks of models and endpoints apply."""
+        return any(c.operation in DEPLOYS for c in self.calls)
+
+    @property
+    def places(self) -> bool:
+        """It places copies on its endpoint (deploys, or changes the copy count)."""
+        return any(c.operation in PLACES for c in self.calls)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -101,225 +103,6 @@ class Plan:
         return [c for c in self.changes if c.action is not Action.NOOP]
 
 
-@dataclass(frozen=True)
-class PlanSettings:
-    environment: str
-    project: str
-    ignore: tuple[str, ...] = ()
-    secret_pattern: str = DEFAULT_SECRET_PATTERN
-    prune: bool = False
-    # --check-images: ECR image -> the digest its tag points to now (see images.py)
-    image_digests: dict[str, str] = field(default_factory=dict, hash=False)
-
-
 def fingerprint(document: Any) -> str:
     text = json.dumps(document, sort_keys=True, default=str, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def owner_tags(settings: PlanSettings, options: Options) -> list[dict[str, str]]:
-    """Set on every component apply creates: only owned components can ever be pruned."""
-    tags = [{"Key": PROJECT_TAG, "Value": settings.project},
-            {"Key": ENVIRONMENT_TAG, "Value": settings.environment}]
-    if not options.prune:
-        tags.append({"Key": PRUNE_TAG, "Value": "false"})
-    if options.wave:
-        tags.append({"Key": WAVE_TAG, "Value": str(options.wave)})  # deletes run waves in reverse
-    return tags
-
-
-def create_params(want: Desired, settings: PlanSettings) -> dict[str, Any]:
-    params = {k: v for k, v in want.body.items() if k != "Tags"}
-    params["Tags"] = list(want.body.get("Tags") or []) + owner_tags(settings, want.options)
-    return params
-
-
-def is_sensitive(path: str, pattern: re.Pattern[str]) -> bool:
-    match = re.search(r"Container\.Environment\.(.+)$", path)
-    return bool(match and pattern.search(match.group(1)))
-
-
-def is_ignored(path: str, rules: tuple[str, ...]) -> bool:
-    return any(path == rule or path.startswith(rule + ".") or fnmatch.fnmatchcase(path, rule)
-               for rule in rules)
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One component's change, worked out before the rest of live state was read, from this
-    describe and these tags (plan_component)."""
-
-    describe: dict[str, Any]
-    tags: dict[str, str]
-    change: ComponentChange
-
-
-def plan_component(want: Desired, component: LiveComponent, settings: PlanSettings) -> Planned:
-    """The change of one component that exists, as build_plan would work it out."""
-    live = LiveState({want.name: component})
-    return Planned(component.describe, component.tags,
-                   _change(want, live, settings, re.compile(settings.secret_pattern)))
-
-
-def build_plan(desired: list[Desired], live: LiveState, settings: PlanSettings,
-               planned: dict[str, Planned] | None = None) -> Plan:
-    """The plan; `planned`: changes already worked out, kept where they were worked out from the
-    same describe and tags as `live` has."""
-    pattern = re.compile(settings.secret_pattern)
-    wanted = {d.name for d in desired}
-    planned = planned or {}
-    changes = [_planned(planned.get(d.name), live.components.get(d.name)) or _change(d, live, settings, pattern)
-               for d in desired]
-    unmanaged: list[str] = []
-    for name, summary in sorted(live.listed.items()):
-        if name in wanted:
-            continue
-        if settings.prune and live.owned(name, settings.project, settings.environment) \
-                and live.components[name].tags.get(PRUNE_TAG) != "false":
-            changes.append(_delete(name, summary["EndpointName"], live))
-        else:
-            unmanaged.append(name)
-    return Plan(settings.environment, settings.project, tuple(changes), tuple(unmanaged))
-
-
-def _planned(planned: Planned | None, component: LiveComponent | None) -> ComponentChange | None:
-    if planned is None or component is None or planned.describe is not component.describe \
-            or planned.tags != component.tags:
-        return None
-    return planned.change
-
-
-def tag_dependent(plan: Plan) -> set[str]:
-    """Components whose planned change turns on their live tags: a tag to add or remove, or a
-    delete (ownership is a tag)."""
-    return {c.name for c in plan.changes
-            if c.action is Action.DELETE or any(f.path.split(".")[0] == "Tags" for f in c.fields)}
-
-
-def _delete(name: str, endpoint: str, live: LiveState) -> ComponentChange:
-    found = live.components.get(name)
-    describe = found.describe if found else {}
-    bases = [s.get("BaseInferenceComponentName") for s in normalize.specs(describe)]
-    wave = (found.tags if found else {}).get(WAVE_TAG, "0")
-    return ComponentChange(
-        name, endpoint, Action.DELETE, "owned by this project and environment, in no manifest (--prune)",
-        calls=(Call("DeleteInferenceComponent", {"InferenceComponentName": name}),),
-        base=next((b for b in bases if b), None), wave=int(wave) if wave.lstrip("-").isdigit() else 0,
-        live_fingerprint=fingerprint(describe) if found else None)
-
-
-def _field_changes(differences: list[Difference], rules: tuple[str, ...],
-                   pattern: re.Pattern[str]) -> tuple[FieldChange, ...]:
-    out = []
-    for d in differences:
-        sensitive = is_sensitive(d.path, pattern)
-        before = SENSITIVE if sensitive and d.before is not ABSENT else d.before
-        after = SENSITIVE if sensitive and d.after is not ABSENT else d.after
-        out.append(FieldChange(d.path, before, after, sensitive=sensitive,
-                               ignored=is_ignored(d.path, rules),
-                               forces_replacement=d.path in REPLACE_FIELDS and d.before is not ABSENT))
-    return tuple(out)
-
-
-def _change(want: Desired, live: LiveState, settings: PlanSettings,
-            pattern: re.Pattern[str]) -> ComponentChange:
-    desired_view = normalize.comparable_desired(want.body)
-    policy = (want.deployment or {}).get("RollingUpdatePolicy") or {}
-    common: dict[str, Any] = {"name": want.name, "endpoint": want.endpoint, "wave": want.options.wave,
-                              "base": want.base, "desired": desired_view,
-                              "timeout": policy.get("MaximumExecutionTimeoutInSeconds")}
-    found = live.components.get(want.name)
-    if found is None:
-        fields = _field_changes(diff({}, desired_view), (), pattern)
-        return ComponentChange(action=Action.CREATE, reason="not found live", fields=fields,
-                               calls=(Call("CreateInferenceComponent", create_params(want, settings)),),
-                               **common)
-    live_view = normalize.comparable_live(found.describe, found.tags, want.body)
-    rules = (settings.ignore + want.options.ignore
-             + autoscaling.ignored_paths(want.options.autoscaling, found.describe))
-    fields = _field_changes(diff(live_view, desired_view), rules, pattern)
-    status = {k: found.describe.get(k) for k in ("InferenceComponentStatus", "FailureReason")
-              if found.describe.get(k)}
-    status.update({k: v for k, v in (found.describe.get("RuntimeConfig") or {}).items()
-                   if k in ("CurrentCopyCount", "PlacementStatus")})
-    arn = found.describe["InferenceComponentArn"]
-    action, reason, calls = _decide(want, arn, [f for f in fields if not f.ignored], live_view,
-                                    desired_view, settings)
-    tag_moves = images.moved(found.describe, want.body, settings.image_digests)
-    if tag_moves and action in (Action.NOOP, Action.SCALE, Action.TAG):
-        action, reason, calls = _redeploy_moved_tag(want, action, calls)
-        fields += tuple(FieldChange(m.path, m.before, m.after) for m in tag_moves)
-    unchanged = len(leaves(desired_view)) - sum(1 for f in fields if f.after is not ABSENT)
-    return ComponentChange(action=action, reason=reason, fields=fields, calls=calls,
-                           live_fingerprint=fingerprint(found.describe), status=status,
-                           unchanged_fields=max(0, unchanged), **common)
-
-
-def _decide(want: Desired, arn: str, fields: list[FieldChange], live_view: dict[str, Any],
-            desired_view: dict[str, Any], settings: PlanSettings) -> tuple[Action, str, tuple[Call, ...]]:
-    if not fields:
-        return Action.NOOP, "live matches the manifest", ()
-    replaced = [f.path for f in fields if f.forces_replacement]
-    if replaced:
-        return (Action.REPLACE, f"{', '.join(replaced)} cannot change in place",
-                (Call("DeleteInferenceComponent", {"InferenceComponentName": want.name}),
-                 Call("CreateInferenceComponent", create_params(want, settings))))
-    spec_changed = any(f.path.startswith(("Specification",)) for f in fields)
-    count_changed = any(f.path.startswith("RuntimeConfig") for f in fields)
-    tag_calls = _tag_calls(arn, live_view, desired_view)
-    if spec_changed:
-        return (Action.UPDATE, _rollout(want),
-                (Call("UpdateInferenceComponent", _update_params(want, count_changed)), *tag_calls))
-    if count_changed:
-        count = want.body["RuntimeConfig"]["CopyCount"]
-        params = {"InferenceComponentName": want.name, "DesiredRuntimeConfig": {"CopyCount": count}}
-        return (Action.SCALE, "only the copy count differs: no redeploy",
-                (Call("UpdateInferenceComponentRuntimeConfig", params), *tag_calls))
-    return Action.TAG, "only tags differ", tag_calls
-
-
-def _redeploy_moved_tag(want: Desired, action: Action,
-                        calls: tuple[Call, ...]) -> tuple[Action, str, tuple[Call, ...]]:
-    """The same specification sent again: AWS resolves the tag anew and redeploys. A copy count
-    that also differs rides along in the same update."""
-    others = tuple(c for c in calls if c.operation in ("AddTags", "DeleteTags"))
-    return (Action.UPDATE, images.REASON,
-            (Call("UpdateInferenceComponent", _update_params(want, action is Action.SCALE)), *others))
-
-
-def _update_params(want: Desired, with_count: bool) -> dict[str, Any]:
-    """An UpdateInferenceComponent request: the manifest's specification, its copy count when
-    that changes too, and its DeploymentConfig."""
-    params: dict[str, Any] = {"InferenceComponentName": want.name}
-    for key in ("Specification", "Specifications"):
-        if key in want.body:
-            params[key] = want.body[key]
-    if with_count:
-        params["RuntimeConfig"] = want.body["RuntimeConfig"]
-    if want.deployment:
-        params["DeploymentConfig"] = want.deployment
-    return params
-
-
-def _rollout(want: Desired) -> str:
-    """How the specification update will roll out, from DeploymentConfig."""
-    policy = (want.deployment or {}).get("RollingUpdatePolicy")
-    if not policy:
-        return "specification differs: blue/green redeploy (no RollingUpdatePolicy)"
-    size = policy["MaximumBatchSize"]
-    unit = "copies" if size["Type"] == "COPY_COUNT" else "% of capacity"
-    return (f"specification differs: rolling redeploy in batches of {size['Value']}{' ' if unit == 'copies' else ''}"
-            f"{unit}, baking {policy['WaitIntervalInSeconds']}s each")
-
-
-def _tag_calls(arn: str, live_view: dict[str, Any],
-               desired_view: dict[str, Any]) -> tuple[Call, ...]:
-    before, after = live_view.get("Tags", {}), desired_view.get("Tags", {})
-    calls: list[Call] = []
-    added = [{"Key": k, "Value": v} for k, v in after.items() if before.get(k) != v]
-    removed = [k for k in before if k not in after]
-    if added:
-        calls.append(Call("AddTags", {"ResourceArn": arn, "Tags": added}))
-    if removed:
-        calls.append(Call("DeleteTags", {"ResourceArn": arn, "TagKeys": removed}))
-    return tuple(calls)

@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from gitsync import autoscaling
+from gitsync.manifests.options import Autoscaling
 from tests.helpers import Live, demo_project, icsync
 
 DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
@@ -157,7 +158,7 @@ def test_bad_autoscaling_is_a_located_error(tmp_path: Path, block: str, message:
 
 
 def test_ignored_paths_is_the_range() -> None:
-    want = autoscaling.Autoscaling(0, 4, "M", 1.0)
+    want = Autoscaling(0, 4, "M", 1.0)
     assert autoscaling.ignored_paths(want, {"RuntimeConfig": {"DesiredCopyCount": 0}}) \
         == ("RuntimeConfig.CopyCount",)
     assert autoscaling.ignored_paths(want, {"RuntimeConfig": {"DesiredCopyCount": 5}}) == ()

@@ -1,7 +1,4 @@
-"""What plan, apply and drift share: the project, the connection and the live-state reader.
-
-Kept light: a plan's first API call goes out as soon as this much is loaded, and what only
-planning needs (planning.py, Jinja for the manifests) is imported while that call is in flight."""
+"""What plan, apply and drift share: the project and its manifests, the selection, the connection."""
 
 from __future__ import annotations
 
@@ -11,16 +8,14 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from gitsync import aws, live, shard
+from gitsync import aws, shard
 from gitsync.errors import CredentialsError
+from gitsync.manifests.desired import load_desired
 from gitsync.manifests.project import Environment, Project, load_project
+from gitsync.manifests.validate import Desired
 from gitsync.redact import REDACT
 from gitsync.settings import Settings
-
-if TYPE_CHECKING:
-    from gitsync.manifests.validate import Desired
 
 SANDBOX_STATE = Path(".icsync") / "sandbox.json"
 SANDBOX_SEED = "sandbox-seed.yaml"
@@ -37,7 +32,6 @@ def load(settings: Settings) -> Context:
     project = load_project(settings.project_dir)
     REDACT.reset(project.secret_pattern)
     environment = project.environment(settings.environment)
-    from gitsync.manifests.desired import load_desired
     desired = [d for d in load_desired(project, environment) if selected(d.name, settings)]
     return Context(project, environment, desired)
 
@@ -92,25 +86,6 @@ def connect(settings: Settings, context: Context) -> Iterator[aws.Clients]:
     with sandbox:
         yield aws.Clients(aws.Connection(**{**vars(connection), "endpoint_url": sandbox.url,
                                             "dummy_credentials": True, "profile": None}))
-
-
-@contextlib.contextmanager
-def load_reading(settings: Settings) -> Iterator[tuple[Context, aws.Clients, live.Reader]]:
-    """load() and connect() in one, for plan: live state is read while the manifests still load
-    (CPU and waiting overlap). Pass the reader to make_plan."""
-    project = load_project(settings.project_dir)
-    REDACT.reset(project.secret_pattern)
-    environment = project.environment(settings.environment)
-    with connect(settings, Context(project, environment, [])) as clients, \
-            live.Reader(clients, settings.read_parallelism, bulk_tags(settings, project),
-                        settings.read_rate) as reader:
-        def want(name: str) -> None:
-            if selected(name, settings):
-                reader.want(name)
-
-        from gitsync.manifests.desired import load_desired  # the first reads are in flight now
-        desired = [d for d in load_desired(project, environment, want) if selected(d.name, settings)]
-        yield Context(project, environment, desired), clients, reader
 
 
 def bulk_tags(settings: Settings, project: Project) -> str | None:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import click
 
-from gitsync.commands import common
+from gitsync.commands import common, planning
 from gitsync.errors import ExitCode
 from gitsync.settings import Settings
 
 
 def run(settings: Settings) -> int:
-    # Only `common` is imported before the first API call: the modules below load while it is in
-    # flight (a tenth of a second of CPU that would otherwise come first).
     if settings.extra.get("all_envs"):
-        from gitsync import multienv
+        from gitsync.commands import multienv
         return multienv.run(settings)
-    with common.load_reading(settings) as (context, clients, reader):
-        from gitsync.commands import planning
-        plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True,
-                                                 reader=reader)
+    context = common.load(settings)
+    with common.connect(settings, context) as clients:
+        plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True)
     from gitsync.commands import saved
     from gitsync.views.render import render_plan
     click.echo(render_plan(plan, settings.output, color=settings.color, verbose=settings.verbose,

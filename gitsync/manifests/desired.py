@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +71,8 @@ def _real(path: Path, resolved: dict[Path, Path]) -> Path:
     return path.resolve() if path.is_symlink() else _real_dir(path.parent, resolved) / path.name
 
 
-def render_documents(project: Project, environment: Environment,
-                     on_name: Callable[[str], None] | None = None) -> tuple[list[Parsed], list[Problem]]:
-    """Every manifest rendered and parsed; `on_name` hears each component name as soon as its file
-    is parsed, before validation (plan starts reading live state while the rest load)."""
+def render_documents(project: Project, environment: Environment) -> tuple[list[Parsed], list[Problem]]:
+    """Every manifest rendered and parsed, before validation."""
     values, problems = load_values(project, environment)
     if problems:
         return [], problems
@@ -94,15 +92,11 @@ def render_documents(project: Project, environment: Environment,
         documents += [doc for doc in parsed if doc.data is not None]
         for doc in parsed:
             REDACT.add_document(doc.data)  # before validation, so no error message can leak one
-            name = doc.data.get("InferenceComponentName") if isinstance(doc.data, dict) else None
-            if on_name is not None and isinstance(name, str):
-                on_name(name)
     return documents, problems
 
 
-def load_desired(project: Project, environment: Environment,
-                 on_name: Callable[[str], None] | None = None) -> list[Desired]:
-    documents, problems = render_documents(project, environment, on_name)
+def load_desired(project: Project, environment: Environment) -> list[Desired]:
+    documents, problems = render_documents(project, environment)
     desired, found = to_desired(documents)
     problems += found
     if problems:

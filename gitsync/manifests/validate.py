@@ -9,26 +9,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from gitsync import autoscaling, model
+from gitsync import model
 from gitsync.errors import Problem
 from gitsync.manifests.load import Parsed
+from gitsync.manifests.options import OPTIONS_KEY, Options, autoscaling_problems, parse_autoscaling
 from gitsync.normalize import specs as specs_of
 
-OPTIONS_KEY = "icsync"
 DEPLOYMENT_KEY = "DeploymentConfig"
 SPEC_KEYS = ("Specification", "Specifications")
 _OPTION_TYPES: dict[str, tuple[type, ...]] = {"ignore": (list,), "wave": (int,), "prune": (bool,),
                                               "autoscaling": (dict,)}
-
-
-@dataclass(frozen=True)
-class Options:
-    """icsync's own per-component options (the `icsync:` key)."""
-
-    ignore: tuple[str, ...] = ()
-    wave: int = 0
-    prune: bool = True
-    autoscaling: autoscaling.Autoscaling | None = None
 
 
 @dataclass(frozen=True)
@@ -48,12 +38,6 @@ class Desired:
             if spec.get("BaseInferenceComponentName"):
                 return str(spec["BaseInferenceComponentName"])
         return None
-
-    @property
-    def copy_count(self) -> int | None:
-        runtime = self.body.get("RuntimeConfig") or {}
-        count = runtime.get("CopyCount")
-        return count if isinstance(count, int) else None
 
 
 def top_level_keys() -> list[str]:
@@ -88,7 +72,7 @@ def _desired(doc: Parsed) -> Desired:
     body = {k: v for k, v in data.items() if k not in (OPTIONS_KEY, DEPLOYMENT_KEY)}
     raw = data.get(OPTIONS_KEY) or {}
     options = Options(ignore=tuple(raw.get("ignore", ())), wave=raw.get("wave", 0),
-                      prune=raw.get("prune", True), autoscaling=autoscaling.parse(raw.get("autoscaling")))
+                      prune=raw.get("prune", True), autoscaling=parse_autoscaling(raw.get("autoscaling")))
     return Desired(data["InferenceComponentName"], data["EndpointName"], body,
                    data.get(DEPLOYMENT_KEY), options, doc)
 
@@ -136,7 +120,7 @@ def _check_options(doc: Parsed) -> list[Problem]:
             problems.append(doc.problem(path, "expected a list of field paths like RuntimeConfig.CopyCount"))
         elif key == "autoscaling":
             problems += [doc.problem(path + sub, message)
-                         for sub, message in autoscaling.problems(cast(dict[str, Any], value))]
+                         for sub, message in autoscaling_problems(cast(dict[str, Any], value))]
     return problems
 
 

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from gitsync.executor import ApplyResult
+from gitsync.outcome import ApplyResult
 from gitsync.plan import SENSITIVE, Plan
 
 

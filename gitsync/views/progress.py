@@ -6,7 +6,7 @@ import datetime
 import threading
 from typing import TextIO
 
-from gitsync.executor import Event
+from gitsync.outcome import Event
 
 
 def _stamp() -> str:

@@ -1,0 +1,49 @@
+"""What apply did, as values: the events it reports while it works and the result it ends with.
+The executor makes them; the views render them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gitsync.plan import Action
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to one component during apply, for the progress display."""
+
+    name: str
+    action: Action
+    phase: str  # "waiting", "calling", "settling", or an Outcome's value when done
+    detail: str = ""
+    elapsed: float = 0.0
+
+
+Report = Callable[[Event], None]
+
+
+class Outcome(enum.StrEnum):
+    APPLIED = "applied"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled back"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    action: Action
+    outcome: Outcome
+    seconds: float
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    results: tuple[Result, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.outcome in (Outcome.APPLIED,) for r in self.results)

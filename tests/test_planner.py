@@ -1,0 +1,179 @@
+"""build_plan, directly: desired and live state in, a Plan out, with no I/O.
+
+Live state is written here as DescribeInferenceComponent answers look (the sandbox's wire tests
+check that shape against botocore's model); the manifests go through the real loader."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from gitsync.manifests.load import parse
+from gitsync.manifests.validate import Desired, to_desired
+from gitsync.plan import SENSITIVE, Action
+from gitsync.planner import PRUNE_TAG, PlanSettings, build_plan
+from gitsync.state import ENVIRONMENT_TAG, PROJECT_TAG, LiveComponent, LiveScaling, LiveState
+
+SETTINGS = PlanSettings(environment="dev", project="shop")
+OWNED = {PROJECT_TAG: "shop", ENVIRONMENT_TAG: "dev"}
+ARN = "arn:aws:sagemaker:us-east-1:123456789012:inference-component/{}"
+
+
+def manifest(name: str = "web", copies: int = 1, image: str = "repo/web:1", endpoint: str = "ep",
+             extra: str = "") -> str:
+    return f"""
+InferenceComponentName: {name}
+EndpointName: {endpoint}
+VariantName: AllTraffic
+Specification:
+  ModelName: model-a
+  Container:
+    Image: {image}
+    Environment: {{LOG_LEVEL: info, API_TOKEN: s3cr3t}}
+  ComputeResourceRequirements: {{NumberOfCpuCoresRequired: 1, MinMemoryRequiredInMb: 1024}}
+RuntimeConfig:
+  CopyCount: {copies}
+{extra}"""
+
+
+def desired(*texts: str) -> list[Desired]:
+    documents = []
+    for index, text in enumerate(texts):
+        parsed, problems = parse(f"components/{index}.yaml", text)
+        assert problems == []
+        documents += parsed
+    found, problems = to_desired(documents)
+    assert problems == []
+    return found
+
+
+def describe(want: Desired, copies: int | None = None, status: str = "InService") -> dict[str, Any]:
+    """What AWS answers for the component `want` asks for, once it is deployed."""
+    spec = copy.deepcopy(want.body["Specification"])
+    image = spec["Container"].pop("Image")
+    spec["Container"]["DeployedImage"] = {"SpecifiedImage": image,
+                                          "ResolvedImage": f"{image.split(':')[0]}@sha256:{'a' * 64}"}
+    count = want.body["RuntimeConfig"]["CopyCount"] if copies is None else copies
+    return {"InferenceComponentName": want.name, "InferenceComponentArn": ARN.format(want.name),
+            "EndpointName": want.endpoint, "EndpointArn": f"arn:aws:sagemaker:us-east-1:1:endpoint/{want.endpoint}",
+            "VariantName": want.body["VariantName"], "Specification": spec,
+            "RuntimeConfig": {"DesiredCopyCount": count, "CurrentCopyCount": count},
+            "InferenceComponentStatus": status}
+
+
+def summary(name: str, endpoint: str = "ep") -> dict[str, Any]:
+    return {"InferenceComponentName": name, "InferenceComponentArn": ARN.format(name),
+            "EndpointName": endpoint, "InferenceComponentStatus": "InService"}
+
+
+def live_of(*components: tuple[Desired, dict[str, Any], dict[str, str]], **more: Any) -> LiveState:
+    return LiveState({d.name: LiveComponent(doc, tags) for d, doc, tags in components},
+                     {d.name: summary(d.name, d.endpoint) for d, _, _ in components}, **more)
+
+
+def test_a_component_not_live_is_created_with_the_ownership_tags() -> None:
+    [web] = desired(manifest())
+    plan = build_plan([web], LiveState(), SETTINGS)
+    [change] = plan.changes
+    assert change.action is Action.CREATE
+    [call] = change.calls
+    assert call.operation == "CreateInferenceComponent"
+    assert {"Key": PROJECT_TAG, "Value": "shop"} in call.params["Tags"]
+    assert {"Key": ENVIRONMENT_TAG, "Value": "dev"} in call.params["Tags"]
+    assert call.params["Specification"]["Container"]["Environment"]["API_TOKEN"] == "s3cr3t"
+    secret = next(f for f in change.fields if f.path.endswith("API_TOKEN"))
+    assert secret.sensitive and secret.after == SENSITIVE
+
+
+def test_live_as_the_manifest_says_is_no_change() -> None:
+    [web] = desired(manifest())
+    plan = build_plan([web], live_of((web, describe(web), OWNED)), SETTINGS)
+    assert [(c.action, c.calls) for c in plan.changes] == [(Action.NOOP, ())]
+    assert not plan.has_changes
+
+
+def test_only_the_copy_count_is_a_runtime_config_update() -> None:
+    [web] = desired(manifest(copies=3))
+    [change] = build_plan([web], live_of((web, describe(web, copies=1), OWNED)), SETTINGS).changes
+    assert change.action is Action.SCALE
+    assert [(c.operation, c.params) for c in change.calls] == [
+        ("UpdateInferenceComponentRuntimeConfig",
+         {"InferenceComponentName": "web", "DesiredRuntimeConfig": {"CopyCount": 3}})]
+
+
+def test_a_specification_change_is_an_update_carrying_the_count_when_it_changes_too() -> None:
+    [old] = desired(manifest())
+    [new] = desired(manifest(image="repo/web:2", copies=2))
+    [change] = build_plan([new], live_of((new, describe(old), OWNED)), SETTINGS).changes
+    assert change.action is Action.UPDATE
+    [call] = change.calls
+    assert call.operation == "UpdateInferenceComponent"
+    assert call.params["Specification"]["Container"]["Image"] == "repo/web:2"
+    assert call.params["RuntimeConfig"] == {"CopyCount": 2}
+    assert {f.path: (f.before, f.after) for f in change.fields}["Specification.Container.Image"] \
+        == ("repo/web:1", "repo/web:2")
+
+
+def test_a_new_endpoint_replaces_the_component() -> None:
+    [old] = desired(manifest())
+    [moved] = desired(manifest(endpoint="other"))
+    [change] = build_plan([moved], live_of((moved, describe(old), OWNED)), SETTINGS).changes
+    assert change.action is Action.REPLACE
+    assert [c.operation for c in change.calls] == ["DeleteInferenceComponent", "CreateInferenceComponent"]
+
+
+@pytest.mark.parametrize(("tags", "prune", "deleted"), [
+    (OWNED, True, True),
+    (OWNED, False, False),  # without --prune nothing is deleted
+    ({PROJECT_TAG: "shop", ENVIRONMENT_TAG: "prod"}, True, False),  # another environment's
+    ({}, True, False),  # nobody's
+    ({**OWNED, PRUNE_TAG: "false"}, True, False),  # its manifest said prune: false
+])
+def test_prune_deletes_only_what_this_project_and_environment_own(
+        tags: dict[str, str], prune: bool, deleted: bool) -> None:
+    [web, gone] = desired(manifest(), manifest("old"))
+    live = live_of((web, describe(web), OWNED), (gone, describe(gone), tags))
+    settings = PlanSettings(environment="dev", project="shop", prune=prune)
+    plan = build_plan([web], live, settings)
+    actions = {c.name: c.action for c in plan.changes}
+    assert actions.get("old") is (Action.DELETE if deleted else None)
+    assert plan.unmanaged == (() if deleted else ("old",))
+
+
+SCALING = """icsync:
+  autoscaling: {min: 1, max: 4, target: {metric: SageMakerInferenceComponentInvocationsPerCopy, value: 5}}
+"""
+
+
+def test_autoscaling_is_folded_into_the_components_change() -> None:
+    [web] = desired(manifest(extra=SCALING))
+    [change] = build_plan([web], live_of((web, describe(web), OWNED)), SETTINGS).changes
+    assert change.action is Action.UPDATE and change.reason == "only autoscaling differs: no redeploy"
+    assert [c.operation for c in change.calls] == ["RegisterScalableTarget", "PutScalingPolicy", "AddTags"]
+    assert "icsync.autoscaling.max" in {f.path for f in change.fields}
+
+
+def test_autoscaling_as_live_is_no_change_and_its_copy_count_is_the_autoscalers() -> None:
+    [web] = desired(manifest(extra=SCALING))
+    target = {"ResourceId": "inference-component/web", "MinCapacity": 1, "MaxCapacity": 4,
+              "ScalableDimension": "sagemaker:inference-component:DesiredCopyCount"}
+    policy = {"PolicyName": "icsync-target-tracking", "TargetTrackingScalingPolicyConfiguration": {
+        "TargetValue": 5.0,
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"}}}
+    live = live_of((web, describe(web, copies=3), OWNED),
+                   autoscaling={"web": LiveScaling(target, policy)})
+    [change] = build_plan([web], live, SETTINGS).changes
+    assert change.action is Action.NOOP, change
+    assert [f.ignored for f in change.fields] == [True]  # CopyCount 3 -> 1, within [1, 4]
+
+
+def test_build_plan_is_pure() -> None:
+    [web, other] = desired(manifest(copies=2, extra=SCALING), manifest("other", image="repo/o:2"))
+    [old_other] = desired(manifest("other"))
+    live = live_of((web, describe(web, copies=1), OWNED), (other, describe(old_other), OWNED))
+    before = copy.deepcopy((live, [d.body for d in (web, other)]))
+    first = build_plan([web, other], live, SETTINGS)
+    assert (live, [d.body for d in (web, other)]) == before
+    assert build_plan([web, other], live, SETTINGS) == first
