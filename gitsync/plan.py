@@ -16,11 +16,10 @@ from typing import Any
 from gitsync import autoscaling, images, normalize
 from gitsync.diff import ABSENT, Difference, diff, leaves
 from gitsync.live import ENVIRONMENT_TAG, PROJECT_TAG, LiveComponent, LiveState
-from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
 from gitsync.manifests.validate import Desired, Options
+from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, is_sensitive
 
 FORMAT_VERSION = "1.0"
-SENSITIVE = "(sensitive)"
 REPLACE_FIELDS = ("EndpointName", "VariantName")
 PRUNE_TAG = "icsync:prune"
 WAVE_TAG = "icsync:wave"
@@ -132,11 +131,6 @@ def create_params(want: Desired, settings: PlanSettings) -> dict[str, Any]:
     params = {k: v for k, v in want.body.items() if k != "Tags"}
     params["Tags"] = list(want.body.get("Tags") or []) + owner_tags(settings, want.options)
     return params
-
-
-def is_sensitive(path: str, pattern: re.Pattern[str]) -> bool:
-    match = re.search(r"Container\.Environment\.(.+)$", path)
-    return bool(match and pattern.search(match.group(1)))
 
 
 def is_ignored(path: str, rules: tuple[str, ...]) -> bool:
