@@ -4,7 +4,7 @@ Three nets, each catching what the others might miss:
 - secret values (gitsync.secrets decides which), registered as manifests and live state are read
   (exact-value replacement, whatever the format);
 - `"SECRET_NAME": "value"` pairs in JSON or Python reprs (debug logs of request/response bodies),
-  the same rule read off the text;
+  the same rule read off the text (secrets.secret_pairs);
 - ICSYNC_MASK: comma-separated regexes whose matches are masked too (like tfcmt's masks).
 """
 
@@ -15,7 +15,7 @@ import re
 import threading
 from typing import Any, TextIO
 
-from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, secret_entries
+from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, secret_entries, secret_pairs
 
 # Shorter or all-digit values ("1", "4096") would mask unrelated text: the plan masks those fields
 # structurally, and the key/value net catches them in logs.
@@ -28,20 +28,13 @@ class Redactor:
         self._values: set[str] = set()
         self._pattern = re.compile(DEFAULT_SECRET_PATTERN)
         self._extra: list[re.Pattern[str]] = []
-        self._pairs = self._pair_regex(DEFAULT_SECRET_PATTERN)
-
-    @staticmethod
-    def _pair_regex(pattern: str) -> re.Pattern[str]:
-        flags = "(?i)" if pattern.startswith("(?i)") else ""
-        body = pattern.removeprefix("(?i)")
-        key = rf"[\w.-]*(?:{body})[\w.-]*"
-        return re.compile(rf"{flags}(\\?[\"'](?:{key})\\?[\"']\s*:\s*\\?[\"'])((?:[^\"'\\]|\\.)*)")
+        self._pairs = secret_pairs(DEFAULT_SECRET_PATTERN)
 
     def reset(self, pattern: str = DEFAULT_SECRET_PATTERN) -> None:
         with self._lock:
             self._values.clear()
             self._pattern = re.compile(pattern)
-            self._pairs = self._pair_regex(pattern)
+            self._pairs = secret_pairs(pattern)
             masks = os.environ.get("ICSYNC_MASK", "")
             self._extra = [re.compile(m) for m in masks.split(",") if m.strip()]
 

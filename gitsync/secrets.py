@@ -51,6 +51,15 @@ def secret_entries(document: Any, pattern: re.Pattern[str],
     return found
 
 
+def secret_pairs(pattern: str) -> re.Pattern[str]:
+    """`"NAME": "value"` in JSON or a Python repr (escaped quotes too) whose NAME is secret: the
+    rule read off text, for logs of request and response bodies. Group 1 is everything up to
+    the value, group 2 the value."""
+    flags = "(?i)" if pattern.startswith("(?i)") else ""
+    key = rf"[\w.-]*(?:{pattern.removeprefix('(?i)')})[\w.-]*"
+    return re.compile(rf"{flags}(\\?[\"'](?:{key})\\?[\"']\s*:\s*\\?[\"'])((?:[^\"'\\]|\\.)*)")
+
+
 def masked(document: Any, pattern: re.Pattern[str]) -> Any:
     """A copy of the document with every secret value replaced by SENSITIVE."""
     if isinstance(document, dict):
