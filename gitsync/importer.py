@@ -23,6 +23,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from gitsync import model, normalize
+from gitsync.secrets import is_secret_name
 
 NAME_FIELDS = ("InferenceComponentName", "EndpointName", "ModelName", "BaseInferenceComponentName")
 JINJA_DELIMITERS = ("{{", "{%", "{#")
@@ -118,7 +119,7 @@ class _Writer:
         for spec in normalize.specs(body):
             environment = (spec.get("Container") or {}).get("Environment") or {}
             for key in environment:
-                if pattern.search(key):
+                if is_secret_name(key, pattern):
                     environment[key] = self.token(f"env_var({json.dumps(key)})")
                     found.append(key)
         return tuple(found)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FORMAT_VERSION = "1.0"
-SENSITIVE = "(sensitive)"
 # The calls that (re)deploy a component's specification, and those that change its copies.
 DEPLOYS = ("CreateInferenceComponent", "UpdateInferenceComponent")
 PLACES = (*DEPLOYS, "UpdateInferenceComponentRuntimeConfig")

@@ -15,9 +15,9 @@ from typing import Any
 from gitsync import autoscaling, images, normalize
 from gitsync.diff import ABSENT, Difference, diff, leaves
 from gitsync.manifests.options import Options
-from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
 from gitsync.manifests.validate import Desired
-from gitsync.plan import SENSITIVE, Action, Call, ComponentChange, FieldChange, Plan, fingerprint
+from gitsync.plan import Action, Call, ComponentChange, FieldChange, Plan, fingerprint
+from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, is_sensitive
 from gitsync.state import ENVIRONMENT_TAG, PROJECT_TAG, LiveComponent, LiveState
 
 REPLACE_FIELDS = ("EndpointName", "VariantName")
@@ -80,11 +80,6 @@ def create_params(want: Desired, settings: PlanSettings) -> dict[str, Any]:
     params = {k: v for k, v in want.body.items() if k != "Tags"}
     params["Tags"] = list(want.body.get("Tags") or []) + owner_tags(settings, want.options)
     return params
-
-
-def is_sensitive(path: str, pattern: re.Pattern[str]) -> bool:
-    match = re.search(r"Container\.Environment\.(.+)$", path)
-    return bool(match and pattern.search(match.group(1)))
 
 
 def is_ignored(path: str, rules: tuple[str, ...]) -> bool:

@@ -1,9 +1,10 @@
 """Secrets never reach output: every byte icsync writes passes through one redactor.
 
 Three nets, each catching what the others might miss:
-- values of environment variables whose names look secret, registered as manifests and live state
-  are read (exact-value replacement, whatever the format);
-- `"SECRET_NAME": "value"` pairs in JSON or Python reprs (debug logs of request/response bodies);
+- secret values (gitsync.secrets decides which), registered as manifests and live state are read
+  (exact-value replacement, whatever the format);
+- `"SECRET_NAME": "value"` pairs in JSON or Python reprs (debug logs of request/response bodies),
+  the same rule read off the text (secrets.secret_pairs);
 - ICSYNC_MASK: comma-separated regexes whose matches are masked too (like tfcmt's masks).
 """
 
@@ -14,9 +15,8 @@ import re
 import threading
 from typing import Any, TextIO
 
-from gitsync.manifests.project import DEFAULT_SECRET_PATTERN
+from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, secret_entries, secret_pairs
 
-MASK = "(sensitive)"
 # Shorter or all-digit values ("1", "4096") would mask unrelated text: the plan masks those fields
 # structurally, and the key/value net catches them in logs.
 _MIN_SECRET = 8
@@ -28,55 +28,30 @@ class Redactor:
         self._values: set[str] = set()
         self._pattern = re.compile(DEFAULT_SECRET_PATTERN)
         self._extra: list[re.Pattern[str]] = []
-        self._pairs = self._pair_regex(DEFAULT_SECRET_PATTERN)
-
-    @staticmethod
-    def _pair_regex(pattern: str) -> re.Pattern[str]:
-        flags = "(?i)" if pattern.startswith("(?i)") else ""
-        body = pattern.removeprefix("(?i)")
-        key = rf"[\w.-]*(?:{body})[\w.-]*"
-        return re.compile(rf"{flags}(\\?[\"'](?:{key})\\?[\"']\s*:\s*\\?[\"'])((?:[^\"'\\]|\\.)*)")
+        self._pairs = secret_pairs(DEFAULT_SECRET_PATTERN)
 
     def reset(self, pattern: str = DEFAULT_SECRET_PATTERN) -> None:
         with self._lock:
             self._values.clear()
             self._pattern = re.compile(pattern)
-            self._pairs = self._pair_regex(pattern)
+            self._pairs = secret_pairs(pattern)
             masks = os.environ.get("ICSYNC_MASK", "")
             self._extra = [re.compile(m) for m in masks.split(",") if m.strip()]
 
-    def is_secret_name(self, name: str) -> bool:
-        return bool(self._pattern.search(name))
-
-    def add_environment(self, environment: Any) -> None:
-        """Register the values of secret-looking keys of one Environment map."""
-        if not isinstance(environment, dict):
-            return
-        with self._lock:
-            for key, value in environment.items():
-                if self._pattern.search(str(key)) and isinstance(value, str) \
-                        and len(value) >= _MIN_SECRET and not value.isdigit():
-                    self._values.add(value)
-
     def add_document(self, document: Any) -> None:
-        """Register every Environment map found anywhere in a manifest or describe document."""
-        if isinstance(document, dict):
-            for key, value in document.items():
-                if key == "Environment":
-                    self.add_environment(value)
-                else:
-                    self.add_document(value)
-        elif isinstance(document, list):
-            for item in document:
-                self.add_document(item)
+        """Register every secret value of a manifest or describe document."""
+        found = {value for _, value in secret_entries(document, self._pattern)
+                 if isinstance(value, str) and len(value) >= _MIN_SECRET and not value.isdigit()}
+        with self._lock:
+            self._values |= found
 
     def __call__(self, text: str) -> str:
         with self._lock:
             values = sorted(self._values, key=len, reverse=True)
         for value in values:
             if value in text:
-                text = text.replace(value, MASK)
-        text = self._pairs.sub(lambda m: m.group(1) + MASK, text)
+                text = text.replace(value, SENSITIVE)
+        text = self._pairs.sub(lambda m: m.group(1) + SENSITIVE, text)
         for extra in self._extra:
             text = extra.sub("***", text)
         return text

@@ -12,8 +12,9 @@ import pytest
 
 from gitsync.manifests.load import parse
 from gitsync.manifests.validate import Desired, to_desired
-from gitsync.plan import SENSITIVE, Action
+from gitsync.plan import Action
 from gitsync.planner import PRUNE_TAG, PlanSettings, build_plan
+from gitsync.secrets import SENSITIVE
 from gitsync.state import ENVIRONMENT_TAG, PROJECT_TAG, LiveComponent, LiveScaling, LiveState
 
 SETTINGS = PlanSettings(environment="dev", project="shop")

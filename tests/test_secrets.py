@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, is_sensitive, masked, secret_entries
 from tests.helpers import Live, demo_project, icsync, set_values
 
 SECRET = "s3cr3t-value-123"
@@ -80,3 +82,23 @@ def test_short_numeric_secret_values_do_not_mask_unrelated_numbers(tmp_path: Pat
     result = cli("plan", root, live)
     assert "Environment.API_TOKEN: (sensitive)" in result.out
     assert "MinMemoryRequiredInMb: 1024" in result.out
+
+
+def test_one_rule_names_the_secret_values_of_a_document() -> None:
+    """Plan, dry run, render, import and the redactor all ask gitsync.secrets the same question."""
+    pattern = re.compile(DEFAULT_SECRET_PATTERN)
+    document = {"Specifications": [{"Container": {"Environment": {"API_TOKEN": SECRET, "LEVEL": "info"}}},
+                                   {"Container": {"Environment": {"db_password": "p4ssw0rd-long"}}}],
+                "Tags": [{"Key": "TOKEN", "Value": "not an Environment value"}]}
+    assert secret_entries(document, pattern) == [
+        (("Specifications", 0, "Container", "Environment", "API_TOKEN"), SECRET),
+        (("Specifications", 1, "Container", "Environment", "db_password"), "p4ssw0rd-long")]
+    assert masked(document, pattern) == {
+        "Specifications": [{"Container": {"Environment": {"API_TOKEN": SENSITIVE, "LEVEL": "info"}}},
+                           {"Container": {"Environment": {"db_password": SENSITIVE}}}],
+        "Tags": [{"Key": "TOKEN", "Value": "not an Environment value"}]}
+    assert document["Specifications"][0]["Container"]["Environment"]["API_TOKEN"] == SECRET  # a copy
+    assert is_sensitive("Specifications[1].Container.Environment.db_password", pattern)
+    assert is_sensitive("Specification.Container.Environment.a.TOKEN.b", pattern)
+    assert not is_sensitive("Specification.Container.Environment.LEVEL", pattern)
+    assert not is_sensitive("Tags.TOKEN", pattern)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gitsync.manifests.render import make_environment, render
 from tests.helpers import Live, Result, icsync
 from tests.test_bad_inputs import module_live  # noqa: F401 - a fixture: one sandbox for the module
 
@@ -174,3 +175,23 @@ def test_environment_is_not_reachable_any_other_way(tmp_path: Path, seeded: Live
     root = project(tmp_path, "VariantName: {{ environ['HOME'] | default(os.environ) }}")
     result = plan(root, seeded)
     assert_refused(result, seeded, "components/web.yaml:3:", "is undefined")
+
+
+def test_printed_values_render_as_their_plain_text(tmp_path: Path) -> None:
+    """Every plain value prints as its text; Windows line ends become `\\n`; trailing lines stay."""
+    values = ("tag: '1.0'\ncopies: 2\nvariant: All\nn: 3\nf: 1.5\nb: true\nempty: null\nl: [1, '2']\n"
+              "d: {k: v, n: {m: 2}}\n")
+    line = ("VariantName: {{variant}}{{ n }}\r\n# {{ f }} {{ b }} {{ empty }} {{ l }} {{ d.k }} "
+            "{{ d.n.m }} {{ d.n }}\n\n")
+    root = project(tmp_path, line, {"values/dev.yaml": values})
+    result = icsync("render", "-C", root, "--env", "dev")
+    assert result.code == 0, result.all
+    assert ("VariantName: All3\n# 1.5 True None [1, '2'] v 2 {'m': 2}\n\n\nSpecification:"
+            in result.out), result.out
+
+
+def test_a_failing_line_after_good_ones_is_the_one_named(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text("a: {{ a }}\nb: {{ missing }}\n")
+    text, problem = render(make_environment(tmp_path), tmp_path, tmp_path / "x.yaml", {"a": "x"})
+    assert text is None and problem is not None
+    assert (problem.file, problem.line) == ("x.yaml", 2) and "missing" in problem.message

@@ -17,8 +17,7 @@ from gitsync.errors import ExitCode
 from gitsync.manifests.desired import rendered_files
 from gitsync.manifests.load import parse
 from gitsync.manifests.project import load_project
-from gitsync.model import Path as KeyPath
-from gitsync.plan import SENSITIVE
+from gitsync.secrets import SENSITIVE, is_secret_name, secret_entries
 
 
 @dataclass(frozen=True)
@@ -47,27 +46,11 @@ def mask_secrets(text: str, pattern: re.Pattern[str]) -> str:
     if problems:  # not YAML (yet): mask whole lines that look like `SECRET_NAME: value`
         return "\n".join(_mask_line_by_name(line, pattern) for line in text.split("\n"))
     for document in documents:
-        for key_path, value in _secret_entries(document.data, pattern):
+        for key_path, value in secret_entries(document.data, pattern):
             line, column = document.where.get(key_path, (0, 0))
             if line:
                 _mask_at(lines, line - 1, column - 1, str(key_path[-1]), value)
     return "\n".join(line for line in lines if line is not None)
-
-
-def _secret_entries(data: Any, pattern: re.Pattern[str],
-                    at: KeyPath = ()) -> list[tuple[KeyPath, Any]]:
-    found: list[tuple[KeyPath, Any]] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "Environment" and isinstance(value, dict):
-                found += [(at + (key, name), item) for name, item in value.items()
-                          if pattern.search(str(name))]
-            else:
-                found += _secret_entries(value, pattern, at + (key,))
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            found += _secret_entries(item, pattern, at + (index,))
-    return found
 
 
 def _mask_at(lines: list[str | None], index: int, column: int, key: str, value: Any) -> None:
@@ -97,6 +80,6 @@ _KEY_LINE = re.compile(r"^(\s*-?\s*[\"']?)([\w.-]+)([\"']?\s*:\s+)(\S.*)$")
 
 def _mask_line_by_name(line: str, pattern: re.Pattern[str]) -> str:
     match = _KEY_LINE.match(line)
-    if match and pattern.search(match.group(2)):
+    if match and is_secret_name(match.group(2), pattern):
         return match.group(1) + match.group(2) + match.group(3) + repr(SENSITIVE)
     return line

@@ -9,7 +9,7 @@ from typing import Any
 from gitsync.errors import Problem, ValidationFailed
 from gitsync.manifests.load import MAX_BYTES, Parsed, binary, parse
 from gitsync.manifests.project import Environment, Project
-from gitsync.manifests.substitute import substituted
+from gitsync.manifests.render import make_environment, render
 from gitsync.manifests.validate import Desired, to_desired
 from gitsync.redact import REDACT
 
@@ -122,16 +122,15 @@ def rendered_files(project: Project, environment: Environment) -> dict[Path, str
 
 def _rendered(project: Project, files: list[Path], values: dict[str, Any]
               ) -> Iterator[tuple[Path, str, str | None, Problem | None]]:
-    """Each file read and rendered: its path, its path in the project, its text or its problem.
-    Jinja is imported and set up only when a file needs more than printing values."""
-    jinja: Any = None
+    """Each file read and rendered: its path, its path in the project, its text or its problem."""
+    jinja = make_environment(project.root)
     resolved: dict[Path, Path] = {}
     for path in files:
         relative = path.relative_to(project.root).as_posix()
-        source, problem = read_file(project.root, path, relative, resolved)
-        text = None if problem else substituted(source, values)
-        if text is None and problem is None:
-            from gitsync.manifests import render
-            jinja = jinja or render.make_environment(project.root)
-            text, problem = render.render(jinja, project.root, path, values, source)
+        # read_file refuses what no template should be given (outside, too large, binary); Jinja's
+        # project loader then reads the text itself.
+        _, problem = read_file(project.root, path, relative, resolved)
+        text = None
+        if problem is None:
+            text, problem = render(jinja, project.root, path, values)
         yield path, relative, text, problem

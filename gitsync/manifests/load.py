@@ -16,7 +16,6 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from gitsync.errors import Problem
-from gitsync.manifests import fastload
 from gitsync.model import Path, dotted
 
 MAX_NODES = 100_000  # far above any real manifest; stops alias bombs ("billion laughs")
@@ -75,9 +74,6 @@ def parse(file: str, text: str) -> tuple[list[Parsed], list[Problem]]:
     early = _refuse_early(file, text)
     if early is not None:
         return [], [early]
-    fast = fastload.parse_plain(text, MAX_NODES, MAX_DEPTH)
-    if fast is not None:  # plain YAML: the C parser gives the same documents, several times faster
-        return [Parsed(file, index, data, where) for index, (data, where) in enumerate(fast)], []
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     documents: list[Parsed] = []

@@ -10,9 +10,9 @@ from typing import Any
 from gitsync.errors import ConfigError, Problem, ValidationFailed
 from gitsync.manifests.load import Parsed, parse
 from gitsync.model import suggest
+from gitsync.secrets import DEFAULT_SECRET_PATTERN
 
 PROJECT_FILE = "icsync.yaml"
-DEFAULT_SECRET_PATTERN = r"(?i)TOKEN|SECRET|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|API_KEY|ACCESS_KEY"
 _PROJECT_KEYS = ["name", "manifests", "environments", "ignore", "secret_pattern", "lock"]
 _ENV_KEYS = ["values", "region", "profile", "endpoint_url", "role_arn"]
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")

@@ -19,8 +19,10 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from gitsync.errors import Problem
-from gitsync.manifests.substitute import MAX_RENDERED_CHARS, PLAIN, substituted
+from gitsync.manifests.load import MAX_BYTES
 
+MAX_RENDERED_CHARS = MAX_BYTES  # the loader refuses a larger manifest anyway: stop rendering there
+PLAIN = (str, int, float, bool, type(None), list, tuple, dict)
 _MISSING = object()
 _QUOTED_NAME = re.compile(r"'([^']+)'")  # the name Jinja quotes in its messages: 'x' is undefined
 
@@ -104,15 +106,11 @@ def make_environment(root: Path) -> SandboxedEnvironment:
     return environment
 
 
-def render(environment: SandboxedEnvironment, root: Path, path: Path, values: dict[str, Any],
-           source: str | None = None) -> tuple[str | None, Problem | None]:
-    """Render one manifest file (whose text is `source`, if read already); a failure becomes a
-    Problem at the template's own line."""
+def render(environment: SandboxedEnvironment, root: Path, path: Path,
+           values: dict[str, Any]) -> tuple[str | None, Problem | None]:
+    """Render one manifest file; a failure becomes a Problem at the template's own line."""
     relative = path.relative_to(root).as_posix()
     try:
-        filled = None if source is None else substituted(source, values)
-        if filled is not None:
-            return filled, None
         return _bounded(environment.get_template(relative), values), None
     except jinja2.TemplateSyntaxError as error:
         file = _relative(root, error.filename) or relative

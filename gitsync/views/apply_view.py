@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-from typing import Any
 
 from gitsync.outcome import ApplyResult
-from gitsync.plan import SENSITIVE, Plan
+from gitsync.plan import Plan
+from gitsync.secrets import masked
 
 
 def render(result: ApplyResult) -> str:
@@ -26,23 +25,11 @@ def render(result: ApplyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def mask_params(params: dict[str, Any], pattern: str) -> dict[str, Any]:
-    """Request parameters with the values of secret-looking environment variables masked."""
-    masked = copy.deepcopy(params)
-    compiled = re.compile(pattern)
-    specs = [masked.get("Specification")] + list(masked.get("Specifications") or [])
-    for spec in specs:
-        environment = ((spec or {}).get("Container") or {}).get("Environment") or {}
-        for key in environment:
-            if compiled.search(key):
-                environment[key] = SENSITIVE
-    return masked
-
-
 def dry_run(plan: Plan, pattern: str) -> str:
+    compiled = re.compile(pattern)
     lines = []
     for change in plan.pending():
         for call in change.calls:
             lines.append(json.dumps({"component": change.name, "operation": call.operation,
-                                     "params": mask_params(call.params, pattern)}, sort_keys=True))
+                                     "params": masked(call.params, compiled)}, sort_keys=True))
     return "\n".join(lines) + "\n"
