@@ -10,7 +10,6 @@ import datetime
 import difflib
 import functools
 import gc
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -36,26 +35,8 @@ class ShapeProblem:
 def _session() -> botocore.session.Session:
     session = botocore.session.get_session()
     if session.get_config_variable("data_path") is None:  # else: the user's own model folders
-        session.register_component("data_loader", _Loader(file_loader=_JSONFiles()))
+        session.register_component("data_loader", _Loader())
     return session
-
-
-def loader() -> Any:
-    """botocore's loader of service models, shared with the AWS clients (aws.Clients): each loader
-    parses SageMaker's model, megabytes of JSON, once, so one loader parses it once a run."""
-    return _session().get_component("data_loader")
-
-
-class _JSONFiles(botocore.loaders.JSONFileLoader):  # type: ignore[misc]
-    """botocore's model files read into plain dicts, not OrderedDicts: dicts keep their order
-    too, and building an OrderedDict for every object of SageMaker's model (2.4 MB of JSON) and of
-    the endpoint tables made parsing them 2.1x slower, about 45 ms of every run (measured)."""
-
-    def _load_file(self, full_path: str, open_method: Any) -> Any:
-        if not os.path.isfile(full_path):
-            return None
-        with open_method(full_path, "rb") as file:
-            return json.loads(file.read().decode("utf-8"))
 
 
 class _Loader(botocore.loaders.Loader):  # type: ignore[misc]
