@@ -43,7 +43,7 @@ class _Loader(botocore.loaders.Loader):  # type: ignore[misc]
     """botocore's loader, checking that a service exists by looking in that service's folder.
 
     botocore's own lists every service it has, some 400 folders and two file-system calls each,
-    to check the one name it is asked for: a tenth of a second of every run (profiled)."""
+    to check the one name it is asked for, in every run."""
 
     freeze = False  # the console command sets it: see freeze_models
 
@@ -61,8 +61,7 @@ def freeze_models() -> None:
     """For a process that runs one command and exits (the console command): the modules and the
     service models, once loaded, live until the end, so they are moved out of the cycle
     collector's sight (gc.freeze), and its full collections stop walking SageMaker's model,
-    hundreds of thousands of objects, again and again: a tenth to a fifth of a second of CPU in
-    a plan of a thousand components (measured with gc.callbacks)."""
+    hundreds of thousands of objects, again and again in a long plan."""
     _Loader.freeze = True
     gc.freeze()
 
