@@ -39,6 +39,14 @@ def _session() -> botocore.session.Session:
     return session
 
 
+def loader() -> botocore.loaders.Loader:
+    """botocore's loader of service models, shared with the AWS clients' sessions: each loader
+    parses SageMaker's model, megabytes of JSON, and keeps its own copy, so one loader a process
+    parses and keeps it once."""
+    found: botocore.loaders.Loader = _session().get_component("data_loader")
+    return found
+
+
 class _Loader(botocore.loaders.Loader):  # type: ignore[misc]
     """botocore's loader, checking that a service exists by looking in that service's folder.
 

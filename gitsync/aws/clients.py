@@ -17,7 +17,7 @@ import botocore.exceptions
 import botocore.session
 import botocore.utils
 
-from gitsync import __version__
+from gitsync import __version__, model
 from gitsync.errors import AwsError
 from gitsync.ratelimit import RateLimiter
 
@@ -151,6 +151,8 @@ def session(profile: str | None, region: str | None,
         if credentials:
             made.set_credentials(credentials["AccessKeyId"], credentials["SecretAccessKey"],
                                  credentials["SessionToken"])
+        if made.get_config_variable("data_path") is None:  # else: the user's own model folders
+            made.register_component("data_loader", model.loader())
         made.get_component("response_parser_factory").set_parser_defaults(
             timestamp_parser=timestamp_in_utc)
     except botocore.exceptions.ProfileNotFound as error:
