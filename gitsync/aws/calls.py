@@ -62,12 +62,13 @@ def refused(error: botocore.exceptions.ClientError) -> AwsError | CredentialsErr
 def is_not_found(error: AwsError) -> bool:
     """Whether SageMaker said the resource does not exist.
 
-    SageMaker has no not-found error code for these calls: Describe* answer a ValidationException
-    whose message starts `Could not find` (`Could not find endpoint "arn:..."`), and ListTags,
-    AddTags and DeleteTags a ValidationException whose message says the resource `does not exist`
-    (aws/amazon-sagemaker-feedback#108 reports the ValidationException for a deleted resource;
-    aws-samples/aws-sagemaker-build's EndpointStatus.js and the AWS collections for Ansible test
-    the same words). The message is the only signal, so this is the one place that reads it."""
+    SageMaker has no not-found error code for these calls, only a ValidationException whose words
+    say it: `Could not find endpoint "arn:..."` for Describe* (aws-samples/aws-sagemaker-build's
+    EndpointStatus.js and Ansible's AWS collection test these words), and for ListTags on a deleted
+    resource (aws/amazon-sagemaker-feedback#108 reports the ValidationException) words ending
+    `does not exist.`, as SageMaker's other not-found ValidationExceptions end (the ACK SageMaker
+    controller matches that suffix) and as the sandbox sends. The message is the only signal, so
+    this is the one place that reads it."""
     if error.code != "ValidationException":
         return False
     message = str(error)
