@@ -4,29 +4,43 @@ paginators, and every failure an AwsError carrying AWS's error code."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+import boto3
 import pytest
 
 from gitsync import aws
 from gitsync.errors import AwsError
-from tests.test_sandbox_wire import Sandboxes, Started
+from tests.helpers import Live
 
 
 @pytest.fixture
-def started(sandbox: Sandboxes) -> Started:
-    live = sandbox()
-    live.endpoint(models=("model-a",))
+def started(live: Live) -> Live:
+    live.seed_endpoint("ep", models=("model-a",))
     return live
 
 
-def clients_for(live: Started) -> aws.Clients:
+def clients_for(live: Live) -> aws.Clients:
     return aws.Clients(aws.Connection(region="us-east-1", endpoint_url=live.url, dummy_credentials=True,
                                       max_attempts=1))
 
 
-def test_every_page_of_a_listing_is_read(started: Started) -> None:
+def component(live: Live, name: str) -> None:
+    live.client.create_inference_component(
+        InferenceComponentName=name, EndpointName="ep", VariantName="AllTraffic",
+        Specification={"ModelName": "model-a", "ComputeResourceRequirements": {
+            "NumberOfCpuCoresRequired": 1, "MinMemoryRequiredInMb": 1024}},
+        RuntimeConfig={"CopyCount": 1})
+
+
+def boto(live: Live, service: str) -> Any:
+    return boto3.client(service, endpoint_url=live.url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def test_every_page_of_a_listing_is_read(started: Live) -> None:
     for index in range(105):
-        started.component(f"ic-{index:03}")
+        component(started, f"ic-{index:03}")
     listed = [c["InferenceComponentName"] for c in aws.list_components(clients_for(started))]
     assert sorted(listed) == [f"ic-{index:03}" for index in range(105)]
     sent = [r["params"] for r in started.requests() if r["operation"] == "ListInferenceComponents"]
@@ -34,9 +48,9 @@ def test_every_page_of_a_listing_is_read(started: Started) -> None:
     assert "NextToken" not in sent[0] and sent[1]["NextToken"]
 
 
-def test_a_failure_in_the_middle_of_the_pages_is_an_aws_error_with_its_code(started: Started) -> None:
+def test_a_failure_in_the_middle_of_the_pages_is_an_aws_error_with_its_code(started: Live) -> None:
     for index in range(101):
-        started.component(f"ic-{index:03}")
+        component(started, f"ic-{index:03}")
     clients = clients_for(started)
     listing = aws.list_components(clients)
     assert next(listing)["InferenceComponentName"]
@@ -46,7 +60,7 @@ def test_a_failure_in_the_middle_of_the_pages_is_an_aws_error_with_its_code(star
     assert failed.value.code == "ThrottlingException"
 
 
-def test_what_does_not_exist_is_none_and_other_refusals_are_raised(started: Started) -> None:
+def test_what_does_not_exist_is_none_and_other_refusals_are_raised(started: Live) -> None:
     clients = clients_for(started)
     assert aws.describe_component(clients, "nope") is None
     assert aws.describe_endpoint(clients, "nope") is None
@@ -70,9 +84,9 @@ def test_not_found_is_read_only_from_a_validation_exception() -> None:
     assert not aws.is_not_found(AwsError(words))
 
 
-def test_the_lock_is_taken_once_and_released_only_by_its_owner(started: Started) -> None:
+def test_the_lock_is_taken_once_and_released_only_by_its_owner(started: Live) -> None:
     table = f"locks-{uuid.uuid4().hex[:8]}"
-    started.boto("dynamodb").create_table(
+    boto(started, "dynamodb").create_table(
         TableName=table, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}])
     clients = clients_for(started)
@@ -88,8 +102,8 @@ def test_the_lock_is_taken_once_and_released_only_by_its_owner(started: Started)
     assert no_table.value.code == "ResourceNotFoundException"
 
 
-def test_an_image_tag_or_repository_that_does_not_exist_has_no_digest(started: Started) -> None:
-    ecr = started.boto("ecr")
+def test_an_image_tag_or_repository_that_does_not_exist_has_no_digest(started: Live) -> None:
+    ecr = boto(started, "ecr")
     repository = f"app-{uuid.uuid4().hex[:8]}"
     ecr.create_repository(repositoryName=repository)
     manifest = '{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json"}'
