@@ -87,5 +87,3 @@ def describe_endpoint_config(clients: Clients, name: str) -> Document | None:
 
 def describe_model(clients: Clients, name: str) -> Document | None:
     return _describe(clients, "describe_model", ModelName=name)
-
-
