@@ -225,8 +225,7 @@ class FirstCall(threading.Thread):
         self.join()
 
 
-def run_plan(project: Path, sandbox: Sandbox, parallelism: int, work: Path, read_rate: float = 0,
-             env: dict[str, str] | None = None) -> Run:
+def run_plan(project: Path, sandbox: Sandbox, parallelism: int, work: Path, read_rate: float = 0) -> Run:
     """One `icsync plan` subprocess; CPU and RSS come from wait4, for that process alone."""
     sandbox.log.write_text("")
     out_path, err_path = work / "plan.json", work / "plan.err"
@@ -235,7 +234,7 @@ def run_plan(project: Path, sandbox: Sandbox, parallelism: int, work: Path, read
         process = subprocess.Popen(
             [*ICSYNC, "plan", "-C", str(project), "--env", ENVIRONMENT, "--endpoint-url", sandbox.url,
              "--read-parallelism", str(parallelism), "--read-rate", str(read_rate), "--output", "json"],
-            stdout=out, stderr=err, env={**child_env(), **(env or {})})
+            stdout=out, stderr=err, env=child_env())
         first_call = FirstCall(sandbox.log, started)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
@@ -298,8 +297,7 @@ def report(run: Run, shapes: list[Shape], max_tps: float, out: TextIO) -> None:
 def breakdown(project: Path, url: str, out: TextIO) -> None:
     """Where a no-latency plan's CPU goes, stage by stage, measured in this process on one thread
     (time.process_time): icsync's own work (render, parse, validate; normalize, diff) against the
-    live reads (signing, HTTP, parsing; one describe a component, sent by the lean path of
-    gitsync/aws/lean.py unless ICSYNC_LEAN_READS=0)."""
+    live reads (signing, HTTP, parsing; one describe a component, sent by botocore)."""
     os.environ.update(child_env())
     from gitsync import aws, gather
     from gitsync.manifests.desired import load_desired
@@ -348,9 +346,6 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                              "(noisy machines).")
     parser.add_argument("--read-rate", type=float, default=0,
                         help="icsync --read-rate: the read rate icsync is told (0: it learns it).")
-    parser.add_argument("--compare-reads", action="store_true",
-                        help="Also run the plan with every describe sent by botocore's client "
-                             "(ICSYNC_LEAN_READS=0), and print the ratio.")
     parser.add_argument("--compare-tags", action="store_true",
                         help="Also run the plan with tags read by ListTags, one component a call "
                              "(GetResources denied), and print the ratio.")
@@ -378,8 +373,8 @@ def main(argv: list[str] | None = None) -> int:
                   f" max tps {args.max_tps or 'none'}; cores {os.cpu_count()}")
             print(f"setup: project and seed written in {written:.2f} s, sandbox seeded and listening "
                   f"in {sandbox.seed_seconds:.2f} s")
-            def best(folder: str, parallelism: int, env: dict[str, str] | None = None) -> Run:
-                return min((run_plan(work / folder, sandbox, parallelism, work, args.read_rate, env)
+            def best(folder: str, parallelism: int) -> Run:
+                return min((run_plan(work / folder, sandbox, parallelism, work, args.read_rate)
                             for _ in range(max(1, args.repeat))), key=lambda r: r.cpu)
 
             fixed = best("one", args.parallelism)
@@ -388,10 +383,6 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(best("project", 1))
             if args.breakdown:
                 breakdown(work / "project", sandbox.url, sys.stdout)
-            if args.compare_reads:
-                runs.append(best("project", args.parallelism, {"ICSYNC_LEAN_READS": "0"}))
-                runs[-1].note = ", every describe sent by botocore's client (ICSYNC_LEAN_READS=0)"
-                by_botocore = runs[-1]
             if args.compare_tags:
                 sandbox.deny_bulk_tag_reads()
                 runs.append(best("project", args.parallelism))
@@ -406,11 +397,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.baseline:
             print(f"--- speed-up of --read-parallelism {args.parallelism} over 1: "
                   f"{runs[1].wall / runs[0].wall:.1f}x (wall {runs[1].wall:.2f} s / {runs[0].wall:.2f} s)")
-        if args.compare_reads:
-            print(f"--- describes sent lean against botocore's client, same run: CPU "
-                  f"{by_botocore.cpu:.2f} s -> {runs[0].cpu:.2f} s ({by_botocore.cpu / runs[0].cpu:.2f}x), "
-                  f"wall {by_botocore.wall:.2f} s -> {runs[0].wall:.2f} s "
-                  f"({by_botocore.wall / runs[0].wall:.2f}x)")
         if args.compare_tags:
             one_by_one = runs[-1]
             print(f"--- tags in bulk (GetResources) against one component a call (ListTags, the last "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,24 +55,10 @@ def _expanded(found: list[Difference]) -> list[Difference]:
     return out
 
 
-# deepdiff imports numpy and pydantic when they are installed, to compare their types: 0.25 s of
-# CPU that documents made of JSON values never need. They are hidden while deepdiff loads (only if
-# nothing has loaded them yet, and only for that moment: later imports of them work as ever).
-_NOT_NEEDED = ("numpy", "pydantic", "pydantic.main")
-
-
 @functools.cache
 def _deepdiff() -> Any:
     """deepdiff's DeepDiff, loaded on the first difference (no-change plans never load it)."""
-    hidden = [name for name in _NOT_NEEDED if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]  # None: "cannot be imported"
-    try:
-        from deepdiff import DeepDiff
-    finally:
-        for name in hidden:
-            if sys.modules.get(name) is None:
-                sys.modules.pop(name, None)
+    from deepdiff import DeepDiff
     return DeepDiff
 
 

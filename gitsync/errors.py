@@ -59,7 +59,15 @@ class ConfigError(IcsyncError):
 
 
 class AwsError(IcsyncError):
-    """AWS (or the sandbox) refused a call or could not be reached."""
+    """AWS (or the sandbox) refused a call or could not be reached.
+
+    `code` is AWS's error code (`ValidationException`, `ConditionalCheckFailedException`, ...), so
+    that callers decide on it and not on the message; None when no answer came (no connection, no
+    credentials, a client that could not be made)."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class StalePlanError(IcsyncError):

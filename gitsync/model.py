@@ -10,7 +10,6 @@ import datetime
 import difflib
 import functools
 import gc
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -36,33 +35,23 @@ class ShapeProblem:
 def _session() -> botocore.session.Session:
     session = botocore.session.get_session()
     if session.get_config_variable("data_path") is None:  # else: the user's own model folders
-        session.register_component("data_loader", _Loader(file_loader=_JSONFiles()))
+        session.register_component("data_loader", _Loader())
     return session
 
 
-def loader() -> Any:
-    """botocore's loader of service models, shared with the AWS clients (aws.Clients): each loader
-    parses SageMaker's model, megabytes of JSON, once, so one loader parses it once a run."""
-    return _session().get_component("data_loader")
-
-
-class _JSONFiles(botocore.loaders.JSONFileLoader):  # type: ignore[misc]
-    """botocore's model files read into plain dicts, not OrderedDicts: dicts keep their order
-    too, and building an OrderedDict for every object of SageMaker's model (2.4 MB of JSON) and of
-    the endpoint tables made parsing them 2.1x slower, about 45 ms of every run (measured)."""
-
-    def _load_file(self, full_path: str, open_method: Any) -> Any:
-        if not os.path.isfile(full_path):
-            return None
-        with open_method(full_path, "rb") as file:
-            return json.loads(file.read().decode("utf-8"))
+def loader() -> botocore.loaders.Loader:
+    """botocore's loader of service models, shared with the AWS clients' sessions: each loader
+    parses SageMaker's model, megabytes of JSON, and keeps its own copy, so one loader a process
+    parses and keeps it once."""
+    found: botocore.loaders.Loader = _session().get_component("data_loader")
+    return found
 
 
 class _Loader(botocore.loaders.Loader):  # type: ignore[misc]
     """botocore's loader, checking that a service exists by looking in that service's folder.
 
     botocore's own lists every service it has, some 400 folders and two file-system calls each,
-    to check the one name it is asked for: a tenth of a second of every run (profiled)."""
+    to check the one name it is asked for, in every run."""
 
     freeze = False  # the console command sets it: see freeze_models
 
@@ -80,8 +69,7 @@ def freeze_models() -> None:
     """For a process that runs one command and exits (the console command): the modules and the
     service models, once loaded, live until the end, so they are moved out of the cycle
     collector's sight (gc.freeze), and its full collections stop walking SageMaker's model,
-    hundreds of thousands of objects, again and again: a tenth to a fifth of a second of CPU in
-    a plan of a thousand components (measured with gc.callbacks)."""
+    hundreds of thousands of objects, again and again in a long plan."""
     _Loader.freeze = True
     gc.freeze()
 

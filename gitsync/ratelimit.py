@@ -1,28 +1,25 @@
 """A client-side rate limiter for reads, shared by the worker threads.
 
-AWS throttles each account and API with a token bucket (a burst, then a steady rate) whose numbers
-it does not publish. botocore's adaptive mode looks for the rate with CUBIC: after each throttle
-it drops to 70% of what it measured and climbs back until it overshoots again, so a long read runs
-well under the limit and keeps being throttled. A plan's reads are one steady stream of cheap calls,
-so this limiter measures the steady rate once and sends just under it:
+Why: AWS throttles each account and API with a token bucket (a burst, then a steady rate) whose
+numbers it does not publish. botocore's adaptive mode looks for the rate with CUBIC: after each
+throttle it drops to 70% of what it measured and climbs back until it overshoots again, so a long
+read runs well under the limit and keeps being throttled. A plan's reads are one steady stream of
+cheap calls, so this limiter measures the steady rate once and sends just under it (bench/RESULTS.md
+has the measurements behind each choice below).
 
+How:
 - it starts unlimited: a plan that fits in the account's burst never waits;
-- the first throttle means the burst is spent; for the next MEASURE seconds calls go on at PROBE
-  times the rate that succeeded in the second before, and the calls that succeed then, after ECHO
-  seconds of answers to calls already in flight, are the steady rate the API admits (too few to
-  tell, and it measures again). PROBE keeps that rate above the API's, so that the API, not the
-  limiter, sets what is measured: when the first throttle is read, answers to calls the API
-  admitted are still on their way, and the rate of those already read fell short of the steady
-  rate by a fifth in the benchmark, which then learned 38 to 42 calls a second of 50 (1.2x to
-  1.3x the bound);
-- from then on calls start evenly spaced at MARGIN of that rate (the margin absorbs the jitter of
-  threads waking late, which an empty bucket does not forgive); a throttle after that lowers the
-  rate by BACKOFF, once per ECHO seconds, and RECOVER seconds without one it climbs back by the
-  same step, up to the rate learned. A plan lasts seconds to minutes, so the rate is learned once
-  per run and never probed above: probing is what makes CUBIC throttle again and again. Climbing
-  back is not probing: a stray throttle (threads waking late together while the API's bucket is
-  empty, as it is right after the measurement) cost a tenth of the rate for the rest of the run
-  before, and the benchmark ended 1.5x its bound after three of them.
+- the first throttle means the burst is spent. For the next MEASURE seconds calls go on at PROBE
+  times the rate that succeeded in the second before, so that the API, not the limiter, sets the
+  rate measured (answers to calls already admitted are still arriving when the first throttle is
+  read, so the rate read until then falls short). The calls that succeed in that window, after
+  ECHO seconds of answers to calls sent before, are the steady rate (too few to tell: measure again);
+- from then on calls start evenly spaced at MARGIN of that rate (the margin absorbs threads waking
+  late, which an empty bucket does not forgive). A throttle lowers the rate by BACKOFF, at most once
+  per ECHO seconds; RECOVER seconds without one and it climbs back a step, never above the rate
+  learned. It never probes above: probing is what makes CUBIC throttle again and again, and a plan
+  is too short to need it. Climbing back matters: a stray throttle would otherwise cost a tenth of
+  the rate for the rest of the run.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The shared botocore loader of service models (gitsync/model.py)."""
+"""The loader of botocore's service models (gitsync/model.py), shared by the validator and the
+AWS clients."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import botocore.loaders
 import pytest
 
 from gitsync import aws, model
+from gitsync.aws.clients import session
 from gitsync.errors import AwsError
 
 
@@ -22,13 +24,9 @@ def test_the_loader_finds_a_service_without_listing_them_all() -> None:
         clients.client("no-such-service")
 
 
-def test_model_files_are_parsed_into_plain_dicts_as_botocore_parses_them() -> None:
-    """icsync's file loader gives the same data as botocore's, in plain dicts (botocore builds an
-    OrderedDict for every object, which made parsing SageMaker's model 2.1x slower); a botocore
-    that renamed the method it overrides would make this fail rather than go slow unnoticed."""
-    ours = model.loader().load_service_model("sagemaker", "service-2")
-    theirs = botocore.loaders.Loader().load_service_model("sagemaker", "service-2")
-    assert type(ours) is dict and type(ours["shapes"]["InferenceComponentSpecification"]) is dict
-    assert type(theirs) is not dict
-    assert ours == theirs
-    assert list(ours["shapes"]) == list(theirs["shapes"])  # the same order
+def test_the_clients_and_the_validator_share_one_loader() -> None:
+    """One loader a process: each parses SageMaker's model and keeps its own copy."""
+    assert session(None, "us-east-1").get_component("data_loader") is model.loader()
+    parsed = model.loader().load_service_model("sagemaker", "service-2")
+    assert model.loader().load_service_model("sagemaker", "service-2") is parsed
+    assert parsed == botocore.loaders.Loader().load_service_model("sagemaker", "service-2")
