@@ -8,7 +8,7 @@ import pytest
 
 from gitsync.sandbox import Sandbox
 from tests.helpers import Live
-from tests.test_sandbox_wire import Sandboxes
+from tests.helpers.wire import Sandboxes
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +50,26 @@ def live_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         # Many generated components share it: big instances and room to grow (capacity check).
         shared.seed_endpoint(instance_type="ml.g5.48xlarge", max_count=100_000)
         yield shared
+
+
+@pytest.fixture(scope="module")
+def module_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """One seeded sandbox for a module of many small cases (a sandbox each costs ~0.5 s to stop)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        log = tmp_path_factory.mktemp("sandbox") / "requests.jsonl"
+        with Sandbox(port=0, request_log=log) as sandbox:
+            live = Live(sandbox, log)
+            live.seed_endpoint()
+            yield live
+
+
+@pytest.fixture
+def seeded(module_live: Live) -> Live:
+    """The module's sandbox with an empty request log, so each case sees only its own calls."""
+    module_live.clear_log()
+    return module_live
 
 
 @pytest.fixture

@@ -20,8 +20,7 @@ import pytest
 from gitsync import aws
 from gitsync.aws import lean
 from gitsync.ratelimit import RateLimiter
-from tests.helpers import Live, icsync
-from tests.test_live import project
+from tests.helpers import Live, icsync, project_of
 
 NOW = datetime.datetime(2026, 11, 25, 12, 34, 56, tzinfo=datetime.UTC)
 
@@ -148,7 +147,7 @@ def test_a_missing_component_is_none(live: Live) -> None:
 def test_a_plan_reads_through_it(tmp_path: Path, live: Live) -> None:
     """The whole CLI plan gives the same document either way (the end-to-end tests cover the rest)."""
     _component(live)
-    root = project(tmp_path, ["ic-a"])
+    root = project_of(tmp_path, ["ic-a"])
     plans = [icsync("plan", "-C", str(root), "--env", "dev", "--endpoint-url", live.url, "--output", "json",
                     env={"ICSYNC_LEAN_READS": value}).out for value in ("0", "1")]
     assert plans[0] == plans[1] and '"ic-a"' in plans[0]

@@ -18,7 +18,15 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.helpers import Live, Result, demo_project, icsync, write
+from tests.helpers import (
+    Live,
+    Result,
+    credentials_used,
+    demo_project,
+    icsync,
+    signing_regions,
+    write,
+)
 
 ANSI = "\x1b["
 
@@ -40,22 +48,6 @@ def process(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     environment = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "gitsync", *args], env=environment, check=False, capture_output=True,
                           text=True, timeout=120)
-
-
-def signing_regions(caplog: pytest.LogCaptureFixture, live: Live) -> set[str]:
-    """The region of the SigV4 credential scope of every request sent to this test's sandbox."""
-    return {region for message in _sent(caplog, live)
-            for region in re.findall(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/sagemaker/", message)}
-
-
-def credentials_used(caplog: pytest.LogCaptureFixture, live: Live) -> set[str]:
-    return {key for message in _sent(caplog, live) for key in re.findall(r"Credential=([^/]+)/", message)}
-
-
-def _sent(caplog: pytest.LogCaptureFixture, live: Live) -> list[str]:
-    """botocore's log of each request sent to this sandbox (not other tests' leftover threads)."""
-    messages = [r.getMessage() for r in caplog.records if r.name == "botocore.endpoint"]
-    return [m for m in messages if "Sending http request" in m and f"url={live.url}/" in m]
 
 
 # -- --query and --output ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import boto3
 import jsonschema
+import pytest
 from click.testing import CliRunner
 
 from gitsync.cli import run
@@ -30,7 +32,7 @@ class Result:
 
 
 PLAN_SCHEMA = json.loads(
-    (Path(__file__).parent.parent / "gitsync" / "data" / "plan.schema.json").read_text())
+    (Path(__file__).parents[2] / "gitsync" / "data" / "plan.schema.json").read_text())
 
 
 def check_plan_document(document: Any) -> None:
@@ -139,3 +141,40 @@ def demo_project(root: Path, **values: Any) -> Path:
 
 def set_values(root: Path, **values: Any) -> None:
     demo_project(root, **values)
+
+
+def signing_regions(caplog: pytest.LogCaptureFixture, live: Live) -> set[str]:
+    """The region of the SigV4 credential scope of every request sent to this test's sandbox."""
+    return {region for message in sent_to(caplog, live)
+            for region in re.findall(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/sagemaker/", message)}
+
+
+def credentials_used(caplog: pytest.LogCaptureFixture, live: Live) -> set[str]:
+    return {key for message in sent_to(caplog, live)
+            for key in re.findall(r"Credential=([^/]+)/", message)}
+
+
+def sent_to(caplog: pytest.LogCaptureFixture, live: Live) -> list[str]:
+    """botocore's log of each request sent to this sandbox (not other tests' leftover threads)."""
+    messages = [r.getMessage() for r in caplog.records if r.name == "botocore.endpoint"]
+    return [m for m in messages if "Sending http request" in m and f"url={live.url}/" in m]
+
+
+CPU_MANIFEST = """
+InferenceComponentName: {name}
+EndpointName: {endpoint}
+VariantName: AllTraffic
+Specification:
+  ModelName: model-a
+  ComputeResourceRequirements:
+    NumberOfCpuCoresRequired: 1
+    MinMemoryRequiredInMb: 1024
+RuntimeConfig:
+  CopyCount: 1
+"""
+
+
+def project_of(root: Path, names: list[str], endpoint: str = "ep") -> Path:
+    """A project of one CPU component per name, all on `endpoint`."""
+    files = {f"components/{n}.yaml": CPU_MANIFEST.format(name=n, endpoint=endpoint) for n in names}
+    return write(root, {"icsync.yaml": PROJECT, "values/dev.yaml": "x: 1\n", **files})
