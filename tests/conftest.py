@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,15 +13,49 @@ from gitsync.sandbox import Sandbox
 from tests.helpers import Live
 from tests.helpers.wire import Sandboxes
 
+# Every sandbox listens here; "" and None are what a server binding to all interfaces passes.
+LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "", None})
+# A developer's shell may carry AWS_ variables that point botocore at AWS or at their profiles,
+# and these, which change icsync's output.
+CLEARED = ("NO_COLOR", "ICSYNC_MASK")
+
+
+class LocalNamesOnly:
+    """socket.getaddrinfo for this machine's names only; remembers every other name asked for.
+
+    pytest-socket (pyproject.toml) refuses connect() to other hosts, but on a machine without a
+    network a lookup fails before any connect(), so a test reaching for AWS passed unnoticed."""
+
+    def __init__(self, resolve: Callable[..., Any]) -> None:
+        self.resolve = resolve
+        self.refused: list[str] = []
+
+    def __call__(self, host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name in LOCAL_NAMES:
+            return self.resolve(host, *args, **kwargs)
+        self.refused.append(str(name))
+        # What an offline lookup raises, so that the code under test takes its usual path.
+        raise socket.gaierror(socket.EAI_NONAME, f"tests resolve no name but 127.0.0.1's: {name}")
+
+
+@pytest.fixture(autouse=True)
+def local_network_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail the test that looked up a host outside this machine, even if the code swallowed it."""
+    guard = LocalNamesOnly(socket.getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", guard)
+    yield
+    assert guard.refused == [], f"the test looked up hosts outside 127.0.0.1: {sorted(set(guard.refused))}"
+
 
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Dummy credentials and no user AWS config: every call goes to a sandbox on 127.0.0.1."""
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER",
-                "AWS_REGION", "AWS_DEFAULT_REGION", "NO_COLOR", "ICSYNC_MASK"):
-        monkeypatch.delenv(key, raising=False)
+    for key in [k for k in os.environ if k.startswith("AWS_") or k in CLEARED]:
+        monkeypatch.delenv(key)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # Files that do not exist: botocore reads no profile, region or credentials of the developer's.
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
 

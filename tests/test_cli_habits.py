@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from ruamel.yaml import YAML
 from tests.helpers import (
     Live,
     Result,
+    child_env,
     credentials_used,
     demo_project,
     icsync,
@@ -45,9 +45,8 @@ def plan(root: Path, *args: str, env: dict[str, str | None] | None = None) -> Re
 
 def process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """icsync as a real process, its output a pipe (as in CI)."""
-    environment = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "gitsync", *args], env=environment, check=False, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "gitsync", *args], env=child_env(**(env or {})),
+                          check=False, capture_output=True, text=True, timeout=120)
 
 
 # -- --query and --output ----------------------------------------------------------------------
@@ -134,7 +133,9 @@ def test_endpoint_variables_work_through_botocore(tmp_path: Path, live: Live, va
     live.seed_endpoint()
     live.clear_log()
     root = demo_project(tmp_path / "p")
-    result = plan(root, env={variable: live.url})  # no --endpoint-url
+    # SageMaker's own variable leaves the tags read (Resource Groups Tagging API) to its own.
+    tagging = {"AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API": live.url}
+    result = plan(root, env={variable: live.url, **tagging})  # no --endpoint-url
     assert result.code == 0, result.all
     assert "+ web (ep): create" in result.out
     assert "ListInferenceComponents" in live.operations()  # the sandbox got the calls

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from gitsync.cli import run
 from gitsync.sandbox import Sandbox
 
 MUTATING = ("Create", "Update", "Delete", "AddTags", "DeleteTags")
+# A local port nothing listens on: a child process told no endpoint fails here at once rather
+# than reach AWS (the socket guard of tests/conftest.py does not reach into child processes).
+NOWHERE = "http://127.0.0.1:9"
 
 
 @dataclass
@@ -50,6 +54,11 @@ def icsync(*args: str, input: str | None = None, env: dict[str, str | None] | No
     if argv[:1] == ["plan"] and "json" in argv and "--query" not in argv and code in (0, 2):
         check_plan_document(json.loads(result.out))
     return result
+
+
+def child_env(sandbox_url: str = NOWHERE, **extra: str) -> dict[str, str]:
+    """The environment of an icsync child process: every AWS service at `sandbox_url`."""
+    return {**os.environ, "AWS_ENDPOINT_URL": sandbox_url, **extra}
 
 
 class Live:
