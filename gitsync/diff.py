@@ -68,7 +68,10 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[Difference]:
         return []  # the common case at scale: skip deepdiff entirely
     if not before:
         return [Difference(p, ABSENT, v) for p, v in leaves(after)]
-    result = _deepdiff()(before, after, verbose_level=2, ignore_numeric_type_changes=True)
+    # threshold_to_diff_deeper=0: deepdiff would report a map sharing under a third of its keys
+    # as one changed value; a plan names each key added or removed.
+    result = _deepdiff()(before, after, verbose_level=2, ignore_numeric_type_changes=True,
+                         threshold_to_diff_deeper=0)
     found: list[Difference] = []
     for change in ("values_changed", "type_changes"):
         for path, item in result.get(change, {}).items():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from gitsync import aws, normalize
 from gitsync.diff import diff
@@ -17,6 +18,26 @@ BUSY = ("Creating", "Updating", "Deleting")
 DEFAULT_TIMEOUT = 1800.0
 
 
+class Clock(Protocol):
+    """What the executor waits with: tests pass a fake one so that waits do not sleep."""
+
+    def now(self) -> float:
+        """Seconds on a clock that only moves forward (for intervals, not dates)."""
+        ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    """time.monotonic and time.sleep."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
 @dataclass(frozen=True)
 class ApplySettings:
     parallelism: int = 10
@@ -26,6 +47,7 @@ class ApplySettings:
     heartbeat: float = 60
     fail_fast: bool = False
     wait_busy: bool = True
+    clock: Clock = field(default_factory=RealClock, compare=False)
 
 
 class Stop:
@@ -88,8 +110,9 @@ def _guarded(change: ComponentChange, clients: aws.Clients, settings: ApplySetti
     if stop.event.is_set():
         report(Event(change.name, change.action, Outcome.SKIPPED.value, stop.reason))
         return Result(change.name, change.action, Outcome.SKIPPED, 0, stop.reason)
-    started = time.monotonic()
-    tracker = _Tracker(change, report, started)
+    clock = settings.clock
+    started = clock.now()
+    tracker = _Tracker(change, report, clock, started)
     stop.track(change.name, True)
     try:
         outcome, message = _apply_one(change, clients, settings, tracker)
@@ -97,7 +120,7 @@ def _guarded(change: ComponentChange, clients: aws.Clients, settings: ApplySetti
         outcome, message = Outcome.FAILED, str(error)
     finally:
         stop.track(change.name, False)
-    elapsed = time.monotonic() - started
+    elapsed = clock.now() - started
     tracker(outcome.value, message)
     if outcome is not Outcome.APPLIED and settings.fail_fast:
         stop.set("not started: an earlier component failed (--fail-fast)")
@@ -107,12 +130,12 @@ def _guarded(change: ComponentChange, clients: aws.Clients, settings: ApplySetti
 class _Tracker:
     """Reports one component's events with the time since it started."""
 
-    def __init__(self, change: ComponentChange, report: Report, started: float) -> None:
-        self.change, self.report, self.started = change, report, started
+    def __init__(self, change: ComponentChange, report: Report, clock: Clock, started: float) -> None:
+        self.change, self.report, self.clock, self.started = change, report, clock, started
 
     def __call__(self, phase: str, detail: str = "") -> None:
         self.report(Event(self.change.name, self.change.action, phase, detail,
-                          time.monotonic() - self.started))
+                          self.clock.now() - self.started))
 
 
 def _apply_one(change: ComponentChange, clients: aws.Clients, settings: ApplySettings,
@@ -143,7 +166,8 @@ def wait_settled(clients: aws.Clients, name: str, settings: ApplySettings, log: 
                  before: bool = False, timeout: float | None = None) -> dict[str, object] | None:
     """Poll Describe with backoff until the component is not Creating/Updating/Deleting."""
     timeout = settings.timeout or timeout or DEFAULT_TIMEOUT
-    started = last_beat = time.monotonic()
+    clock = settings.clock
+    started = last_beat = clock.now()
     interval = settings.poll_interval
     while True:
         found = aws.describe_component(clients, name)
@@ -151,14 +175,14 @@ def wait_settled(clients: aws.Clients, name: str, settings: ApplySettings, log: 
             return found
         if before and not settings.wait_busy:
             raise AwsError(f"{name} is {found['InferenceComponentStatus']}; not waiting (--no-wait-busy)")
-        now = time.monotonic()
+        now = clock.now()
         if now - started > timeout:
             raise AwsError(f"{name} still {found['InferenceComponentStatus']} after "
                            f"{timeout:.0f}s (--timeout); it may still finish on its own")
         if now - last_beat >= settings.heartbeat:
             log("waiting" if before else "settling", f"still {found['InferenceComponentStatus']}")
             last_beat = now
-        time.sleep(interval)
+        clock.sleep(interval)
         interval = min(interval * 1.5, settings.max_poll_interval)
 
 

@@ -1,24 +1,61 @@
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gitsync.sandbox import Sandbox
 from tests.helpers import Live
-from tests.test_sandbox_wire import Sandboxes
+from tests.helpers.wire import Sandboxes
+
+# Every sandbox listens here; "" and None are what a server binding to all interfaces passes.
+LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "", None})
+# A developer's shell may carry AWS_ variables that point botocore at AWS or at their profiles,
+# and these, which change icsync's output.
+CLEARED = ("NO_COLOR", "ICSYNC_MASK")
+
+
+class LocalNamesOnly:
+    """socket.getaddrinfo for this machine's names only; remembers every other name asked for.
+
+    pytest-socket (pyproject.toml) refuses connect() to other hosts, but on a machine without a
+    network a lookup fails before any connect(), so a test reaching for AWS passed unnoticed."""
+
+    def __init__(self, resolve: Callable[..., Any]) -> None:
+        self.resolve = resolve
+        self.refused: list[str] = []
+
+    def __call__(self, host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name in LOCAL_NAMES:
+            return self.resolve(host, *args, **kwargs)
+        self.refused.append(str(name))
+        # What an offline lookup raises, so that the code under test takes its usual path.
+        raise socket.gaierror(socket.EAI_NONAME, f"tests resolve no name but 127.0.0.1's: {name}")
+
+
+@pytest.fixture(autouse=True)
+def local_network_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail the test that looked up a host outside this machine, even if the code swallowed it."""
+    guard = LocalNamesOnly(socket.getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", guard)
+    yield
+    assert guard.refused == [], f"the test looked up hosts outside 127.0.0.1: {sorted(set(guard.refused))}"
 
 
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Dummy credentials and no user AWS config: every call goes to a sandbox on 127.0.0.1."""
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER",
-                "AWS_REGION", "AWS_DEFAULT_REGION", "NO_COLOR", "ICSYNC_MASK"):
-        monkeypatch.delenv(key, raising=False)
+    for key in [k for k in os.environ if k.startswith("AWS_") or k in CLEARED]:
+        monkeypatch.delenv(key)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # Files that do not exist: botocore reads no profile, region or credentials of the developer's.
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
 
@@ -50,6 +87,26 @@ def live_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         # Many generated components share it: big instances and room to grow (capacity check).
         shared.seed_endpoint(instance_type="ml.g5.48xlarge", max_count=100_000)
         yield shared
+
+
+@pytest.fixture(scope="module")
+def module_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """One seeded sandbox for a module of many small cases (a sandbox each costs ~0.5 s to stop)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        log = tmp_path_factory.mktemp("sandbox") / "requests.jsonl"
+        with Sandbox(port=0, request_log=log) as sandbox:
+            live = Live(sandbox, log)
+            live.seed_endpoint()
+            yield live
+
+
+@pytest.fixture
+def seeded(module_live: Live) -> Live:
+    """The module's sandbox with an empty request log, so each case sees only its own calls."""
+    module_live.clear_log()
+    return module_live
 
 
 @pytest.fixture

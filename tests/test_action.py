@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from tests.helpers import Live, demo_project, icsync
+from tests.helpers import Live, child_env, demo_project, icsync
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action"
@@ -85,7 +85,7 @@ class Runner:
         event_file = self.root / "event.json"
         payload = {"number": PR, "pull_request": {"number": PR}} if event == "pull_request" else {}
         event_file.write_text(json.dumps(payload))
-        environ = {**os.environ,
+        environ = {**child_env(),
                    "PATH": os.pathsep.join([str(self.root / "bin"), str(Path(sys.executable).parent),
                                             os.environ["PATH"]]),
                    "GITHUB_OUTPUT": str(files["output"]), "GITHUB_STEP_SUMMARY": str(files["summary"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gitsync.sandbox import Sandbox
-from tests.helpers import PROJECT, Live, icsync, write
+from tests.helpers import PROJECT, Live, child_env, icsync, write
 
 SPEC = """
 InferenceComponentName: {name}
@@ -78,7 +77,7 @@ def apply_in_background(root: Path, live: Live, *extra: str) -> subprocess.Popen
     process = subprocess.Popen(
         [sys.executable, "-m", "gitsync", "apply", "-C", str(root), "--env", "dev", "--endpoint-url",
          live.url, "--auto-approve", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ})
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(live.url))
     deadline = time.monotonic() + 30
     while not creates(live) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -265,10 +264,10 @@ def test_two_concurrent_applies(tmp_path: Path, slow: Live) -> None:
     slow.sandbox.set_stuck("c0")  # the first apply holds the lock until the test lets c0 settle
     first = apply_in_background(root, slow, "--parallelism", "1")
     second = subprocess.run(command + ["--lock-timeout", "0"], capture_output=True, text=True, timeout=60,
-                            check=False)
+                            check=False, env=child_env(slow.url))
     assert second.returncode == 1 and "environment lock `demo/dev` is held by" in second.stderr
     waiting = subprocess.Popen(command + ["--lock-timeout", "60"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, env=child_env(slow.url))
     assert waiting.stderr is not None
     announced = waiting.stderr.readline()  # blocks until the second run says it waits
     slow.sandbox.set_stuck("c0", False)

@@ -8,7 +8,6 @@ binary to commit), and the substrings stderr must contain (`stderr`).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ from ruamel.yaml import YAML
 
 from gitsync.manifests.load import parse
 from gitsync.manifests.validate import missing_bases, to_desired
-from gitsync.sandbox import Sandbox
 from tests.helpers import Live, Result, icsync
 
 CASES = Path(__file__).parent / "bad_inputs"
@@ -66,26 +64,6 @@ def assert_clean_failure(result: Result, live: Live, substrings: list[str]) -> N
         assert substring in result.err, f"{substring!r} not in:\n{result.err}"
     assert len(result.err.splitlines()) <= MAX_STDERR_LINES, result.err
     assert live.mutating() == []
-
-
-@pytest.fixture(scope="module")
-def module_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """One seeded sandbox for the whole corpus (a sandbox per case would cost ~0.5 s to stop)."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        log = tmp_path_factory.mktemp("sandbox") / "requests.jsonl"
-        with Sandbox(port=0, request_log=log) as sandbox:
-            live = Live(sandbox, log)
-            live.seed_endpoint()
-            yield live
-
-
-@pytest.fixture
-def seeded(module_live: Live) -> Live:
-    """The shared sandbox with an empty request log, so each case sees only its own calls."""
-    module_live.clear_log()
-    return module_live
 
 
 def test_the_corpus_is_large_enough() -> None:

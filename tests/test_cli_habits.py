@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -18,7 +17,16 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.helpers import Live, Result, demo_project, icsync, write
+from tests.helpers import (
+    Live,
+    Result,
+    child_env,
+    credentials_used,
+    demo_project,
+    icsync,
+    signing_regions,
+    write,
+)
 
 ANSI = "\x1b["
 
@@ -37,25 +45,8 @@ def plan(root: Path, *args: str, env: dict[str, str | None] | None = None) -> Re
 
 def process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """icsync as a real process, its output a pipe (as in CI)."""
-    environment = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "gitsync", *args], env=environment, check=False, capture_output=True,
-                          text=True, timeout=120)
-
-
-def signing_regions(caplog: pytest.LogCaptureFixture, live: Live) -> set[str]:
-    """The region of the SigV4 credential scope of every request sent to this test's sandbox."""
-    return {region for message in _sent(caplog, live)
-            for region in re.findall(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/sagemaker/", message)}
-
-
-def credentials_used(caplog: pytest.LogCaptureFixture, live: Live) -> set[str]:
-    return {key for message in _sent(caplog, live) for key in re.findall(r"Credential=([^/]+)/", message)}
-
-
-def _sent(caplog: pytest.LogCaptureFixture, live: Live) -> list[str]:
-    """botocore's log of each request sent to this sandbox (not other tests' leftover threads)."""
-    messages = [r.getMessage() for r in caplog.records if r.name == "botocore.endpoint"]
-    return [m for m in messages if "Sending http request" in m and f"url={live.url}/" in m]
+    return subprocess.run([sys.executable, "-m", "gitsync", *args], env=child_env(**(env or {})),
+                          check=False, capture_output=True, text=True, timeout=120)
 
 
 # -- --query and --output ----------------------------------------------------------------------
@@ -142,7 +133,9 @@ def test_endpoint_variables_work_through_botocore(tmp_path: Path, live: Live, va
     live.seed_endpoint()
     live.clear_log()
     root = demo_project(tmp_path / "p")
-    result = plan(root, env={variable: live.url})  # no --endpoint-url
+    # SageMaker's own variable leaves the tags read (Resource Groups Tagging API) to its own.
+    tagging = {"AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API": live.url}
+    result = plan(root, env={variable: live.url, **tagging})  # no --endpoint-url
     assert result.code == 0, result.all
     assert "+ web (ep): create" in result.out
     assert "ListInferenceComponents" in live.operations()  # the sandbox got the calls

@@ -11,26 +11,7 @@ from pathlib import Path
 
 from gitsync import aws
 from gitsync.live import tags_of
-from tests.helpers import PROJECT, Live, icsync, write
-
-MANIFEST = """
-InferenceComponentName: {name}
-EndpointName: {endpoint}
-VariantName: AllTraffic
-Specification:
-  ModelName: model-a
-  ComputeResourceRequirements:
-    NumberOfCpuCoresRequired: 1
-    MinMemoryRequiredInMb: 1024
-RuntimeConfig:
-  CopyCount: 1
-"""
-
-
-def project(root: Path, names: list[str], endpoint: str = "ep") -> Path:
-    files = {f"components/{n}.yaml": MANIFEST.format(name=n, endpoint=endpoint) for n in names}
-    return write(root, {"icsync.yaml": PROJECT, "values/dev.yaml": "x: 1\n", **files})
-
+from tests.helpers import Live, icsync, project_of
 
 READS = ("ListInferenceComponents", "DescribeInferenceComponent", "ListTags", "GetResources")
 
@@ -43,13 +24,13 @@ def calls(live: Live) -> collections.Counter[str]:
 def test_only_what_exists_and_is_managed_is_described(tmp_path: Path, live: Live) -> None:
     live.seed_endpoint("ep")
     live.seed_endpoint("other", models=())
-    existing = project(tmp_path / "existing", ["a", "b"])
+    existing = project_of(tmp_path / "existing", ["a", "b"])
     assert icsync("apply", "-C", existing, "--env", "dev", "--endpoint-url", live.url,
                   "--auto-approve").code == 0
-    elsewhere = project(tmp_path / "elsewhere", ["z"], endpoint="other")
+    elsewhere = project_of(tmp_path / "elsewhere", ["z"], endpoint="other")
     assert icsync("apply", "-C", elsewhere, "--env", "dev", "--endpoint-url", live.url,
                   "--auto-approve").code == 0
-    root = project(tmp_path / "p", ["a", "b", "new"])
+    root = project_of(tmp_path / "p", ["a", "b", "new"])
     live.clear_log()
     result = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url)
     assert result.code == 0, result.all
@@ -66,7 +47,7 @@ def test_only_what_exists_and_is_managed_is_described(tmp_path: Path, live: Live
 
 def test_tags_are_read_a_hundred_a_call(tmp_path: Path, live: Live) -> None:
     live.seed_endpoint("ep")
-    root = project(tmp_path / "p", [f"c{i:03d}" for i in range(150)])
+    root = project_of(tmp_path / "p", [f"c{i:03d}" for i in range(150)])
     assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
                   "--auto-approve").code == 0
     live.clear_log()
@@ -84,7 +65,7 @@ def listed_tags_of(live: Live) -> list[str]:
 
 def test_a_component_not_yet_tagged_by_icsync_is_read_with_list_tags(tmp_path: Path, live: Live) -> None:
     live.seed_endpoint("ep")
-    root = project(tmp_path / "p", ["a", "byhand"])
+    root = project_of(tmp_path / "p", ["a", "byhand"])
     assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--auto-approve",
                   "--target", "a").code == 0
     live.client.create_inference_component(
@@ -102,7 +83,7 @@ def test_a_component_not_yet_tagged_by_icsync_is_read_with_list_tags(tmp_path: P
 
 def applied(root: Path, live: Live, names: list[str]) -> Path:
     """A project of `names` on endpoint ep, applied."""
-    root = project(root, names)
+    root = project_of(root, names)
     assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
                   "--auto-approve").code == 0
     return root
@@ -144,7 +125,7 @@ def test_a_lagging_tag_index_does_not_make_a_plan_after_apply_wrong(tmp_path: Pa
 def test_without_permission_for_get_resources_each_component_is_read_with_list_tags(
         tmp_path: Path, live: Live) -> None:
     live.seed_endpoint("ep")
-    root = project(tmp_path / "p", ["a", "b", "c"])
+    root = project_of(tmp_path / "p", ["a", "b", "c"])
     assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
                   "--auto-approve").code == 0
     live.clear_log()
@@ -157,7 +138,7 @@ def test_without_permission_for_get_resources_each_component_is_read_with_list_t
 
 def test_targets_are_read_and_nothing_else(tmp_path: Path, live: Live) -> None:
     live.seed_endpoint("ep")
-    root = project(tmp_path / "p", ["a", "b", "c"])
+    root = project_of(tmp_path / "p", ["a", "b", "c"])
     assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
                   "--auto-approve").code == 0
     live.clear_log()
@@ -171,7 +152,7 @@ def test_targets_are_read_and_nothing_else(tmp_path: Path, live: Live) -> None:
 
 def test_invalid_manifests_still_fail_the_plan_while_reads_run(tmp_path: Path, live: Live) -> None:
     live.seed_endpoint("ep")
-    root = project(tmp_path / "p", ["a", "b"])
+    root = project_of(tmp_path / "p", ["a", "b"])
     assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url,
                   "--auto-approve").code == 0
     (root / "components" / "zz-broken.yaml").write_text("InferenceComponentName: broken\nBogus: 1\n")

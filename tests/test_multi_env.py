@@ -11,15 +11,23 @@ from pathlib import Path
 import pytest
 
 from gitsync.shard import index_of
-from tests.helpers import VALUES, Live, check_plan_document, demo_project, icsync, write
-from tests.test_cli_habits import _sent, signing_regions
+from tests.helpers import (
+    VALUES,
+    Live,
+    check_plan_document,
+    demo_project,
+    icsync,
+    sent_to,
+    signing_regions,
+    write,
+)
 
 ROLE = "arn:aws:iam::123456789012:role/icsync-deployer"
 
 
 def signed_by(caplog: pytest.LogCaptureFixture, live: Live, service: str) -> set[str]:
     """The access keys that signed this test's requests to `service`."""
-    return {key for message in _sent(caplog, live)
+    return {key for message in sent_to(caplog, live)
             for key in re.findall(rf"Credential=([^/]+)/\d{{8}}/[a-z0-9-]+/{service}/", message)}
 
 

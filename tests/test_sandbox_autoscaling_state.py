@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.test_sandbox_wire import Sandboxes, Started
+from tests.helpers.wire import Sandboxes, Started
 
 DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 TRACKING = {"TargetValue": 5.0, "ScaleInCooldown": 300, "PredefinedMetricSpecification": {

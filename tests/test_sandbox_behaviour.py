@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.test_sandbox_wire import Sandboxes, Started
+from tests.helpers.wire import Sandboxes, Started
 
 TRANSITION = 1.0  # long enough that a loaded machine still describes a component mid-transition
 DIGEST = "ab" * 32

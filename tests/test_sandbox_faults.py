@@ -9,7 +9,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError, ConnectionClosedError
 
-from tests.test_sandbox_wire import Sandboxes, Started
+from tests.helpers.wire import Sandboxes, Started
 
 TRANSITION = 0.3
 

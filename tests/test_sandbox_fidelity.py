@@ -10,7 +10,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.test_sandbox_wire import Sandboxes, Started
+from tests.helpers.wire import Sandboxes, Started
 
 
 def raw(live: Started, operation: str, body: Any) -> tuple[int, dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.test_sandbox_wire import ROLE, Sandboxes, Started
+from tests.helpers.wire import ROLE, Sandboxes, Started
 
 
 def error_of(call: object) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 
 from gitsync.sandbox import Sandbox
 from tests.helpers import icsync
-from tests.test_sandbox_wire import Sandboxes, wire_problems
+from tests.helpers.wire import Sandboxes, wire_problems
 
 REPLAY = Path(__file__).parent / "data" / "sandbox" / "replay-seed.yaml"
 TIMESTAMPS = {"CreationTime", "LastModifiedTime", "ResolutionTime"}

@@ -17,7 +17,7 @@ import pytest
 from botocore.model import Shape
 
 from gitsync import model
-from tests.test_sandbox_wire import Sandboxes
+from tests.helpers.wire import Sandboxes
 
 PAGE = Path(__file__).parent / "data" / "sandbox" / "update-inference-component-json-syntax.md"
 OPTIONS = {"specification": "Specification", "runtime-config": "RuntimeConfig",

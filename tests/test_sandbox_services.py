@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from gitsync.sandbox import moto_patches
-from tests.test_sandbox_wire import Sandboxes, Started
+from tests.helpers.wire import Sandboxes, Started
 
 DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 

@@ -14,17 +14,10 @@ import pytest
 
 from gitsync.manifests.render import make_environment, render
 from tests.helpers import Live, Result, icsync
-from tests.test_bad_inputs import module_live  # noqa: F401 - a fixture: one sandbox for the module
 
 VALID = Path(__file__).parent / "bad_inputs" / "_valid"
 LEAKS = ("<module", "<built-in", "<function", "<class", "__builtins__", "root:x:0:0", "os.system",
          "Traceback", "internal error")
-
-
-@pytest.fixture
-def seeded(module_live: Live) -> Live:  # noqa: F811 - the fixture above, by name
-    module_live.clear_log()
-    return module_live
 
 
 def project(tmp_path: Path, variant_line: str, extra: dict[str, str] | None = None) -> Path:

@@ -89,3 +89,11 @@ def _value_at(params: Any, path: model.Path) -> Any:
         except (KeyError, IndexError, TypeError):
             return _MISSING
     return params
+
+
+def request_json(body: bytes) -> Any:
+    """A request body's JSON; None when it is not JSON (the call then fails as AWS's would)."""
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        return None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +12,16 @@ from typing import Any
 
 import boto3
 import jsonschema
+import pytest
 from click.testing import CliRunner
 
 from gitsync.cli import run
 from gitsync.sandbox import Sandbox
 
 MUTATING = ("Create", "Update", "Delete", "AddTags", "DeleteTags")
+# A local port nothing listens on: a child process told no endpoint fails here at once rather
+# than reach AWS (the socket guard of tests/conftest.py does not reach into child processes).
+NOWHERE = "http://127.0.0.1:9"
 
 
 @dataclass
@@ -30,7 +36,7 @@ class Result:
 
 
 PLAN_SCHEMA = json.loads(
-    (Path(__file__).parent.parent / "gitsync" / "data" / "plan.schema.json").read_text())
+    (Path(__file__).parents[2] / "gitsync" / "data" / "plan.schema.json").read_text())
 
 
 def check_plan_document(document: Any) -> None:
@@ -48,6 +54,11 @@ def icsync(*args: str, input: str | None = None, env: dict[str, str | None] | No
     if argv[:1] == ["plan"] and "json" in argv and "--query" not in argv and code in (0, 2):
         check_plan_document(json.loads(result.out))
     return result
+
+
+def child_env(sandbox_url: str = NOWHERE, **extra: str) -> dict[str, str]:
+    """The environment of an icsync child process: every AWS service at `sandbox_url`."""
+    return {**os.environ, "AWS_ENDPOINT_URL": sandbox_url, **extra}
 
 
 class Live:
@@ -139,3 +150,40 @@ def demo_project(root: Path, **values: Any) -> Path:
 
 def set_values(root: Path, **values: Any) -> None:
     demo_project(root, **values)
+
+
+def signing_regions(caplog: pytest.LogCaptureFixture, live: Live) -> set[str]:
+    """The region of the SigV4 credential scope of every request sent to this test's sandbox."""
+    return {region for message in sent_to(caplog, live)
+            for region in re.findall(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/sagemaker/", message)}
+
+
+def credentials_used(caplog: pytest.LogCaptureFixture, live: Live) -> set[str]:
+    return {key for message in sent_to(caplog, live)
+            for key in re.findall(r"Credential=([^/]+)/", message)}
+
+
+def sent_to(caplog: pytest.LogCaptureFixture, live: Live) -> list[str]:
+    """botocore's log of each request sent to this sandbox (not other tests' leftover threads)."""
+    messages = [r.getMessage() for r in caplog.records if r.name == "botocore.endpoint"]
+    return [m for m in messages if "Sending http request" in m and f"url={live.url}/" in m]
+
+
+CPU_MANIFEST = """
+InferenceComponentName: {name}
+EndpointName: {endpoint}
+VariantName: AllTraffic
+Specification:
+  ModelName: model-a
+  ComputeResourceRequirements:
+    NumberOfCpuCoresRequired: 1
+    MinMemoryRequiredInMb: 1024
+RuntimeConfig:
+  CopyCount: 1
+"""
+
+
+def project_of(root: Path, names: list[str], endpoint: str = "ep") -> Path:
+    """A project of one CPU component per name, all on `endpoint`."""
+    files = {f"components/{n}.yaml": CPU_MANIFEST.format(name=n, endpoint=endpoint) for n in names}
+    return write(root, {"icsync.yaml": PROJECT, "values/dev.yaml": "x: 1\n", **files})

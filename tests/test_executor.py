@@ -1,0 +1,287 @@
+"""The executor through `executor.apply(plan, clients, ...)` against the sandbox over HTTP: the
+order it sends a plan's calls in, how it verifies what settled, and how it waits (a fake clock:
+no test here sleeps)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from gitsync import aws, executor, normalize
+from gitsync.executor import ApplySettings
+from gitsync.outcome import ApplyResult, Event, Outcome
+from gitsync.plan import Action, Call, ComponentChange, Plan
+from tests.helpers import Live
+from tests.helpers.clock import FakeClock
+
+
+# -- plans, built from the value types the planner makes ------------------------------------------
+def request(name: str, image: str = "repo/app:1", copies: int = 1,
+            base: str | None = None) -> dict[str, Any]:
+    """A CreateInferenceComponent request: a model component, or an adapter of `base`."""
+    spec: dict[str, Any] = {
+        "ModelName": "model-a", "Container": {"Image": image},
+        "ComputeResourceRequirements": {"NumberOfAcceleratorDevicesRequired": 1,
+                                        "MinMemoryRequiredInMb": 1024}}
+    if base is not None:
+        spec = {"BaseInferenceComponentName": base,
+                "Container": {"ArtifactUrl": f"s3://bucket/{name}.tar.gz"}}
+    body = {"InferenceComponentName": name, "EndpointName": "ep", "VariantName": "AllTraffic",
+            "Specification": spec}
+    if base is None:
+        body["RuntimeConfig"] = {"CopyCount": copies}
+    return body
+
+
+def create(name: str, wave: int = 0, base: str | None = None, **kwargs: Any) -> ComponentChange:
+    body = request(name, base=base, **kwargs)
+    return ComponentChange(name, "ep", Action.CREATE, "not found live", wave=wave, base=base,
+                           calls=(Call("CreateInferenceComponent", body),),
+                           desired=normalize.comparable_desired(body))
+
+
+def update(name: str, sent: dict[str, Any], desired: dict[str, Any],
+           timeout: float | None = None) -> ComponentChange:
+    """An update that sends `sent` and expects AWS to settle on `desired` (a create request)."""
+    return ComponentChange(name, "ep", Action.UPDATE, "specification differs",
+                           calls=(Call("UpdateInferenceComponent",
+                                       {"InferenceComponentName": name, **sent}),),
+                           timeout=timeout, desired=normalize.comparable_desired(desired))
+
+
+def scale(name: str, sent: int, desired: dict[str, Any]) -> ComponentChange:
+    params = {"InferenceComponentName": name, "DesiredRuntimeConfig": {"CopyCount": sent}}
+    return ComponentChange(name, "ep", Action.SCALE, "only the copy count differs",
+                           calls=(Call("UpdateInferenceComponentRuntimeConfig", params),),
+                           desired=normalize.comparable_desired(desired))
+
+
+def delete(name: str, wave: int = 0, base: str | None = None) -> ComponentChange:
+    return ComponentChange(name, "ep", Action.DELETE, "in no manifest (--prune)", wave=wave,
+                           base=base, calls=(Call("DeleteInferenceComponent",
+                                                  {"InferenceComponentName": name}),))
+
+
+def run(live: Live, *changes: ComponentChange, events: list[Event] | None = None,
+        **settings: Any) -> ApplyResult:
+    """Apply a plan of `changes` to the sandbox; a fake clock unless the test brings its own."""
+    settings.setdefault("clock", FakeClock())
+    clients = aws.Clients(aws.Connection(region="us-east-1", endpoint_url=live.url))
+    plan = Plan("dev", "demo", changes)
+    return executor.apply(plan, clients, ApplySettings(**settings),
+                          (events if events is not None else []).append)
+
+
+def sent(live: Live) -> list[tuple[str, str]]:
+    """(operation, component) of every mutating call the sandbox answered, in order."""
+    return [(r["operation"], r["params"]["InferenceComponentName"]) for r in live.mutating()
+            if r["status"] == 200]
+
+
+def outcomes(result: ApplyResult) -> dict[str, tuple[Outcome, str]]:
+    return {r.name: (r.outcome, r.message) for r in result.results}
+
+
+@pytest.fixture
+def ready(live: Live) -> Live:
+    live.seed_endpoint()
+    live.clear_log()
+    return live
+
+
+def existing(live: Live, *names: str, base: str | None = None) -> None:
+    """Components already live (made by boto3, not by the engine under test)."""
+    for name in names:
+        live.client.create_inference_component(**request(name, base=base))
+    live.clear_log()
+
+
+# -- ordering ---------------------------------------------------------------------------------------
+def test_waves_run_in_order_and_a_base_before_its_adapter(ready: Live) -> None:
+    result = run(ready, create("late", wave=1), create("adapter", base="base"), create("base"),
+                 create("solo"), create("first", wave=-1), parallelism=4)
+    order = [name for _, name in sent(ready)]
+    assert order[0] == "first"
+    assert set(order[1:3]) == {"base", "solo"}
+    assert order[3:] == ["adapter", "late"]
+    assert [r.name for r in result.results][3:] == ["adapter", "late"]  # results in stage order
+    assert result.ok and {r.outcome for r in result.results} == {Outcome.APPLIED}
+
+
+def test_an_adapter_of_a_base_outside_the_plan_does_not_wait_a_stage(ready: Live) -> None:
+    existing(ready, "base")
+    # One worker: a stage runs in plan order, so the adapter first means it shares solo's stage.
+    run(ready, create("adapter", base="base"), create("solo"), parallelism=1)
+    assert sent(ready) == [("CreateInferenceComponent", "adapter"), ("CreateInferenceComponent", "solo")]
+    ready.clear_log()
+    run(ready, create("adapter2", base="base2"), create("base2"), parallelism=1)
+    assert sent(ready) == [("CreateInferenceComponent", "base2"),
+                           ("CreateInferenceComponent", "adapter2")]
+
+
+def test_deletes_come_last_in_reverse_wave_order_adapters_before_bases(ready: Live) -> None:
+    existing(ready, "base", "late", "early")
+    existing(ready, "adapter", base="base")
+    result = run(ready, delete("base"), delete("early", wave=-1), delete("adapter", base="base"),
+                 delete("late", wave=1), create("new", wave=5), parallelism=4)
+    assert sent(ready) == [("CreateInferenceComponent", "new"),
+                           ("DeleteInferenceComponent", "late"),
+                           ("DeleteInferenceComponent", "adapter"),
+                           ("DeleteInferenceComponent", "base"),
+                           ("DeleteInferenceComponent", "early")]
+    assert result.ok
+    assert ready.client.list_inference_components()["InferenceComponents"][0][
+        "InferenceComponentName"] == "new"
+
+
+def test_a_noop_sends_nothing_and_has_no_result(ready: Live) -> None:
+    existing(ready, "same")
+    result = run(ready, ComponentChange("same", "ep", Action.NOOP, "live matches the manifest"),
+                 create("web"))
+    assert [r.name for r in result.results] == ["web"]
+    assert sent(ready) == [("CreateInferenceComponent", "web")]
+
+
+def test_fail_fast_skips_what_has_not_started_and_only_then(ready: Live) -> None:
+    ready.sandbox.fail_next_deployment("a", "Deployment failed: alarm fired")
+    result = run(ready, create("a"), create("b", wave=1), fail_fast=True)
+    assert outcomes(result) == {
+        "a": (Outcome.FAILED, "Deployment failed: alarm fired"),
+        "b": (Outcome.SKIPPED, "not started: an earlier component failed (--fail-fast)")}
+    assert sent(ready) == [("CreateInferenceComponent", "a")]
+    ready.clear_log()
+    ready.sandbox.fail_next_deployment("c", "Deployment failed: alarm fired")
+    carried_on = run(ready, create("c"), create("d", wave=1))
+    assert outcomes(carried_on)["d"] == (Outcome.APPLIED, "")
+
+
+def test_a_stop_set_before_apply_starts_nothing(ready: Live) -> None:
+    stop = executor.Stop()
+    stop.set("interrupted: not started")
+    clients = aws.Clients(aws.Connection(region="us-east-1", endpoint_url=ready.url))
+    result = executor.apply(Plan("dev", "demo", (create("a"), create("b", wave=1))), clients,
+                            ApplySettings(clock=FakeClock()), lambda _: None, stop)
+    assert outcomes(result) == {"a": (Outcome.SKIPPED, "interrupted: not started"),
+                                "b": (Outcome.SKIPPED, "interrupted: not started")}
+    assert ready.mutating() == []
+
+
+# -- verification -----------------------------------------------------------------------------------
+def test_a_failed_deployment_is_a_failure_with_aws_s_reason(ready: Live) -> None:
+    ready.sandbox.fail_next_deployment("web", "CapacityError: no room on ep")
+    assert outcomes(run(ready, create("web"))) == {
+        "web": (Outcome.FAILED, "CapacityError: no room on ep")}
+
+
+def test_a_rolled_back_update_is_reported_with_aws_s_reason(ready: Live) -> None:
+    existing(ready, "web")
+    ready.sandbox.fail_next_deployment("web", "Alarm HighLatency fired: rolled back")
+    new = request("web", image="repo/app:2")
+    result = run(ready, update("web", {"Specification": new["Specification"]}, new))
+    assert outcomes(result) == {"web": (Outcome.ROLLED_BACK, "Alarm HighLatency fired: rolled back")}
+    described = ready.client.describe_inference_component(InferenceComponentName="web")
+    assert described["Specification"]["Container"]["DeployedImage"]["SpecifiedImage"] == "repo/app:1"
+
+
+DIFFERS = "live specification differs from what was sent: "
+
+
+def test_what_settled_is_compared_with_the_plan_and_each_difference_named(ready: Live) -> None:
+    existing(ready, "web", "api")
+    planned = request("web", image="repo/app:2", copies=2)
+    sent_spec = request("web", image="repo/app:3")["Specification"]  # not what the plan holds
+    result = run(ready, update("web", {"Specification": sent_spec, "RuntimeConfig": {"CopyCount": 1}},
+                               planned),
+                 scale("api", 2, request("api", copies=3)))
+    assert outcomes(result) == {
+        "web": (Outcome.ROLLED_BACK, DIFFERS + "RuntimeConfig.CopyCount, Specification.Container.Image"),
+        "api": (Outcome.ROLLED_BACK, DIFFERS + "RuntimeConfig.CopyCount")}
+
+
+def test_only_the_sections_sent_are_verified(ready: Live) -> None:
+    existing(ready, "api")
+    # The plan's specification differs from live, but a scale sends only the copy count.
+    result = run(ready, scale("api", 3, request("api", image="repo/other:9", copies=3)))
+    assert outcomes(result) == {"api": (Outcome.APPLIED, "")}
+    assert ready.client.describe_inference_component(
+        InferenceComponentName="api")["RuntimeConfig"]["DesiredCopyCount"] == 3
+
+
+def test_a_component_gone_since_the_plan_fails_without_a_call(ready: Live) -> None:
+    new = request("gone", image="repo/app:2")
+    result = run(ready, update("gone", {"Specification": new["Specification"]}, new))
+    assert outcomes(result) == {"gone": (Outcome.FAILED, "component disappeared since the plan")}
+    assert ready.mutating() == []
+
+
+# -- waiting, on a fake clock ------------------------------------------------------------------------
+def stuck_update(live: Live, name: str = "web", timeout: float | None = None) -> ComponentChange:
+    """An update of a live component whose deployment will not settle until released."""
+    existing(live, name)
+    live.sandbox.set_stuck(name)
+    new = request(name, image="repo/app:2")
+    return update(name, {"Specification": new["Specification"]}, new, timeout=timeout)
+
+
+def test_the_default_timeout_is_thirty_minutes_polled_with_backoff(ready: Live) -> None:
+    clock = FakeClock()
+    result = run(ready, stuck_update(ready), clock=clock)
+    message = "web still Updating after 1800s (--timeout); it may still finish on its own"
+    assert outcomes(result) == {"web": (Outcome.FAILED, message)}
+    assert clock.sleeps[:4] == pytest.approx([0.2, 0.3, 0.45, 0.675])  # x1.5 each poll
+    assert max(clock.sleeps) == 10 and clock.sleeps[-3:] == [10, 10, 10]  # up to 10 s apart
+    assert 1800 < clock.slept <= 1810
+    assert 1800 < result.results[0].seconds <= 1810  # measured on the same clock
+
+
+def test_the_component_s_own_timeout_unless_apply_is_given_one(ready: Live) -> None:
+    first = run(ready, stuck_update(ready, "web", timeout=300))
+    assert outcomes(first)["web"][1].startswith("web still Updating after 300s (--timeout)")
+    given = run(ready, stuck_update(ready, "api", timeout=300), timeout=45)
+    assert outcomes(given)["api"][1].startswith("api still Updating after 45s (--timeout)")
+
+
+def test_a_heartbeat_every_heartbeat_seconds_while_settling(ready: Live) -> None:
+    events: list[Event] = []
+    run(ready, stuck_update(ready), events=events, heartbeat=60, timeout=600)
+    beats = [e for e in events if e.phase == "settling"]
+    assert {e.detail for e in beats} == {"still Updating"}
+    assert len(beats) == 9  # at 60, 120, ... 540 s: the poll after 600 s times out instead
+    gaps = [b.elapsed - a.elapsed for a, b in itertools.pairwise(beats)]
+    assert all(60 <= gap < 70 for gap in gaps), gaps  # a beat is due at the first poll after 60 s
+    assert [e.phase for e in events][-1] == "failed"
+
+
+def test_a_busy_component_is_waited_for_then_updated(ready: Live) -> None:
+    existing(ready, "web")
+    ready.sandbox.set_stuck("web")
+    ready.client.update_inference_component_runtime_config(
+        InferenceComponentName="web", DesiredRuntimeConfig={"CopyCount": 2})
+    ready.clear_log()
+
+    def release(sleeps: int) -> None:
+        if sleeps == 5:
+            ready.sandbox.set_stuck("web", False)
+
+    events: list[Event] = []
+    new = request("web", image="repo/app:2", copies=2)
+    result = run(ready, update("web", {"Specification": new["Specification"]}, new), events=events,
+                 clock=FakeClock(release), heartbeat=0.5)
+    assert outcomes(result) == {"web": (Outcome.APPLIED, "")}
+    assert ready.operations()[:6] == ["DescribeInferenceComponent"] * 6  # 5 sleeps: 6 polls
+    assert ready.operations()[6] == "UpdateInferenceComponent"
+    assert ("waiting", "still Updating") in [(e.phase, e.detail) for e in events]
+
+
+def test_no_wait_busy_refuses_a_busy_component_at_once(ready: Live) -> None:
+    clock = FakeClock()
+    change = stuck_update(ready)
+    ready.client.update_inference_component_runtime_config(
+        InferenceComponentName="web", DesiredRuntimeConfig={"CopyCount": 2})
+    ready.clear_log()
+    result = run(ready, change, clock=clock, wait_busy=False)
+    assert outcomes(result) == {"web": (Outcome.FAILED,
+                                        "web is Updating; not waiting (--no-wait-busy)")}
+    assert clock.sleeps == [] and ready.mutating() == []
