@@ -29,7 +29,8 @@ def run(settings: Settings, endpoints: tuple[str, ...]) -> int:
         names = [s["InferenceComponentName"] for s in aws.list_components(clients)
                  if (not endpoints or s["EndpointName"] in endpoints)
                  and common.selected(s["InferenceComponentName"], settings)]
-        state = live.fetch(clients, names, (), settings.read_parallelism, with_unlisted=False)
+        state = live.fetch(clients, names, (), settings.read_parallelism, with_unlisted=False,
+                           rate=settings.read_rate)
     for component in state.components.values():
         REDACT.add_document(component.describe)
     imported = [importer.import_component(c.describe, c.tags, environment.name, project.secret_pattern)

@@ -12,7 +12,7 @@ from gitsync.settings import Settings
 def run(settings: Settings) -> int:
     # Only `common` is imported before the first API call: the modules below load while it is in
     # flight (a tenth of a second of CPU that would otherwise come first).
-    if settings.extra.get("all_envs"):
+    if settings.all_envs:
         from gitsync import multienv
         return multienv.run(settings)
     with common.load_reading(settings) as (context, clients, reader):
@@ -20,9 +20,9 @@ def run(settings: Settings) -> int:
         plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True,
                                                  reader=reader)
     from gitsync.commands import saved
-    from gitsync.views.render import render_plan
-    click.echo(render_plan(plan, settings.output, color=settings.color, verbose=settings.verbose,
-                           query=settings.query, capacity=room), nl=False, color=settings.color)
+    from gitsync.views.render import of_plan, render
+    click.echo(render(of_plan(plan, room), settings.output, query=settings.query, color=settings.color,
+                      verbose=settings.verbose), nl=False, color=settings.color)
     if settings.out is not None:
         saved.save(plan, settings, settings.out)
     if settings.detailed_exitcode and plan.has_changes:

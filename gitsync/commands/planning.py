@@ -14,7 +14,7 @@ from gitsync.settings import Settings
 
 def _image_digests(settings: Settings, context: Context, clients: aws.Clients) -> dict[str, str]:
     """With --check-images only: what the manifests' ECR tags point to now (no ECR call otherwise)."""
-    if not settings.extra.get("check_images"):
+    if not settings.check_images:
         return {}
     return images.resolve(clients, images.tagged_images(d.body for d in context.desired))
 
@@ -53,7 +53,7 @@ def _read_and_plan(settings: Settings, context: Context, clients: aws.Clients, p
                            rate=settings.read_rate)
     for component in state.components.values():
         REDACT.add_document(component.describe)
-    if settings.targets or settings.excludes or settings.extra.get("shard"):
+    if settings.targets or settings.excludes or settings.shard is not None:
         state = live.LiveState(state.components,
                                {n: s for n, s in state.listed.items() if selected(n, settings)})
     plan = build_plan(context.desired, state, plan_settings, planned)
