@@ -51,6 +51,12 @@ output() {
   echo "$1=$2" >>"${GITHUB_OUTPUT:-/dev/null}"
 }
 
+# 0 and 2 are answers (nothing to do; changes or drift); any other code (1 error, 3 an unexpected
+# error, 130 interrupted) means icsync failed.
+failed() {
+  ((code != 0 && code != 2))
+}
+
 # Split `args` into words without globbing or evaluation.
 read -r -a extra <<<"$raw_args" || true
 
@@ -90,7 +96,7 @@ run_plan_like() {
   code=0
   icsync_to "$work/plan.md" "$work/plan.err" plan -C "$workdir" "${env_args[@]}" --output markdown \
     --detailed-exitcode --out "$saved" "${plan_args[@]}" || code=$?
-  if ((code == 1)); then
+  if failed; then
     printf '### icsync %s failed\n' "$command" >"$work/body.md"
     fenced "error" "$work/plan.err" >>"$work/body.md"
     return
@@ -113,7 +119,7 @@ run_drift() {
   code=0
   icsync_to "$work/body.md" "$work/drift.err" drift -C "$workdir" "${scope[@]}" --output markdown \
     --out "$plan_json" "${extra[@]}" || code=$?
-  if ((code == 1)); then
+  if failed; then
     printf '### icsync drift failed\n' >"$work/body.md"
     fenced "error" "$work/drift.err" >>"$work/body.md"
     return
@@ -176,7 +182,7 @@ main() {
     run_plan_like
   fi
   publish
-  if ((code == 1)); then
+  if failed; then
     echo "::error title=icsync $command::icsync $command failed; see the log above"
     exit 1
   fi
