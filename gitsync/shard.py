@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from gitsync.errors import ConfigError
 
 
-class Shard(NamedTuple):
+@dataclass(frozen=True)
+class Shard:
     index: int  # from 1
     count: int
 
