@@ -47,7 +47,8 @@ def to_settings(invocation: Invocation, **options: Any) -> Settings:
 @click.version_option(__version__, prog_name="icsync",
                       message=f"%(prog)s %(version)s (botocore {botocore.__version__} service model)")
 @click.option("--debug", is_flag=True, envvar="ICSYNC_DEBUG", expose_value=False,
-              callback=debug_callback, help="Log details; show tracebacks.")
+              callback=debug_callback,
+              help="Log details; show an unexpected error's traceback.")
 def cli() -> None:
     """icsync keeps SageMaker inference components in line with YAML manifests kept in git."""
 

@@ -93,7 +93,7 @@ def env_option(help_text: str = "Environment from icsync.yaml.") -> Callable[[F]
 where_options = compose(project_dir_option, env_option())
 
 debug_option = click.option("--debug", is_flag=True, expose_value=False, callback=debug_callback,
-                            help="Log details; show tracebacks (as `icsync --debug`).")
+                            help="Log details; show an unexpected error's traceback (as `icsync --debug`).")
 
 connection_options = compose(
     click.option("--sandbox", is_flag=True, envvar="ICSYNC_SANDBOX",

@@ -67,6 +67,16 @@ def test_debug_also_shows_the_traceback_on_screen(tmp_path: Path, monkeypatch: p
         assert result.err.splitlines()[-1].startswith("Error: unexpected error: KeyError: 'x'.")
 
 
+def test_ctrl_c_exits_130_without_a_crash_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = demo_project(tmp_path / "p")
+    (root / ".icsync").mkdir()
+    break_validation(monkeypatch, KeyboardInterrupt())
+    result = icsync("validate", "-C", root)
+    assert result.code == ExitCode.INTERRUPTED == 130
+    assert "Traceback" not in result.all and "unexpected error" not in result.err
+    assert not (root / ".icsync" / "crash.log").exists()
+
+
 def test_without_a_state_folder_the_crash_log_goes_to_the_temp_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = demo_project(tmp_path / "p")  # no .icsync/ folder: it is made by the embedded sandbox only

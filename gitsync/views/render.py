@@ -7,11 +7,10 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 
-from gitsync.capacity import Capacity
 from gitsync.drift import DriftReport
 from gitsync.errors import ConfigError
 from gitsync.plan import Plan
@@ -25,6 +24,9 @@ from gitsync.views import (
     markdown,
     text,
 )
+
+if TYPE_CHECKING:
+    from gitsync.capacity import Capacity
 
 
 @dataclass(frozen=True)
