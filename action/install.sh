@@ -16,5 +16,5 @@ else
   exit 1
 fi
 
-python -m pip install --quiet --disable-pip-version-check "$spec"
+"${ICSYNC_ACTION_PYTHON:-python3}" -m pip install --quiet --disable-pip-version-check "$spec"
 icsync --version

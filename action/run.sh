@@ -51,22 +51,21 @@ output() {
   echo "$1=$2" >>"${GITHUB_OUTPUT:-/dev/null}"
 }
 
+# 0 and 2 are answers (nothing to do; changes or drift); any other code (1 error, 3 an unexpected
+# error, 130 interrupted) means icsync failed.
+failed() {
+  ((code != 0 && code != 2))
+}
+
 # Split `args` into words without globbing or evaluation.
 read -r -a extra <<<"$raw_args" || true
 
-# `icsync apply` takes every flag; the plan it applies takes all but apply's own.
-plan_only_args() {
-  plan_args=()
-  local i=0 word
-  while ((i < ${#extra[@]})); do
-    word="${extra[i]}"
-    case "$word" in
-      --allow-replace | --dry-run | --fail-fast | --no-wait-busy | --timeout=* | --max-deletes=*) ;;
-      --timeout | --max-deletes) i=$((i + 1)) ;;
-      *) plan_args+=("$word") ;;
-    esac
-    i=$((i + 1))
-  done
+# The words of `args` that `icsync $1` (plan or apply) takes, NUL-separated in $work/args.$1:
+# which ones is read from icsync's own options (split_args.py), not from a list kept here, so
+# apply's own flags never reach the plan it applies.
+split_args() {
+  "$python" "$here/split_args.py" "$1" "${extra[@]}" >"$work/args.$1" ||
+    fail "could not read icsync's options with $python (is icsync installed for it?)"
 }
 
 # Runs icsync, keeping its stdout in a file and its stderr both in the log and in a file.
@@ -87,12 +86,17 @@ fenced() {
 
 run_plan_like() {
   local saved="$work/plan.saved.json" fields="$work/fields.txt"
+  local plan_args=() apply_args=()
+  split_args plan
+  split_args apply
+  mapfile -d '' -t plan_args <"$work/args.plan"
+  mapfile -d '' -t apply_args <"$work/args.apply"
   env_args=()
   [[ -n "$environment" ]] && env_args=(--env "$environment")
   code=0
   icsync_to "$work/plan.md" "$work/plan.err" plan -C "$workdir" "${env_args[@]}" --output markdown \
     --detailed-exitcode --out "$saved" "${plan_args[@]}" || code=$?
-  if ((code == 1)); then
+  if failed; then
     printf '### icsync %s failed\n' "$command" >"$work/body.md"
     fenced "error" "$work/plan.err" >>"$work/body.md"
     return
@@ -103,7 +107,7 @@ run_plan_like() {
   if [[ "$command" == apply && "$code" == 2 ]]; then
     code=0
     icsync_to "$work/apply.out" "$work/apply.err" apply "$saved" -C "$workdir" "${env_args[@]}" \
-      "${extra[@]}" || code=$?
+      "${apply_args[@]}" || code=$?
     cat "$work/apply.err" >>"$work/apply.out"
     fenced "icsync apply: exit $code" "$work/apply.out" >>"$work/body.md"
   fi
@@ -115,7 +119,7 @@ run_drift() {
   code=0
   icsync_to "$work/body.md" "$work/drift.err" drift -C "$workdir" "${scope[@]}" --output markdown \
     --out "$plan_json" "${extra[@]}" || code=$?
-  if ((code == 1)); then
+  if failed; then
     printf '### icsync drift failed\n' >"$work/body.md"
     fenced "error" "$work/drift.err" >>"$work/body.md"
     return
@@ -172,14 +176,13 @@ main() {
   has_changes=false
   has_destroy=false
   summary=""
-  plan_only_args
   if [[ "$command" == drift ]]; then
     run_drift
   else
     run_plan_like
   fi
   publish
-  if ((code == 1)); then
+  if failed; then
     echo "::error title=icsync $command::icsync $command failed; see the log above"
     exit 1
   fi

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sys
 import threading
-import traceback
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import botocore
 import click
 
-from gitsync import __version__, model, shard
-from gitsync.errors import ExitCode, IcsyncError
+from gitsync import __version__, error_handler, model
+from gitsync.error_handler import Invocation
+from gitsync.errors import ExitCode
+from gitsync.options import (
+    change_options,
+    complete_environments,
+    connection_options,
+    debug_callback,
+    disable_debug_logging,
+    display_options,
+    env_option,
+    output_option,
+    project_dir_option,
+    read_options,
+    selection_options,
+    shard_callback,
+    where_options,
+)
 from gitsync.redact import REDACT, RedactingStream
 from gitsync.settings import Settings
 from gitsync.views import DRIFT_FORMATS, FORMATS
@@ -24,165 +37,60 @@ from gitsync.views import DRIFT_FORMATS, FORMATS
 # Each command's module is imported when that command runs, not here: a plan need not load
 # apply's executor, drift, import or the sandbox (a tenth of a second of every run's start-up).
 
-F = Callable[..., Any]
 
-
-def _color(choice: str) -> bool:
-    if choice == "on":
-        return True
-    if choice == "off" or os.environ.get("NO_COLOR"):
-        return False
-    return sys.stdout.isatty()
-
-
-def complete_environments(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-    """Shell completion for --env: the environments of the project being pointed at."""
-    from gitsync.manifests.project import load_project
-
-    root = ctx.params.get("project_dir") or os.environ.get("ICSYNC_PROJECT_DIR") or "."
-    try:
-        names = load_project(Path(root)).environments
-    except IcsyncError:
-        return []
-    return [name for name in names if name.startswith(incomplete)]
-
-
-def project_dir_option(fn: F) -> F:
-    return click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path),
-                        default=".", envvar="ICSYNC_PROJECT_DIR", show_default=True,
-                        help="The project folder (with icsync.yaml).")(fn)
-
-
-def env_option(help_text: str = "Environment from icsync.yaml.") -> Callable[[F], F]:
-    return click.option("--env", "environment", envvar="ICSYNC_ENV", help=help_text,
-                        shell_complete=complete_environments)
-
-
-def target_options(fn: F) -> F:
-    """Options shared by every command that reads a project and talks to AWS."""
-    decorators = [
-        project_dir_option,
-        env_option(),
-        click.option("--sandbox", is_flag=True, envvar="ICSYNC_SANDBOX",
-                     help="Use an embedded sandbox kept in .icsync/ instead of AWS."),
-        click.option("--endpoint-url", envvar="ICSYNC_ENDPOINT_URL", help="Override the SageMaker URL."),
-        click.option("--region", help="AWS region (else the environment's, else AWS_REGION)."),
-        click.option("--profile", help="AWS profile (else the environment's, else AWS_PROFILE)."),
-        click.option("--no-verify-ssl", is_flag=True, help="Do not verify TLS certificates."),
-        click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False),
-                     help="CA bundle for TLS verification (else AWS_CA_BUNDLE)."),
-        click.option("--read-timeout", type=float, default=60, show_default=True,
-                     help="Socket read timeout, seconds (0: none)."),
-        click.option("--connect-timeout", type=float, default=60, show_default=True,
-                     help="Socket connect timeout, seconds (0: none)."),
-        click.option("--output", type=click.Choice(FORMATS), default="text", envvar="ICSYNC_OUTPUT",
-                     show_default=True),
-        click.option("--query", help="JMESPath expression applied to the JSON plan."),
-        click.option("--color", type=click.Choice(["on", "off", "auto"]), default="auto",
-                     envvar="ICSYNC_COLOR", show_default=True),
-        click.option("-v", "--verbose", is_flag=True, help="Show unchanged components, ignored "
-                     "differences and status."),
-        click.option("--target", "targets", multiple=True, help="Only components matching (glob)."),
-        click.option("--exclude", "excludes", multiple=True, help="Skip components matching (glob)."),
-        click.option("--parallelism", type=click.IntRange(1, 256), default=10, show_default=True,
-                     envvar="ICSYNC_PARALLELISM", help="Components changed at a time."),
-        click.option("--read-parallelism", type=click.IntRange(1, 256), default=64, show_default=True,
-                     envvar="ICSYNC_READ_PARALLELISM", help="Describe calls in flight at a time."),
-        click.option("--read-rate", type=click.FloatRange(0, min_open=False), default=0,
-                     envvar="ICSYNC_READ_RATE", help="Read calls per second, if you know the account's "
-                     "limit (0: learn it from the first throttle)."),
-        click.option("--prune", is_flag=True, help="Delete owned components that are in no manifest."),
-        click.option("--debug", "debug_here", is_flag=True, expose_value=True,
-                     help="Log details; show tracebacks (as `icsync --debug`)."),
-    ]
-    return functools.reduce(lambda f, d: d(f), reversed(decorators), fn)
-
-
-_DEBUG_HANDLERS: list[logging.Handler] = []
-
-
-def _enable_debug_logging() -> None:
-    """Log to stderr (which redacts secrets); removed again when the command ends."""
-    if _DEBUG_HANDLERS:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    _DEBUG_HANDLERS.append(handler)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-
-
-def _disable_debug_logging() -> None:
-    root = logging.getLogger()
-    while _DEBUG_HANDLERS:
-        root.removeHandler(_DEBUG_HANDLERS.pop())
-    root.setLevel(logging.WARNING)
-
-
-def _debug_here(options: dict[str, Any]) -> bool:
-    """`icsync plan --debug` works as `icsync --debug plan` does, like the AWS CLI's --debug."""
-    if options.get("debug_here"):
-        _enable_debug_logging()
-        return True
-    return False
-
-
-def to_settings(debug: bool, **options: Any) -> Settings:
-    # 0 means "no timeout" (as in the AWS CLI); botocore spells that None.
-    timeouts = {k: (None if options[k] == 0 else options[k]) for k in ("read_timeout", "connect_timeout")}
-    return Settings(
-        project_dir=options["project_dir"], environment=options["environment"],
-        endpoint_url=options["endpoint_url"], region=options["region"], profile=options["profile"],
-        sandbox=options["sandbox"], output=options["output"], query=options["query"],
-        color=_color(options["color"]), verbose=options["verbose"], debug=debug or _debug_here(options),
-        detailed_exitcode=options.get("detailed_exitcode", False), out=options.get("out"),
-        parallelism=options["parallelism"], read_parallelism=options["read_parallelism"],
-        read_rate=options["read_rate"],
-        targets=tuple(options["targets"]), excludes=tuple(options["excludes"]), prune=options["prune"],
-        verify_ssl=not options["no_verify_ssl"], ca_bundle=options["ca_bundle"],
-        read_timeout=timeouts["read_timeout"], connect_timeout=timeouts["connect_timeout"],
-        extra=_extra(options))
-
-
-def _extra(options: dict[str, Any]) -> dict[str, object]:
-    """The options only some commands take (--check-images, --all-envs, --shard)."""
-    extra: dict[str, object] = {k: True for k in ("check_images", "all_envs") if options.get(k)}
-    if options.get("shard"):
-        extra["shard"] = shard.parse(options["shard"])
-    return extra
+def to_settings(invocation: Invocation, **options: Any) -> Settings:
+    """The options a command took, already in Settings' types (the callbacks in options.py)."""
+    return Settings(debug=invocation.debug, **options)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="icsync",
                       message=f"%(prog)s %(version)s (botocore {botocore.__version__} service model)")
-@click.option("--debug", is_flag=True, envvar="ICSYNC_DEBUG", help="Log details; show tracebacks.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+@click.option("--debug", is_flag=True, envvar="ICSYNC_DEBUG", expose_value=False,
+              callback=debug_callback,
+              help="Log details; show an unexpected error's traceback.")
+def cli() -> None:
     """icsync keeps SageMaker inference components in line with YAML manifests kept in git."""
-    ctx.obj = debug
-    if debug:
-        _enable_debug_logging()
 
 
 @cli.command()
-@target_options
+@where_options
+@connection_options
+@read_options
+@selection_options
+@change_options
+@output_option(FORMATS, envvar="ICSYNC_OUTPUT")
+@click.option("--query", help="JMESPath expression applied to the JSON plan.")
+@display_options("Show unchanged components, ignored differences and status.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 2: changes, 1: error.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for apply.")
-@click.option("--check-images", is_flag=True, help="Redeploy components whose ECR image tag moved.")
 @click.option("--all-envs", is_flag=True, help="Plan every environment concurrently, in one plan.")
-@click.option("--shard", metavar="I/N", help="Only the I-th of N deterministic slices of the components.")
+@click.option("--shard", metavar="I/N", callback=shard_callback,
+              help="Only the I-th of N deterministic slices of the components.")
 @click.pass_obj
-def plan(debug: bool, **options: Any) -> int:
-    """Show what apply would change."""
+def plan(invocation: Invocation, /, **options: Any) -> int:
+    """Show what apply would change.
+
+    \b
+    Examples:
+      icsync plan --env dev
+      icsync plan --env prod --output json --detailed-exitcode --out prod.plan
+    """
     from gitsync.commands import plan as plan_command
 
-    return plan_command.run(to_settings(debug, **options))
+    return plan_command.run(to_settings(invocation, **options))
 
 
 @cli.command()
 @click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@target_options
+@where_options
+@connection_options
+@read_options
+@selection_options
+@change_options
+@display_options("Show unchanged components, ignored differences and status.")
+@click.option("--parallelism", type=click.IntRange(1, 256), default=10, show_default=True,
+              envvar="ICSYNC_PARALLELISM", help="Components changed at a time.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
 @click.option("--allow-replace", is_flag=True, help="Allow delete-and-create replacements.")
 @click.option("--dry-run", is_flag=True, help="Print the requests apply would send; send nothing.")
@@ -193,30 +101,36 @@ def plan(debug: bool, **options: Any) -> int:
               help="Refuse a plan that deletes or replaces more components than this.")
 @click.option("--lock-timeout", type=float, default=0, show_default=True,
               help="Seconds to wait for the environment lock (with `lock:` in icsync.yaml).")
-@click.option("--check-images", is_flag=True, help="Redeploy components whose ECR image tag moved.")
 @click.pass_obj
-def apply(debug: bool, plan_file: Path | None, auto_approve: bool, allow_replace: bool, dry_run: bool,
-          timeout: float | None, fail_fast: bool, no_wait_busy: bool, max_deletes: int,
-          lock_timeout: float, **options: Any) -> int:
-    """Make the changes the plan shows, and only those."""
+def apply(invocation: Invocation, /, plan_file: Path | None, auto_approve: bool,
+          allow_replace: bool, dry_run: bool, timeout: float | None, fail_fast: bool,
+          no_wait_busy: bool, max_deletes: int, lock_timeout: float, **options: Any) -> int:
+    """Make the changes the plan shows, and only those.
+
+    \b
+    Examples:
+      icsync apply --env dev --auto-approve
+      icsync apply prod.plan    # a plan saved by `icsync plan --out prod.plan`
+    """
     from gitsync.commands import apply as apply_command
 
     apply_options = apply_command.ApplyOptions(
         auto_approve=auto_approve, plan_file=plan_file, allow_replace=allow_replace, dry_run=dry_run,
         timeout=timeout, fail_fast=fail_fast, wait_busy=not no_wait_busy, max_deletes=max_deletes,
         lock_timeout=lock_timeout)
-    return apply_command.run(to_settings(debug, **options), apply_options)
+    return apply_command.run(to_settings(invocation, **options), apply_options)
 
 
 @cli.command()
 @click.argument("lock_name")
-@target_options
+@where_options
+@connection_options
 @click.pass_obj
-def unlock(debug: bool, lock_name: str, **options: Any) -> int:
+def unlock(invocation: Invocation, /, lock_name: str, **options: Any) -> int:
     """Free an environment lock (PROJECT/ENV) left behind by a run that died."""
     from gitsync.commands import unlock as unlock_command
 
-    return unlock_command.run(to_settings(debug, **options), lock_name)
+    return unlock_command.run(to_settings(invocation, **options), lock_name)
 
 
 @cli.command()
@@ -240,31 +154,32 @@ def sandbox(**options: Any) -> int:
 
 
 @cli.command()
-@click.option("-C", "--project-dir", type=click.Path(file_okay=False, path_type=Path), default=".",
-              envvar="ICSYNC_PROJECT_DIR", show_default=True, help="The project folder (with icsync.yaml).")
+@project_dir_option
 @click.option("--env", "environments", multiple=True, help="Environment to check (repeatable).",
               shell_complete=complete_environments)
 @click.option("--all-envs", is_flag=True, help="Check every environment in icsync.yaml.")
-@click.option("--output", type=click.Choice(DRIFT_FORMATS), default="text", show_default=True)
+@connection_options
+@read_options
+@selection_options
+@output_option(DRIFT_FORMATS)
+@display_options("Also list components in sync.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON report here.")
-@click.option("--endpoint-url", envvar="ICSYNC_ENDPOINT_URL", help="Override the SageMaker URL.")
-@click.option("--region", help="AWS region (else each environment's, else AWS_REGION).")
-@click.option("--profile", help="AWS profile (else each environment's, else AWS_PROFILE).")
-@click.option("--sandbox", is_flag=True, envvar="ICSYNC_SANDBOX", help="Use the embedded sandbox.")
 @click.option("--report-issue", is_flag=True, help="Open or update one GitHub issue per drifted "
               "environment (with `gh`); close it once drift is gone.")
-@click.option("--target", "targets", multiple=True, help="Only components matching (glob).")
-@click.option("--exclude", "excludes", multiple=True, help="Skip components matching (glob).")
-@click.option("--color", type=click.Choice(["on", "off", "auto"]), default="auto", show_default=True)
-@click.option("-v", "--verbose", is_flag=True, help="Also list components in sync.")
 @click.pass_obj
-def drift(debug: bool, environments: tuple[str, ...], all_envs: bool, report_issue: bool,
-          out: Path | None, color: str, **options: Any) -> int:
-    """Compare live state with git; exit 0 in sync, 2 drift, 1 error."""
-    settings = Settings(color=_color(color), debug=debug, **options)
+def drift(invocation: Invocation, /, environments: tuple[str, ...], all_envs: bool,
+          report_issue: bool, out: Path | None, **options: Any) -> int:
+    """Compare live state with git; exit 0 in sync, 2 drift, 1 error.
+
+    \b
+    Examples:
+      icsync drift --env prod
+      icsync drift --all-envs --output markdown --report-issue
+    """
     from gitsync.commands import drift as drift_command
 
-    return drift_command.run(settings, drift_command.DriftOptions(environments, all_envs, report_issue, out))
+    return drift_command.run(to_settings(invocation, **options),
+                             drift_command.DriftOptions(environments, all_envs, report_issue, out))
 
 
 @cli.command("validate")
@@ -307,52 +222,32 @@ def skeleton_cmd() -> int:
 
 
 @cli.command("import")
-@target_options
+@where_options
+@connection_options
+@read_options
+@selection_options
 @click.option("--endpoint", "endpoints", multiple=True, help="Only components on this endpoint "
               "(repeatable; default: every endpoint).")
 @click.pass_obj
-def import_command(debug: bool, endpoints: tuple[str, ...], **options: Any) -> int:
+def import_command(invocation: Invocation, /, endpoints: tuple[str, ...], **options: Any) -> int:
     """Write manifests (and values) for the live components, in the project's layout."""
     from gitsync.commands import import_cmd
 
-    return import_cmd.run(to_settings(debug, **options), endpoints)
+    return import_cmd.run(to_settings(invocation, **options), endpoints)
 
 
 def run(argv: list[str]) -> int:
-    """Run one command line; map every failure to an exit code and a one-screen message."""
-    debug = "--debug" in argv or bool(os.environ.get("ICSYNC_DEBUG"))
+    """Run one command line; every byte it writes is redacted, every failure is an exit code."""
     REDACT.reset()
+    invocation = Invocation(argv=list(argv))
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)  # type: ignore[assignment]
     try:
-        return _run(argv, debug)
+        return error_handler.handle(invocation, lambda: cli.main(
+            args=argv, prog_name="icsync", standalone_mode=False, obj=invocation))
     finally:
-        _disable_debug_logging()
+        disable_debug_logging()
         sys.stdout, sys.stderr = streams
-
-
-def _run(argv: list[str], debug: bool) -> int:
-    try:
-        code = cli.main(args=argv, prog_name="icsync", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        code = ExitCode.INTERRUPTED
-    except click.ClickException as error:
-        error.show()
-        code = ExitCode.ERROR
-    except IcsyncError as error:
-        click.echo(f"Error: {error}", err=True)
-        code = ExitCode.ERROR
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        code = ExitCode.INTERRUPTED
-    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback for users
-        if debug:
-            traceback.print_exc()
-        click.echo(f"Error: internal error: {type(error).__name__}: {error}. "
-                   "Please report it; --debug shows the traceback.", err=True)
-        code = ExitCode.ERROR
-    return int(code or 0)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ class ExitCode(enum.IntEnum):
     OK = 0
     ERROR = 1
     CHANGES = 2  # --detailed-exitcode and drift: there is something to do
+    CRASH = 3  # an unexpected exception: a bug, with a crash log (as pre-commit exits 3)
     INTERRUPTED = 130
 
 

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 from gitsync.errors import ConfigError
 
-Shard = tuple[int, int]  # (index from 1, count)
+
+@dataclass(frozen=True)
+class Shard:
+    index: int  # from 1
+    count: int
 
 
 def parse(text: str) -> Shard:
     found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
     if found is None or not 1 <= int(found[1]) <= int(found[2]):
         raise ConfigError(f"--shard `{text}` must be I/N with 1 <= I <= N, e.g. --shard 2/4")
-    return int(found[1]), int(found[2])
+    return Shard(int(found[1]), int(found[2]))
 
 
 def index_of(name: str, count: int) -> int:
@@ -28,9 +33,8 @@ def index_of(name: str, count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count + 1
 
 
-def contains(shard: object, name: str) -> bool:
-    """Whether `name` is in `shard` (a Shard from parse; None: no sharding, every name is)."""
-    if not isinstance(shard, tuple):
+def contains(shard: Shard | None, name: str) -> bool:
+    """Whether `name` is in `shard` (None: no sharding, every name is)."""
+    if shard is None:
         return True
-    index, count = shard
-    return bool(index_of(name, count) == index)
+    return index_of(name, shard.count) == shard.index

@@ -190,6 +190,48 @@ def test_apply_refusing_a_replacement_fails_the_step(runner: Runner, live: Live)
     assert "::error title=icsync apply::icsync apply failed" in done.stdout
 
 
+def test_apply_s_own_flags_reach_apply_only(runner: Runner, live: Live) -> None:
+    """`--parallelism`, `--timeout` and `--max-deletes=N` are apply's: the plan step must not get them."""
+    live.seed_endpoint()
+    demo_project(runner.root / "project")
+    args = f"--endpoint-url {live.url} --parallelism 2 --timeout 600 --max-deletes=5 --target web"
+    done, outputs, summary = runner.run(event="push", **inputs(live, "apply", comment_on_pr="false",
+                                                              args=args))
+    assert done.returncode == 0, done.stderr
+    assert outputs["exitcode"] == "0" and outputs["has-changes"] == "true"
+    assert "<summary>icsync apply: exit 0</summary>" in summary
+
+
+def split(command: str, *words: str) -> list[str]:
+    done = subprocess.run([sys.executable, str(ACTION / "split_args.py"), command, *words],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.split("\0")[:-1]
+
+
+def test_split_args_routes_each_flag_to_the_commands_that_take_it() -> None:
+    words = ["--target", "a*", "--timeout", "5", "--allow-replace", "--query", "x", "--max-deletes=4",
+             "--nonsense", "-v"]
+    assert split("plan", *words) == ["--target", "a*", "--query", "x", "--nonsense", "-v"]
+    assert split("apply", *words) == ["--target", "a*", "--timeout", "5", "--allow-replace",
+                                      "--max-deletes=4", "--nonsense", "-v"]
+
+
+def test_every_apply_only_option_of_the_cli_is_kept_from_the_plan() -> None:
+    """The list is the CLI's: any option apply gains that plan lacks is withheld from the plan."""
+    import click
+
+    from gitsync.cli import cli
+
+    plan_options = {n for p in cli.commands["plan"].params for n in p.opts}
+    apply_only = [p for p in cli.commands["apply"].params
+                  if isinstance(p, click.Option) and not set(p.opts) & plan_options]
+    assert {"--allow-replace", "--timeout", "--parallelism", "--auto-approve"} <= {
+        n for p in apply_only for n in p.opts}
+    words = [word for p in apply_only for word in [p.opts[-1], *([] if p.is_flag else ["1"])]]
+    assert split("plan", *words) == []
+    assert split("apply", *words) == words
+
+
 def test_drift_reports_a_change_made_behind_icsyncs_back(runner: Runner, live: Live) -> None:
     live.seed_endpoint()
     project = demo_project(runner.root / "project")

@@ -59,7 +59,7 @@ def run_case(root: Path, live: Live, args: list[str], *extra: str) -> Result:
 def assert_clean_failure(result: Result, live: Live, substrings: list[str]) -> None:
     assert result.code == 1, result.all
     assert "Traceback" not in result.all
-    assert "internal error" not in result.err, result.err
+    assert "unexpected error" not in result.err, result.err
     for substring in substrings:
         assert substring in result.err, f"{substring!r} not in:\n{result.err}"
     assert len(result.err.splitlines()) <= MAX_STDERR_LINES, result.err

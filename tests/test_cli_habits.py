@@ -267,3 +267,59 @@ def test_the_process_exits_with_the_plan_s_code_and_all_of_its_output(tmp_path: 
     assert len(json.loads(changes.stdout)["changes"]) == 61
     broken = process("plan", "-C", str(tmp_path / "missing"), "--env", "dev", env=env)
     assert broken.returncode == 1 and broken.stderr.startswith("Error:") and "Traceback" not in broken.stderr
+
+
+# -- each command takes only its options -----------------------------------------------------------
+@pytest.mark.parametrize("command", [["unlock", "demo/dev"], ["import"]])
+@pytest.mark.parametrize("flag", [["--output", "json"], ["--query", "summary"], ["--prune"],
+                                  ["--detailed-exitcode"], ["--shard", "1/2"], ["--parallelism", "2"]])
+def test_unlock_and_import_refuse_plan_flags(tmp_path: Path, command: list[str], flag: list[str]) -> None:
+    root = demo_project(tmp_path / "p")
+    result = icsync(*command, "-C", root, "--env", "dev", *flag)
+    assert result.code == 1
+    assert f"No such option: {flag[0]}" in result.err or f"No such option '{flag[0]}'" in result.err, result.err
+    assert "Traceback" not in result.all
+
+
+def drift(root: Path, *args: str, env: dict[str, str | None] | None = None) -> Result:
+    return icsync("drift", "-C", root, "--env", "dev", *args, env=env)
+
+
+def test_drift_honours_the_read_timeout(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    live.sandbox.faults.latency_s = 5
+    started = time.monotonic()
+    result = drift(root, "--endpoint-url", live.url, "--read-timeout", "0.3", env={"AWS_MAX_ATTEMPTS": "1"})
+    assert result.code == 1
+    assert "Read timeout" in result.err, result.err
+    assert time.monotonic() - started < 5
+
+
+def test_drift_takes_the_tls_options(tmp_path: Path, live: Live) -> None:
+    root = demo_project(tmp_path / "p")
+    https = live.url.replace("http://", "https://")
+    missing = drift(root, "--endpoint-url", https, "--ca-bundle", str(tmp_path / "missing-ca.pem"))
+    assert missing.code == 1 and "--ca-bundle" in missing.err and "does not exist" in missing.err
+    unverified = drift(root, "--endpoint-url", https, "--no-verify-ssl",
+                       env={"AWS_MAX_ATTEMPTS": "1", "AWS_CA_BUNDLE": str(tmp_path / "missing.pem")})
+    assert unverified.code == 1
+    assert "No such file or directory" not in unverified.err, unverified.err  # never read
+    assert "WRONG_VERSION_NUMBER" in unverified.err  # the (plain HTTP) server was reached
+
+
+def test_drift_debug_logs_botocore_requests(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = str(demo_project(tmp_path / "p"))
+    result = process("drift", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--debug",
+                     "--read-parallelism", "2", "--connect-timeout", "5")
+    assert result.returncode == 2, result.stderr  # `web` is in git, not live: drift
+    assert re.search(r"botocore\S* DEBUG", result.stderr) and "ListInferenceComponents" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "drift"])
+def test_help_shows_two_examples(command: str) -> None:
+    result = icsync(command, "--help")
+    assert result.code == 0
+    examples = result.out.split("Examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(examples) == 2 and all(line.strip().startswith(f"icsync {command} ") for line in examples)

@@ -17,7 +17,7 @@ from tests.helpers import Live, Result, icsync
 
 VALID = Path(__file__).parent / "bad_inputs" / "_valid"
 LEAKS = ("<module", "<built-in", "<function", "<class", "__builtins__", "root:x:0:0", "os.system",
-         "Traceback", "internal error")
+         "Traceback", "unexpected error")
 
 
 def project(tmp_path: Path, variant_line: str, extra: dict[str, str] | None = None) -> Path:

@@ -21,7 +21,7 @@ from gitsync.plan import Action, Plan
 from gitsync.settings import Settings
 from gitsync.views import apply_view
 from gitsync.views.progress import LineReporter, LiveReporter
-from gitsync.views.render import render_plan
+from gitsync.views.render import of_plan, render
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,8 @@ def run(settings: Settings, options: ApplyOptions) -> int:
             plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True)
             if document is not None and options.plan_file is not None:
                 saved.check_fresh(document, plan, options.plan_file)
-            click.echo(render_plan(plan, "text", color=settings.color, verbose=settings.verbose,
-                                   capacity=room),
-                       nl=False, color=settings.color)
+            click.echo(render(of_plan(plan, room), "text", color=settings.color,
+                              verbose=settings.verbose), nl=False, color=settings.color)
             if not _approved(plan, context, options, document is not None):
                 return ExitCode.OK
             stop = executor.Stop()

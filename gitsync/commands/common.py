@@ -39,7 +39,7 @@ def load(settings: Settings) -> Context:
 def selected(name: str, settings: Settings) -> bool:
     if settings.targets and not any(fnmatch.fnmatchcase(name, t) for t in settings.targets):
         return False
-    if not shard.contains(settings.extra.get("shard"), name):
+    if not shard.contains(settings.shard, name):
         return False
     return not any(fnmatch.fnmatchcase(name, e) for e in settings.excludes)
 

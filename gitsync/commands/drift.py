@@ -11,12 +11,11 @@ from pathlib import Path
 import click
 
 from gitsync.commands import common, drift_issue, planning
+from gitsync.drift import DriftReport, EnvironmentDrift, from_plan
 from gitsync.errors import ConfigError, ExitCode
 from gitsync.manifests.project import PROJECT_FILE, load_project
 from gitsync.settings import Settings
-from gitsync.views import DRIFT_FORMATS, drift_markdown, drift_text
-from gitsync.views.drift_report import DriftReport, EnvironmentDrift, document, from_plan
-from gitsync.views.render import document_text
+from gitsync.views.render import of_drift, render
 
 
 @dataclass(frozen=True)
@@ -52,22 +51,13 @@ def check(settings: Settings) -> EnvironmentDrift:
     return from_plan(plan)
 
 
-def render(report: DriftReport, settings: Settings) -> str:
-    if settings.output == "json":
-        return document_text(document(report), "json")
-    if settings.output == "markdown":
-        return drift_markdown.render(report)
-    if settings.output == "text":
-        return drift_text.render(report, color=settings.color, verbose=settings.verbose)
-    raise ConfigError(f"--output must be one of {', '.join(DRIFT_FORMATS)}")
-
-
 def run(settings: Settings, options: DriftOptions) -> int:
     names = environments(settings, options)
     report = DriftReport(tuple(check(replace(settings, environment=name)) for name in names))
-    click.echo(render(report, settings), nl=False)
+    click.echo(render(of_drift(report), settings.output, color=settings.color, verbose=settings.verbose),
+               nl=False)
     if options.out is not None:
-        options.out.write_text(document_text(document(report), "json"))
+        options.out.write_text(render(of_drift(report), "json"))
     if options.report_issue:
         for env in report.environments:
             click.echo(f"{env.environment}: {drift_issue.report(env)}", err=True)

@@ -9,9 +9,9 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from gitsync.drift import DriftReport, EnvironmentDrift
 from gitsync.errors import IcsyncError
 from gitsync.views import drift_markdown
-from gitsync.views.drift_report import DriftReport, EnvironmentDrift
 
 TIMEOUT_SECONDS = 120
 

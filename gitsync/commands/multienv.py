@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import click
 
 from gitsync.commands import common, planning
 from gitsync.errors import ConfigError, ExitCode, IcsyncError
 from gitsync.manifests.project import load_project
-from gitsync.plan import FORMAT_VERSION, Plan
+from gitsync.plan import Plan
 from gitsync.redact import REDACT
 from gitsync.settings import Settings
-from gitsync.views import json_view, markdown, text
-from gitsync.views.document import plan_document, summary_line
-from gitsync.views.render import document_text, output_for
+from gitsync.views.render import of_plans, render
 
 MAX_CONCURRENT_ENVIRONMENTS = 8
 
@@ -33,7 +30,8 @@ def run(settings: Settings) -> int:
         raise ConfigError("--out saves one environment's plan; use --env NAME with --out")
     plans, failed = plan_all(settings)
     if plans:
-        click.echo(render(plans, settings), nl=False, color=settings.color)
+        click.echo(render(of_plans(plans), settings.output, query=settings.query, color=settings.color,
+                          verbose=settings.verbose), nl=False, color=settings.color)
     if failed:
         # Every environment is planned even when one cannot be: the others' plans are shown above,
         # and each failure is named here (an expired role in prod says nothing about dev).
@@ -78,29 +76,3 @@ def _plan_one(settings: Settings, context: common.Context) -> Plan:
     settings = dataclasses.replace(settings, environment=context.environment.name)
     with common.connect(settings, context) as clients:
         return planning.make_plan(settings, context, clients, preflight_checks=True)
-
-
-def combined(plans: list[Plan]) -> Plan:
-    """All environments' changes as one plan, for the combined summary."""
-    return Plan("(all)", plans[0].project if plans else "",
-                tuple(c for p in plans for c in p.changes), tuple(u for p in plans for u in p.unmanaged))
-
-
-def document(plans: list[Plan]) -> dict[str, Any]:
-    return {"format_version": FORMAT_VERSION, "environments": [plan_document(p) for p in plans]}
-
-
-def render(plans: list[Plan], settings: Settings) -> str:
-    output = output_for(settings.output, settings.query)
-    if output in ("json", "yaml"):
-        return document_text(json_view.query(document(plans), settings.query), output)
-    sections = []
-    for plan in plans:
-        if output == "markdown":
-            sections.append(f"## Environment `{plan.environment}`\n\n{markdown.render(plan)}")
-        else:
-            body = text.render(plan, color=settings.color, verbose=settings.verbose)
-            sections.append(f"=== Environment: {plan.environment} ===\n{body}")
-    totals = "\n".join(f"  {p.environment}: {summary_line(p)}" for p in plans)
-    heading = "## All environments" if output == "markdown" else "=== All environments ==="
-    return "\n".join(sections) + f"\n{heading}\n{totals}\nCombined: {summary_line(combined(plans))}\n"

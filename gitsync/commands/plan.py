@@ -10,16 +10,16 @@ from gitsync.settings import Settings
 
 
 def run(settings: Settings) -> int:
-    if settings.extra.get("all_envs"):
+    if settings.all_envs:
         from gitsync.commands import multienv
         return multienv.run(settings)
     context = common.load(settings)
     with common.connect(settings, context) as clients:
         plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True)
     from gitsync.commands import saved
-    from gitsync.views.render import render_plan
-    click.echo(render_plan(plan, settings.output, color=settings.color, verbose=settings.verbose,
-                           query=settings.query, capacity=room), nl=False, color=settings.color)
+    from gitsync.views.render import of_plan, render
+    click.echo(render(of_plan(plan, room), settings.output, query=settings.query, color=settings.color,
+                      verbose=settings.verbose), nl=False, color=settings.color)
     if settings.out is not None:
         saved.save(plan, settings, settings.out)
     if settings.detailed_exitcode and plan.has_changes:

@@ -29,7 +29,7 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
     """make_plan, and with pre-flight checks also the capacity of the endpoints the plan touches
     (refusing a plan that cannot fit)."""
     request = gather.Request(plan_settings(settings, context), checks=preflight_checks,
-                             check_images=bool(settings.extra.get("check_images")),
+                             check_images=settings.check_images,
                              bulk_project=bulk_tags(settings, context.project),
                              parallelism=settings.read_parallelism, rate=settings.read_rate,
                              keep=lambda name: selected(name, settings))

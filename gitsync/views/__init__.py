@@ -1,4 +1,5 @@
-"""Renderers: a Plan (or an ApplyResult) in, a string out. They only render."""
+"""Renderers: a Plan, an ApplyResult or a DriftReport in, a string out. They only render;
+render.py chooses one for --output."""
 
 FORMATS = ("text", "json", "yaml", "markdown")
 DRIFT_FORMATS = ("text", "json", "markdown")  # `icsync drift --output`

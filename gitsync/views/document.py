@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitsync.plan import FORMAT_VERSION, Action, ComponentChange, Plan
+from gitsync.plan import FORMAT_VERSION, ComponentChange, Plan
 
 
 def summary_line(plan: Plan) -> str:
@@ -54,5 +54,3 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "unmanaged": list(plan.unmanaged),
     }
 
-
-ACTIONS = [a.value for a in Action]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gitsync.views.drift_report import DRIFT, DriftReport, EnvironmentDrift, summary_line
+from gitsync.drift import DRIFT, DriftReport, EnvironmentDrift
+from gitsync.views.drift_document import summary_line
 from gitsync.views.text import value
 
 LIMIT = 60_000

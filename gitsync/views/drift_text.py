@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from gitsync.views.drift_report import ComponentDrift, DriftReport, Status, summary_line
+from gitsync.drift import ComponentDrift, DriftReport, Status
+from gitsync.views.drift_document import summary_line
 from gitsync.views.text import value
 
 _SYMBOLS = {Status.IN_SYNC: "=", Status.EXPECTED: "=", Status.MODIFIED: "~", Status.MISSING: "-",
