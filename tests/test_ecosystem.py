@@ -255,10 +255,10 @@ def test_the_distribution_name_is_the_one_installed_and_named_everywhere() -> No
 
 
 def test_the_action_installs_the_distribution_by_name(tmp_path: Path) -> None:
-    # Stand-ins for python and icsync on PATH record what install.sh runs; nothing is installed.
+    # Stand-ins for python3 and icsync on PATH record what install.sh runs; nothing is installed.
     bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
     bin_dir.mkdir()
-    for program in ("python", "icsync"):
+    for program in ("python3", "icsync"):
         (bin_dir / program).write_text(f'#!/bin/sh\necho "{program} $*" >> "{calls}"\n')
         (bin_dir / program).chmod(0o755)
     done = subprocess.run(["bash", str(ROOT / "action" / "install.sh")], capture_output=True, text=True,
@@ -266,7 +266,7 @@ def test_the_action_installs_the_distribution_by_name(tmp_path: Path) -> None:
                                             "ACTION_PATH": str(ROOT), "INPUT_ICSYNC_VERSION": "0.1.0"})
     assert done.returncode == 0, done.stdout + done.stderr
     assert calls.read_text().splitlines() == [
-        f"python -m pip install --quiet --disable-pip-version-check {sandbox_command.DISTRIBUTION}==0.1.0",
+        f"python3 -m pip install --quiet --disable-pip-version-check {sandbox_command.DISTRIBUTION}==0.1.0",
         "icsync --version"]
 
 
