@@ -48,16 +48,31 @@ def local_network_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     assert guard.refused == [], f"the test looked up hosts outside 127.0.0.1: {sorted(set(guard.refused))}"
 
 
+def isolate_aws(env: pytest.MonkeyPatch, folder: Path) -> None:
+    """Dummy credentials, none of the shell's AWS_ variables, and empty AWS config and credentials
+    files: botocore reads nothing of the developer's, and every call goes where a test sends it."""
+    for key in [k for k in os.environ if k.startswith("AWS_") or k in CLEARED]:
+        env.delenv(key)
+    env.setenv("AWS_ACCESS_KEY_ID", "testing")
+    env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    for variable, name in (("AWS_CONFIG_FILE", "aws-config"),
+                           ("AWS_SHARED_CREDENTIALS_FILE", "aws-credentials")):
+        (folder / name).touch()
+        env.setenv(variable, str(folder / name))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def aws_session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same for what outlives a test: the sandboxes and clients of a module or the session."""
+    with pytest.MonkeyPatch.context() as env:
+        isolate_aws(env, tmp_path_factory.mktemp("aws"))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Dummy credentials and no user AWS config: every call goes to a sandbox on 127.0.0.1."""
-    for key in [k for k in os.environ if k.startswith("AWS_") or k in CLEARED]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    # Files that do not exist: botocore reads no profile, region or credentials of the developer's.
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    """Each test starts isolated again, whatever the one before it set."""
+    isolate_aws(monkeypatch, tmp_path)
 
 
 @pytest.fixture
@@ -92,14 +107,11 @@ def live_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 @pytest.fixture(scope="module")
 def module_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """One seeded sandbox for a module of many small cases (a sandbox each costs ~0.5 s to stop)."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        log = tmp_path_factory.mktemp("sandbox") / "requests.jsonl"
-        with Sandbox(port=0, request_log=log) as sandbox:
-            live = Live(sandbox, log)
-            live.seed_endpoint()
-            yield live
+    log = tmp_path_factory.mktemp("sandbox") / "requests.jsonl"
+    with Sandbox(port=0, request_log=log) as sandbox:
+        live = Live(sandbox, log)
+        live.seed_endpoint()
+        yield live
 
 
 @pytest.fixture

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
 from gitsync.sandbox import Sandbox
-from tests.helpers import PROJECT, Live, child_env, icsync, write
+from tests.helpers import PROJECT, Live, Result, child_env, icsync, write
 
 SPEC = """
 InferenceComponentName: {name}
@@ -38,15 +41,13 @@ def spec(name: str, tag: str = "1", extra: str = "") -> str:
 
 
 def project(root: Path, components: dict[str, str], extra_project: str = "") -> Path:
-    import shutil
-
     shutil.rmtree(root / "components", ignore_errors=True)
     files = {"icsync.yaml": PROJECT + extra_project, "values/dev.yaml": "x: 1\n"}
     files.update({f"components/{n}.yaml": t for n, t in components.items()})
     return write(root, files)
 
 
-def apply(root: Path, url: str, *extra: str, env: dict[str, str | None] | None = None):
+def apply(root: Path, url: str, *extra: str, env: dict[str, str | None] | None = None) -> Result:
     return icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", url, "--auto-approve", *extra,
                   env=env)
 
@@ -100,8 +101,6 @@ def test_waves_and_bases_first_deletes_in_reverse(tmp_path: Path, live: Live) ->
 
 
 def test_waits_for_busy_component_then_updates(tmp_path: Path, slow: Live) -> None:
-    import threading
-
     root = project(tmp_path / "p", {"web": spec("web")})
     assert apply(root, slow.url).code == 0
     slow.client.update_inference_component_runtime_config(
@@ -226,8 +225,6 @@ def test_interrupt_starts_nothing_new_and_exits_130(tmp_path: Path, slow: Live) 
 
 def _locks_table(live: Live, name: str) -> str:
     """A fresh lock table (moto's state is shared by every sandbox in the process)."""
-    import boto3
-
     dynamodb = boto3.client("dynamodb", endpoint_url=live.url, region_name="us-east-1")
     dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
                           AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
@@ -236,8 +233,6 @@ def _locks_table(live: Live, name: str) -> str:
 
 
 def test_lock_held_by_another_run_then_unlock(tmp_path: Path, live: Live) -> None:
-    import boto3
-
     live.seed_endpoint()
     table = _locks_table(live, "locks-held")
     root = project(tmp_path / "p", {"web": spec("web")}, f"lock: {{table: {table}}}\n")

@@ -1,4 +1,8 @@
-"""Shared builders: run the CLI in-process, make projects, read the sandbox's request log."""
+"""Shared builders: run the CLI in-process, make projects, read the sandbox's request log.
+
+Every helper more than one test file uses lives in this package (wire.py: sandboxes whose responses
+are checked on the wire; clock.py: the executor's fake clock); test files import no other test file.
+"""
 
 from __future__ import annotations
 
