@@ -136,3 +136,17 @@ def test_missing_bases_names_the_adapter_line_unless_a_manifest_or_live_provides
                                 "and does not exist live; create it first or fix the name "
                                 "at `Specification.BaseInferenceComponentName`")
     assert missing_bases(desired, live_names={"dev-llm"}) == []
+
+
+def test_every_key_and_item_keeps_its_line_and_column() -> None:
+    """Validation points at these positions; block and flow style, in every document of a stream."""
+    text = "# c\n---\na: 1\nb:\n  - x\n  - {c: [2, 3], d: null}\n---\ne: |\n  text\n"
+    documents, problems = parse("m.yaml", text)
+    assert problems == []
+    assert [(d.index, d.data) for d in documents] == [
+        (0, {"a": 1, "b": ["x", {"c": [2, 3], "d": None}]}), (1, {"e": "text\n"})]
+    assert documents[0].where == {(): (3, 1), ("a",): (3, 1), ("b",): (4, 1), ("b", 0): (5, 5),
+                                  ("b", 1): (6, 5), ("b", 1, "c"): (6, 6), ("b", 1, "c", 0): (6, 10),
+                                  ("b", 1, "c", 1): (6, 13), ("b", 1, "d"): (6, 17)}
+    assert documents[1].where == {(): (8, 1), ("e",): (8, 1)}
+    assert documents[0].problem(("b", 1, "c", 1), "bad").render() == "m.yaml:6:13: bad at `b[1].c[1]`"
