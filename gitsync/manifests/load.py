@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime
 import re
+import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gitsync.errors import Problem
 from gitsync.model import Path, dotted
@@ -34,6 +35,8 @@ _HINTS = {
 }
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')  # brackets inside quotes do not nest
 _DUPLICATE = re.compile(r'found duplicate key "(.*?)"')
+_YAML_TAG = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {_YAML_TAG + kind for kind in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
 
 
 @dataclass
@@ -62,11 +65,25 @@ class TooLarge(Exception):
         self.path, self.message = path, message
 
 
+class Duplicate(YAMLError):
+    """A key a mapping already has: refused, as ruamel's round-trip loader refuses it."""
+
+    def __init__(self, key: Node, name: str, mapping: Node) -> None:
+        super().__init__(name)
+        self.key, self.name, self.mapping = key, name, mapping
+
+
 @dataclass
 class _Walk:
     doc: Parsed
     nodes: int = 0
     problems: list[Problem] = field(default_factory=list)
+
+    def construct(self, node: Node) -> Any:
+        """A scalar as YAML 1.2 reads it (int, float, bool, null, timestamp), by the safe
+        constructor's own function for its tag (construct_object would keep every node)."""
+        constructor = _composer().constructor
+        return constructor.yaml_constructors[str(node.tag)](constructor, node)
 
 
 def parse(file: str, text: str) -> tuple[list[Parsed], list[Problem]]:
@@ -74,30 +91,55 @@ def parse(file: str, text: str) -> tuple[list[Parsed], list[Problem]]:
     early = _refuse_early(file, text)
     if early is not None:
         return [], [early]
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     documents: list[Parsed] = []
     problems: list[Problem] = []
     doc = Parsed(file, 0, None)
     try:
-        for index, node in enumerate(yaml.load_all(text)):
+        for index, node in enumerate(_composer().compose_all(text)):
             doc = Parsed(file, index, None)
-            doc.where[()] = (getattr(getattr(node, "lc", None), "line", 0) + 1, 1)
+            doc.where[()] = (node.start_mark.line + 1, 1)
             walk = _Walk(doc)
             doc.data = _plain(node, (), walk)
             problems += walk.problems
             documents.append(doc)
-    except MarkedYAMLError as error:
-        return [], [_syntax_problem(file, text, error)]
+    except Duplicate as error:
+        where = _mark(error.key)
+        return [], [Problem(file, *where, "", f"duplicate key `{error.name}` (the mapping that starts at "
+                            f"line {_mark(error.mapping)[0]} already has it); keep one of them")]
+    except YAMLError:
+        return [], [_syntax_error(file, text)]
     except TooLarge as error:
         return [], [doc.problem(error.path, error.message)]
-    except YAMLError as error:
-        return [], [Problem(file, 0, 0, "", f"invalid YAML: {str(error).strip()[:300]}")]
     except (RecursionError, ValueError, TypeError, LookupError, AttributeError) as error:
         # ruamel's own slips on odd scalars (e.g. `-_` read as an integer): still the file's fault.
         return [], [Problem(file, 0, 0, "", f"invalid YAML: the YAML reader gave up ({type(error).__name__}: "
                             f"{str(error)[:200]}); put unusual values in quotes")]
     return (documents, []) if not problems else ([], problems)
+
+
+_local = threading.local()
+
+
+def _composer() -> YAML:
+    """ruamel's safe loader, one a thread (making one searches for plug-ins on disk): it composes
+    nodes, each with its line and column, with ruamel.yaml.clib's C parser where that is installed
+    (about a tenth of the pure-Python parser's time) and YAML 1.2's resolver either way."""
+    if not hasattr(_local, "yaml"):
+        _local.yaml = YAML(typ="safe")
+    return cast(YAML, _local.yaml)
+
+
+def _syntax_error(file: str, text: str) -> Problem:
+    """The problem of a stream that does not parse, in the words of ruamel's pure-Python parser,
+    whose messages (and hints below) are the ones users see; the C parser words them otherwise."""
+    try:
+        for _ in YAML(typ="safe", pure=True).compose_all(text):
+            pass
+    except MarkedYAMLError as error:
+        return _syntax_problem(file, text, error)
+    except YAMLError as error:
+        return Problem(file, 0, 0, "", f"invalid YAML: {str(error).strip()[:300]}")
+    return Problem(file, 0, 0, "", "invalid YAML: the YAML reader gave up; check the file's syntax")
 
 
 def binary(file: str) -> Problem:
@@ -167,76 +209,72 @@ def _syntax_problem(file: str, text: str, error: MarkedYAMLError) -> Problem:
     return Problem(file, line, column, "", message)
 
 
-def _plain(node: Any, path: Path, walk: _Walk) -> Any:
+def _plain(node: Node, path: Path, walk: _Walk) -> Any:
     walk.nodes += 1
     if walk.nodes > MAX_NODES:
         raise TooLarge(path, f"the document expands to more than {MAX_NODES} values; YAML aliases "
                        "(*name) repeated inside each other (a \"billion laughs\" bomb?)")
     if len(path) > MAX_DEPTH:
         raise TooLarge(path, f"nested more than {MAX_DEPTH} levels deep; flatten it")
-    tag = _tag(node)
-    if tag == "!!str":
-        return str(node.value)
-    if tag is not None:
-        walk.problems.append(walk.doc.problem(path, f"YAML tag `{tag}` is not supported; write a plain "
-                                              "string, number, list or mapping"))
+    tag = str(node.tag)
+    if tag not in _PLAIN_TAGS:
+        # An explicit tag (`!Ref`, `!!python/object`) asks for something a manifest cannot hold.
+        walk.problems.append(walk.doc.problem(path, f"YAML tag `{tag.replace(_YAML_TAG, '!!')}` is not "
+                                              "supported; write a plain string, number, list or mapping"))
         return None
-    if isinstance(node, CommentedMap):
+    if isinstance(node, MappingNode):
         return _plain_map(node, path, walk)
-    if isinstance(node, CommentedSeq):
+    if isinstance(node, SequenceNode):
         items = []
-        for index, value in enumerate(node):
-            walk.doc.where[path + (index,)] = _location(node, index, walk.doc.locate(path))
-            items.append(_plain(value, path + (index,), walk))
+        for index, item in enumerate(node.value):
+            walk.doc.where[path + (index,)] = _mark(item)
+            items.append(_plain(item, path + (index,), walk))
         return items
-    if isinstance(node, bool) or node is None:
-        return node
-    for kind in (str, int, float):
-        if isinstance(node, kind):
-            return kind(node)  # drop ruamel's scalar subclasses
-    if isinstance(node, datetime.date):
-        return node
-    walk.problems.append(walk.doc.problem(path, f"a YAML {type(node).__name__} value is not supported; "
+    if tag == _YAML_TAG + "str":
+        return str(node.value)
+    value = walk.construct(node)
+    if isinstance(value, bool | int | float | datetime.date) or value is None:
+        return value
+    walk.problems.append(walk.doc.problem(path, f"a YAML {type(value).__name__} value is not supported; "
                                           "write a plain string, number, list or mapping"))
     return None
 
 
-def _tag(node: Any) -> str | None:
-    """An explicit tag (`!Ref`, `!!python/object`) asks for something a manifest cannot hold."""
-    value = getattr(getattr(node, "tag", None), "value", None)
-    if not isinstance(value, str):
-        return None
-    return value.replace("tag:yaml.org,2002:", "!!")
+def _mark(node: Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _plain_map(node: CommentedMap, path: Path, walk: _Walk) -> dict[str, Any]:
+def _plain_map(node: MappingNode, path: Path, walk: _Walk) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, value in node.items():
-        name = _key_text(key)
-        location = _location(node, key, walk.doc.locate(path))
-        walk.doc.where.setdefault(path + (name or "?",), location)
-        if name is None:
-            walk.problems.append(walk.doc.problem(path, "a mapping key must be a plain string, "
-                                                  f"not {type(key).__name__}"))
+    seen: dict[str, Node] = {}
+    merged: dict[str, Any] = {}
+    for key, value in node.value:
+        if str(key.tag) == _YAML_TAG + "merge":  # `<<: *defaults`: keys written here win
+            for source in value.value if isinstance(value, SequenceNode) else [value]:
+                found = _plain(source, path, walk)
+                merged.update(found if isinstance(found, dict) else {})
             continue
+        name = _key_text(key, walk)
+        if name is None:
+            kind = {MappingNode: "a mapping", SequenceNode: "a list"}.get(type(key), "that value")
+            walk.problems.append(walk.doc.problem(path, f"a mapping key must be a plain string, not {kind}"))
+            continue
+        if name in seen:
+            raise Duplicate(key, name, node)
+        seen[name] = key
+        walk.doc.where.setdefault(path + (name,), _mark(key))
         out[name] = _plain(value, path + (name,), walk)
-    return out
+    return {**merged, **out}
 
 
-def _key_text(key: Any) -> str | None:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if key is None:
+def _key_text(key: Node, walk: _Walk) -> str | None:
+    if not isinstance(key, ScalarNode):
+        return None
+    value = str(key.value) if str(key.tag) == _YAML_TAG + "str" else walk.construct(key)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
         return "null"
-    if isinstance(key, str | int | float):
-        return str(key)
+    if isinstance(value, str | int | float):
+        return str(value)
     return None
-
-
-def _location(node: Any, key: Any, fallback: tuple[int, int]) -> tuple[int, int]:
-    """Where a key or item starts; merged (`<<`) keys have no position of their own."""
-    try:
-        line, column = node.lc.key(key) if isinstance(node, CommentedMap) else node.lc.item(key)
-        return (line + 1, column + 1)
-    except (KeyError, TypeError, IndexError, AttributeError):
-        return fallback
