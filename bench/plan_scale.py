@@ -81,8 +81,9 @@ class Shape:
                 "batch": 16 if update else 8, "copies": 2 if scale else 1, "team": self.index % 7}
 
 
-def live_body(shape: Shape) -> dict[str, Any]:
-    """The CreateInferenceComponent request the seed loads: what the manifest said before the change."""
+def live_body(shape: Shape, owned: bool = True) -> dict[str, Any]:
+    """The CreateInferenceComponent request the seed loads: what the manifest said before the change;
+    without `owned`, as created by another tool (no icsync ownership tags)."""
     f = shape.fields(changed=False)
     prefix = VALUES["prefix"]
     return {
@@ -97,13 +98,13 @@ def live_body(shape: Shape) -> dict[str, Any]:
             "ComputeResourceRequirements": {"NumberOfCpuCoresRequired": 1, "MinMemoryRequiredInMb": 1024},
         },
         "RuntimeConfig": {"CopyCount": f["copies"]},
-        "Tags": [{"Key": "team", "Value": f"team-{f['team']}"},
-                 {"Key": "icsync:project", "Value": PROJECT},
-                 {"Key": "icsync:environment", "Value": ENVIRONMENT}],
+        "Tags": [{"Key": "team", "Value": f"team-{f['team']}"}]
+        + ([{"Key": "icsync:project", "Value": PROJECT},
+            {"Key": "icsync:environment", "Value": ENVIRONMENT}] if owned else []),
     }
 
 
-def write_seed(path: Path, shapes: list[Shape], endpoints: int) -> None:
+def write_seed(path: Path, shapes: list[Shape], endpoints: int, owned: bool = True) -> None:
     """JSON is YAML: the sandbox's seed loader reads it as it is, and writing it is instant."""
     per_endpoint = -(-len(shapes) // max(1, endpoints))
     instances = -(-per_endpoint * 3 // 48)  # up to 3 copies each, 48 cores an instance
@@ -117,7 +118,7 @@ def write_seed(path: Path, shapes: list[Shape], endpoints: int) -> None:
                        "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1,
                                                   "MaxInstanceCount": 2 * instances}}
                       for i in range(endpoints)],
-        "inference_components": [live_body(s) for s in shapes],
+        "inference_components": [live_body(s, owned) for s in shapes],
     }
     path.write_text(json.dumps(seed))
 
@@ -275,7 +276,7 @@ def report(run: Run, shapes: list[Shape], max_tps: float, out: TextIO) -> None:
         print(f"  start-up:         {run.first_call:.2f} s (to the first API call: imports, manifests)",
               file=out)
         print(f"  API phase:        {run.wall - run.first_call:.2f} s (first API call to exit)", file=out)
-    print(f"API calls:          {total} ({ok} succeeded)", file=out)
+    print(f"API calls:          {total} ({ok} succeeded; {total / n:.2f} a component)", file=out)
     for operation, count in sorted(run.calls.items()):
         print(f"  {operation:<32}{count}", file=out)
     failed = ", ".join(f"{op} {count}" for op, count in sorted(run.failed.items())) or "none"
@@ -349,6 +350,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--compare-tags", action="store_true",
                         help="Also run the plan with tags read by ListTags, one component a call "
                              "(GetResources denied), and print the ratio.")
+    parser.add_argument("--unowned", action="store_true",
+                        help="Seed the components as another tool created them: no icsync ownership "
+                             "tags (a team tag only).")
     parser.add_argument("--breakdown", action="store_true",
                         help="Also measure the CPU of each stage in-process (render, reads, diff).")
     return parser.parse_args(argv)
@@ -363,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         every = round(100 / args.changed_percent) if args.changed_percent else 0
         shapes = [Shape(i, args.endpoints, every) for i in range(args.components)]
         started = time.perf_counter()
-        write_seed(work / "seed.yaml", shapes, args.endpoints)
+        write_seed(work / "seed.yaml", shapes, args.endpoints, owned=not args.unowned)
         write_project(work / "project", shapes)
         write_project(work / "one", shapes[:1])
         written = time.perf_counter() - started

@@ -60,13 +60,16 @@ def gather(clients: aws.Clients, desired: list[Desired], request: Request) -> Li
 
 def _tag_dependent(changes: dict[str, planner.ComponentChange], found: live.Components,
                    settings: planner.PlanSettings) -> set[str]:
-    """Components whose change turns on their tags: a tag change, or (with --prune) a delete of a
-    component the bulk read says this project and environment own."""
-    out = {n for n, c in changes.items() if planner.turns_on_tags(c)}
+    """Components whose change rests on their tags (planner.turns_on_tags), and (with --prune) those
+    the bulk read says this project and environment own, which prune would delete."""
+    state = LiveState(found.components)
+
+    def owned(name: str) -> bool:
+        return state.owned(name, settings.project, settings.environment)
+
+    out = {n for n, c in changes.items() if planner.turns_on_tags(c, owned(n))}
     if settings.prune:
-        state = LiveState(found.components)
-        out |= {n for n in found.listed if n not in changes
-                and state.owned(n, settings.project, settings.environment)}
+        out |= {n for n in found.listed if n not in changes and owned(n)}
     return out
 
 

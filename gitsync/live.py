@@ -5,15 +5,16 @@ full without tripping the account's rate limit:
 
 - one ListInferenceComponents pass (100 a page) finds what exists; only what exists and matters is
   described, and each describe starts as soon as its page arrives, not after the last page;
-- tags are read in bulk: one GetResources call (Resource Groups Tagging API) returns 100 components
-  tagged with this project, all their tags included, where ListTags reads one component. What the
-  bulk read cannot vouch for is read with ListTags: a manifest's component it did not return (new to
-  icsync, or the index has not caught up); when one of those turns out to be the project's, the index
-  is behind, and every component it did not return is read too (ownership decides --prune). Where
-  GetResources is refused (no tag:GetResources permission) or returns nothing, every component is
-  read with ListTags. The index is eventually consistent, so gather.py reads again with ListTags the
-  tags a plan would change on its word (`confirm_tags`). Tags are never skipped: they are desired
-  state and say who owns a component (prune).
+- tags are read in bulk: one GetResources call (Resource Groups Tagging API) returns 100 tagged
+  components, all their tags included, where ListTags reads one component, so a plan costs about
+  N + N/100 calls whoever created its components. A component the index does not return has never
+  been tagged, unless it is younger than INDEX_LAG (then it is read with ListTags: its tags may not
+  be indexed yet); when one of those turns out to be the project's, the index is behind, and every
+  component it did not return is read too (ownership decides --prune). Where GetResources is
+  refused (no tag:GetResources permission) or returns nothing, every component is read with
+  ListTags. The index is eventually consistent, so gather.py reads again with ListTags the tags a
+  plan would change or remove on its word (`confirm_tags`). Tags are never skipped: they are
+  desired state and say who owns a component (prune).
 
 The calls run on the caller's thread pool (the work is waiting), through clients paced by one
 RateLimiter (see ratelimit.py).
@@ -21,6 +22,7 @@ RateLimiter (see ratelimit.py).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +31,11 @@ from gitsync import aws
 from gitsync.errors import AwsError, CredentialsError
 from gitsync.ratelimit import RateLimiter
 from gitsync.state import PROJECT_TAG, Document, LiveComponent
+
+# How long the tagging index may take to show a new component's tags. AWS gives no figure (the
+# Resource Groups Tagging API is documented as eventually consistent); minutes are what users
+# report. A component older than this that the index does not return has never been tagged.
+INDEX_LAG = datetime.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -67,11 +74,11 @@ def read(clients: aws.Clients, pool: ThreadPoolExecutor, names: set[str], endpoi
     found = bulk.result()
     arns = {n: listed[n]["InferenceComponentArn"] for n in reading}
     from_bulk = {n for n, arn in arns.items() if found is not None and arn in found}
-    # A component the bulk read did not return has no tag of this project, so only a manifest's
-    # own components need their tags read one by one (to see the tags they do have)...
+    # What the index does not return has never been tagged, unless it was tagged so recently that
+    # the index has not caught up: those, and all with no index at all, are read one by one...
     one_by_one = {n: pool.submit(tags_of, clients, arns[n]) for n in reading
-                  if n not in from_bulk and (found is None or n in names)}
-    # ... unless one of those turns out to be the project's: then the index is behind, and every
+                  if n not in from_bulk and (found is None or _recent(listed[n]))}
+    # ... and when one of those turns out to be the project's, the index is behind: every
     # component it did not return is read, so that ownership (--prune) is never missed.
     if project and any(f.result().get(PROJECT_TAG) == project for f in one_by_one.values()):
         one_by_one |= {n: pool.submit(tags_of, clients, arns[n]) for n in reading
@@ -87,12 +94,22 @@ def read(clients: aws.Clients, pool: ThreadPoolExecutor, names: set[str], endpoi
     return Components(components, dict(sorted(listed.items())), frozenset(from_bulk & components.keys()))
 
 
+def _recent(summary: Document) -> bool:
+    """Created within INDEX_LAG: the tagging index may not have its tags yet."""
+    created = summary.get("CreationTime")
+    if not isinstance(created, datetime.datetime):
+        return True
+    return datetime.datetime.now(datetime.UTC) - created < INDEX_LAG
+
+
 def _bulk_tags(clients: aws.Clients, project: str | None) -> dict[str, dict[str, str]] | None:
-    """Tags by ARN of the project's components; None: no bulk read (ListTags for each)."""
+    """Tags by ARN of every tagged component; None: no bulk read (ListTags for each). `project`:
+    None for a plan of a few named components, for which ListTags is cheaper than every page."""
     if not project:
         return None
     try:
-        return aws.tagged_components(clients, PROJECT_TAG, project) or None
+        # Nothing at all, where components exist, is an index that does not cover them: not trusted.
+        return aws.tagged_components(clients) or None
     except CredentialsError:
         raise
     except AwsError:

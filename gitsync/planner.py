@@ -59,10 +59,16 @@ def change_of(want: Desired, found: LiveComponent | None, settings: PlanSettings
     return _change(want, found, settings, re.compile(settings.secret_pattern), image_digests)
 
 
-def turns_on_tags(change: ComponentChange) -> bool:
-    """The change depends on the component's live tags: a tag to add or remove, or a delete
-    (ownership is a tag)."""
-    return change.action is Action.DELETE or any(f.path.split(".")[0] == "Tags" for f in change.fields)
+def turns_on_tags(change: ComponentChange, owned: bool) -> bool:
+    """The change rests on the component's live tags as the tagging index gave them, which may lag
+    behind a recent change: a delete (ownership is a tag), a tag whose value it changes or removes,
+    or any tag change on a component this project and environment own (the index may not show
+    what their last apply wrote yet). A tag only added to a component icsync does not own yet (its
+    first apply) needs no second read: adding a tag it already has changes nothing."""
+    if change.action is Action.DELETE:
+        return True
+    tags = [f for f in change.fields if f.path.split(".")[0] == "Tags"]
+    return any(owned or f.before is not ABSENT for f in tags)
 
 
 def owner_tags(settings: PlanSettings, options: Options) -> list[dict[str, str]]:

@@ -58,12 +58,13 @@ def list_tags(clients: Clients, arn: str) -> dict[str, str]:
             for t in page.get("Tags", [])}
 
 
-def tagged_components(clients: Clients, key: str, value: str) -> dict[str, dict[str, str]]:
-    """Every inference component tagged `key=value`, with all its tags, by ARN: the Resource
-    Groups Tagging API reads them 100 a call, where ListTags reads one component. Its index is
-    eventually consistent: a tag written seconds ago may not show yet."""
+def tagged_components(clients: Clients) -> dict[str, dict[str, str]]:
+    """Every inference component in the region that has (or had) tags, with all its tags, by ARN:
+    the Resource Groups Tagging API reads them 100 a call, where ListTags reads one component. A
+    component it does not return has never been tagged, unless it was tagged moments ago: its
+    index is eventually consistent, and a tag written seconds ago may not show yet."""
     found = pages(clients.client(TAGGING), "get_resources", page_size=100,
-                  ResourceTypeFilters=[INFERENCE_COMPONENT_TYPE], TagFilters=[{"Key": key, "Values": [value]}])
+                  ResourceTypeFilters=[INFERENCE_COMPONENT_TYPE])
     return {resource["ResourceARN"]: {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
             for page in found for resource in page.get("ResourceTagMappingList", [])}
 
