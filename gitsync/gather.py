@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Self
 
 from gitsync import autoscaling, aws, images, live, planner
 from gitsync.manifests.validate import Desired, specs_of
@@ -37,13 +38,39 @@ class Request:
 
 
 def gather(clients: aws.Clients, desired: list[Desired], request: Request) -> LiveState:
-    reads = aws.paced_reads(clients, RateLimiter(rate=request.rate or None))
-    names = {d.name for d in desired}
-    endpoints = {d.endpoint for d in desired}
-    with ThreadPoolExecutor(max_workers=max(2, request.parallelism)) as pool:
+    with Gathering(clients, request) as gathering:
+        return gathering.finish(desired)
+
+
+class Gathering:
+    """Reads that may start before the manifests are loaded (the listing and bulk tags at once, a
+    component's describe as soon as it is wanted); `finish` reads the rest and returns it all."""
+
+    def __init__(self, clients: aws.Clients, request: Request) -> None:
+        self.request = request
+        self._reads = aws.paced_reads(clients, RateLimiter(rate=request.rate or None))
+        self._pool = ThreadPoolExecutor(max_workers=max(2, request.parallelism))
+        self._reader = live.Reader(self._reads, self._pool, request.bulk_project)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # On a failure (invalid manifests, an API error, Ctrl-C) no queued call is sent, and the
+        # listing stops after its current page.
+        self._reader.__exit__(*exc)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def want(self, name: str) -> None:
+        """`name` is a manifest's component: describe it as soon as the listing shows it."""
+        if self.request.keep(name):
+            self._reader.want(name)
+
+    def finish(self, desired: list[Desired]) -> LiveState:
+        request, reads, pool = self.request, self._reads, self._pool
         digests = pool.submit(image_digests, reads, desired) if request.check_images else None
-        found = live.read(reads, pool, names, endpoints, request.settings.prune,
-                          request.bulk_project, request.keep)
+        found = self._reader.finish({d.name for d in desired}, {d.endpoint for d in desired},
+                                    request.settings.prune, request.keep)
         digest_of = digests.result() if digests is not None else {}
         changes = {d.name: planner.change_of(d, found.components.get(d.name), request.settings, digest_of)
                    for d in desired}

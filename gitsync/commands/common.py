@@ -8,10 +8,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from gitsync import aws, shard
-from gitsync.errors import CredentialsError
-from gitsync.manifests.desired import load_desired
+from gitsync.errors import CredentialsError, Problem
+from gitsync.manifests.desired import manifest_documents, validated
+from gitsync.manifests.load import Parsed
 from gitsync.manifests.project import Environment, Project, load_project
 from gitsync.manifests.validate import Desired
 from gitsync.redact import REDACT
@@ -21,6 +23,10 @@ SANDBOX_STATE = Path(".icsync") / "sandbox.json"
 SANDBOX_SEED = "sandbox-seed.yaml"
 
 
+class Announce(Protocol):
+    def want(self, name: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Context:
     project: Project
@@ -28,11 +34,21 @@ class Context:
     desired: list[Desired]
 
 
-def load(settings: Settings) -> Context:
+def load(settings: Settings, reads: Announce | None = None) -> Context:
+    """The project, the environment and its selected manifests; with `reads`, each component is
+    announced as its file is parsed, so its describe can start while the rest load."""
     project = load_project(settings.project_dir)
     REDACT.reset(project.secret_pattern)
     environment = project.environment(settings.environment)
-    desired = [d for d in load_desired(project, environment) if selected(d.name, settings)]
+    documents: list[Parsed] = []
+    problems: list[Problem] = []
+    for parsed, found in manifest_documents(project, environment):
+        documents += parsed
+        problems += found
+        for name in (d.data.get("InferenceComponentName") for d in parsed if isinstance(d.data, dict)):
+            if reads is not None and isinstance(name, str) and selected(name, settings):
+                reads.want(name)
+    desired = [d for d in validated(documents, problems) if selected(d.name, settings)]
     return Context(project, environment, desired)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gitsync.commands import common, planning
+from gitsync.commands import planning
 from gitsync.errors import ExitCode
 from gitsync.settings import Settings
 
@@ -13,9 +13,9 @@ def run(settings: Settings) -> int:
     if settings.all_envs:
         from gitsync.commands import multienv
         return multienv.run(settings)
-    context = common.load(settings)
-    with common.connect(settings, context) as clients:
-        plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True)
+    with planning.loading(settings, preflight_checks=True) as (context, clients, gathering):
+        plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True,
+                                                 gathering=gathering)
     from gitsync.commands import saved
     from gitsync.views.render import of_plan, render
     click.echo(render(of_plan(plan, room), settings.output, query=settings.query, color=settings.color,

@@ -3,9 +3,13 @@ run the pre-flight and capacity checks that refuse a plan AWS would reject."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from gitsync import aws, capacity, gather, preflight
-from gitsync.commands.common import Context, bulk_tags, selected
+from gitsync.commands.common import Context, bulk_tags, connect, load, selected
 from gitsync.errors import ValidationFailed
+from gitsync.manifests.project import load_project
 from gitsync.plan import Plan
 from gitsync.planner import PlanSettings, build_plan
 from gitsync.redact import REDACT
@@ -24,19 +28,39 @@ def make_plan(settings: Settings, context: Context, clients: aws.Clients,
     return plan_with_capacity(settings, context, clients, preflight_checks)[0]
 
 
+def request(settings: Settings, context: Context, preflight_checks: bool) -> gather.Request:
+    return gather.Request(plan_settings(settings, context), checks=preflight_checks,
+                          check_images=settings.check_images,
+                          bulk_project=bulk_tags(settings, context.project),
+                          parallelism=settings.read_parallelism, rate=settings.read_rate,
+                          keep=lambda name: selected(name, settings))
+
+
+@contextlib.contextmanager
+def loading(settings: Settings, preflight_checks: bool
+            ) -> Iterator[tuple[Context, aws.Clients, gather.Gathering]]:
+    """Connected first, then the manifests loaded while the first reads are in flight: loading is
+    CPU and reading is waiting, so a rate-bound plan takes about as long as its calls, not the
+    calls plus the manifests. Pass the Gathering to plan_with_capacity."""
+    project = load_project(settings.project_dir)
+    bare = Context(project, project.environment(settings.environment), [])
+    with connect(settings, bare) as clients, \
+            gather.Gathering(clients, request(settings, bare, preflight_checks)) as gathering:
+        yield load(settings, gathering), clients, gathering
+
+
 def plan_with_capacity(settings: Settings, context: Context, clients: aws.Clients,
-                       preflight_checks: bool = False) -> tuple[Plan, capacity.Capacity | None]:
+                       preflight_checks: bool = False, gathering: gather.Gathering | None = None
+                       ) -> tuple[Plan, capacity.Capacity | None]:
     """make_plan, and with pre-flight checks also the capacity of the endpoints the plan touches
-    (refusing a plan that cannot fit)."""
-    request = gather.Request(plan_settings(settings, context), checks=preflight_checks,
-                             check_images=settings.check_images,
-                             bulk_project=bulk_tags(settings, context.project),
-                             parallelism=settings.read_parallelism, rate=settings.read_rate,
-                             keep=lambda name: selected(name, settings))
-    state = gather.gather(clients, context.desired, request)
+    (refusing a plan that cannot fit); `gathering`: reads already started (`loading`)."""
+    if gathering is None:
+        state = gather.gather(clients, context.desired, request(settings, context, preflight_checks))
+    else:
+        state = gathering.finish(context.desired)
     for component in state.components.values():
         REDACT.add_document(component.describe)
-    plan = build_plan(context.desired, state, request.settings)
+    plan = build_plan(context.desired, state, plan_settings(settings, context))
     if not preflight_checks:
         return plan, None
     found = preflight.problems(plan, context.desired, state)

@@ -71,37 +71,46 @@ def _real(path: Path, resolved: dict[Path, Path]) -> Path:
     return path.resolve() if path.is_symlink() else _real_dir(path.parent, resolved) / path.name
 
 
-def render_documents(project: Project, environment: Environment) -> tuple[list[Parsed], list[Problem]]:
-    """Every manifest rendered and parsed, before validation."""
+def manifest_documents(project: Project, environment: Environment
+                       ) -> Iterator[tuple[list[Parsed], list[Problem]]]:
+    """Each manifest file's documents, or its problems, as it is rendered and parsed (before
+    validation): a plan starts reading a component while the next files load."""
     values, problems = load_values(project, environment)
     if problems:
-        return [], problems
-    documents: list[Parsed] = []
+        yield [], problems
+        return
     files = project.manifest_files()
     if not files:
-        problems.append(project.problem(("manifests",), f"no files match {', '.join(project.manifests)}; "
-                                        "fix the globs (relative to the folder of icsync.yaml)"))
+        yield [], [project.problem(("manifests",), f"no files match {', '.join(project.manifests)}; "
+                                   "fix the globs (relative to the folder of icsync.yaml)")]
     for _, relative, text, problem in _rendered(project, files, values):
         if problem is not None or text is None:
-            problems += [problem] if problem else []
+            yield [], [problem] if problem else []
             continue
         parsed, found = parse(relative, text)
-        problems += found
         if not found and not any(doc.data is not None for doc in parsed):
-            problems.append(Problem(relative, 1, 1, "", "file holds no manifest (it is empty)"))
-        documents += [doc for doc in parsed if doc.data is not None]
+            found = [Problem(relative, 1, 1, "", "file holds no manifest (it is empty)")]
         for doc in parsed:
             REDACT.add_document(doc.data)  # before validation, so no error message can leak one
-    return documents, problems
+        yield [doc for doc in parsed if doc.data is not None], found
 
 
-def load_desired(project: Project, environment: Environment) -> list[Desired]:
-    documents, problems = render_documents(project, environment)
+def validated(documents: list[Parsed], problems: list[Problem]) -> list[Desired]:
+    """The desired components, or every problem of the run at once."""
     desired, found = to_desired(documents)
-    problems += found
+    problems = problems + found
     if problems:
         raise ValidationFailed(problems)
     return desired
+
+
+def load_desired(project: Project, environment: Environment) -> list[Desired]:
+    documents: list[Parsed] = []
+    problems: list[Problem] = []
+    for parsed, found in manifest_documents(project, environment):
+        documents += parsed
+        problems += found
+    return validated(documents, problems)
 
 
 def rendered_files(project: Project, environment: Environment) -> dict[Path, str]:
