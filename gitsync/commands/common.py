@@ -46,8 +46,8 @@ def load(settings: Settings, reads: Announce | None = None) -> Context:
         documents += parsed
         problems += found
         for name in (d.data.get("InferenceComponentName") for d in parsed if isinstance(d.data, dict)):
-            if reads is not None and isinstance(name, str) and selected(name, settings):
-                reads.want(name)
+            if reads is not None and isinstance(name, str):
+                reads.want(name)  # a name --target or --exclude leaves out is not read
     desired = [d for d in validated(documents, problems) if selected(d.name, settings)]
     return Context(project, environment, desired)
 
