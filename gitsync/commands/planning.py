@@ -3,7 +3,7 @@ run the pre-flight and capacity checks that refuse a plan AWS would reject."""
 
 from __future__ import annotations
 
-from gitsync import aws, capacity, gather, preflight
+from gitsync import aws, capacity, cost, gather, preflight
 from gitsync.commands.common import Context, bulk_tags, selected
 from gitsync.errors import ValidationFailed
 from gitsync.plan import Plan
@@ -45,3 +45,11 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
     room = capacity.compute(plan, context.desired, state)
     capacity.raise_errors(room)
     return plan, room
+
+
+def plan_cost(context: Context, clients: aws.Clients, room: capacity.Capacity | None) -> cost.Cost | None:
+    """What the plan changes in on-demand instance-hours, priced in the environment's region with
+    the shipped prices under the project's `prices:`."""
+    if room is None:
+        return None
+    return cost.compute(room, cost.shipped().overridden(context.project.prices), clients.region)
