@@ -114,8 +114,9 @@ def monthly(hourly: float) -> float:
 
 def instances(row: EndpointCapacity) -> tuple[int, int]:
     """(before, after): the running count, and the count managed instance scaling settles at once
-    the plan's copies are placed. It moves by as many instances as the plan's needs moved (the
-    fragmentation already there stays), within the scaling bounds; without scaling it stays."""
+    the plan's copies are placed, within its bounds; without scaling the count stays. Needs that
+    grow take instances only beyond those running (idle ones absorb them first); needs that shrink
+    let it scale in, never out."""
     before = row.current_count
     if row.min_count is None or row.per_instance is None:
         return before, before
@@ -125,7 +126,12 @@ def instances(row: EndpointCapacity) -> tuple[int, int]:
         # No copies at all: managed scaling may go down to MinInstanceCount, even 0.
         return min(max(0 if used == Amount() else row.needed(used), floor), top)
 
-    return before, min(max(before + fit(row.after) - fit(row.before), floor), top)
+    now, then = fit(row.before), fit(row.after)
+    if then > now:
+        return before, max(before, then)
+    if then < now:
+        return before, min(before, then)
+    return before, before
 
 
 def compute(capacity: Capacity, prices: PriceTable, region: str) -> Cost:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from gitsync.aws.calls import pages
@@ -11,6 +12,9 @@ from gitsync.aws.clients import Clients
 # The Query API answers in us-east-1, eu-central-1 and ap-south-1 only, whatever region is priced.
 PRICE_LIST_REGION = "us-east-1"
 PAGE = 100  # GetProducts' largest MaxResults
+# A hosting instance-hour's usage type: REGION-Host:ml.TYPE (e.g. USE1-Host:ml.g5.xlarge), not the
+# asynchronous or other variants that share the Hosting component.
+_HOST_USAGE = re.compile(r"(?:[A-Z0-9]+-)?Host:(ml\.[\w.]+)")
 
 
 def hosting_prices(clients: Clients, region: str) -> dict[str, float]:
@@ -34,10 +38,8 @@ def hosting_price(item: dict[str, Any]) -> tuple[str, float] | None:
     on-demand price of a hosting instance (storage, data, free-tier and other SKUs share the filter)."""
     attributes = (item.get("product") or {}).get("attributes") or {}
     name = str(attributes.get("instanceName") or "")
-    usage = str(attributes.get("usagetype") or "")
-    # The hosting instance-hour's usage type is REGION-Host:ml.TYPE (e.g. USE1-Host:ml.g5.xlarge).
-    if attributes.get("component") != "Hosting" or not name.startswith("ml.") \
-            or (usage and not usage.endswith(f"Host:{name}")):
+    usage = _HOST_USAGE.fullmatch(str(attributes.get("usagetype") or ""))
+    if attributes.get("component") != "Hosting" or usage is None or usage.group(1) != name:
         return None
     for term in ((item.get("terms") or {}).get("OnDemand") or {}).values():
         for dimension in (term.get("priceDimensions") or {}).values():

@@ -25,6 +25,7 @@ FORMAT_VERSION = "aws_v1"
 ON_DEMAND_TERM = "JRTCKXETXF"  # the Price List's offer term code of on-demand prices
 PER_HOUR_RATE = "6YS6EN2CT7"
 PAGE = 100  # GetProducts' MaxResults maximum
+USAGE_PREFIXES = {"us-east-1": "USE1", "eu-west-1": "EUW1"}  # as in usage types, e.g. USE1-Host:ml.m5.xlarge
 
 # (region, instance type, component, USD per hour). Test data: the us-east-1 Hosting figures are
 # those of gitsync/data/prices.json; the others are made up for the tests (a Training price to be
@@ -41,7 +42,7 @@ SEEDED = (
 
 def product(region: str, instance_type: str, component: str, usd: str) -> dict[str, Any]:
     sku = "SANDBOX" + "".join(ch for ch in f"{region}{instance_type}{component}".upper() if ch.isalnum())
-    usage = f"{region.upper().replace('-', '')[:4]}-{'Host' if component == 'Hosting' else 'Train'}:{instance_type}"
+    usage = f"{USAGE_PREFIXES[region]}-{'Host' if component == 'Hosting' else 'Train'}:{instance_type}"
     term = f"{sku}.{ON_DEMAND_TERM}"
     return {
         "product": {"productFamily": "ML Instance", "sku": sku, "attributes": {
