@@ -73,6 +73,9 @@ def test_bad_regions_and_files_are_clear_errors(tmp_path: Path, live: Live) -> N
     assert result.code == 1
     assert "--region US East: not an AWS region name; write e.g. --region us-west-2" in result.err
     assert live.requests() == [] and not out.exists()
+    half = update(live, out, "us-east-1", "ap-east-9")  # the first region answers, the second has none
+    assert half.code == 1 and "no SageMaker hosting prices for ap-east-9" in half.err
+    assert not out.exists()  # written only once every region is read
     out.write_text("{not json")
     broken = update(live, out, "us-east-1")
     assert broken.code == 1 and f"{out}: cannot read it as a prices file" in broken.err
