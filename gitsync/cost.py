@@ -147,6 +147,7 @@ def compute(capacity: Capacity, prices: PriceTable, region: str) -> Cost:
             warnings.append(f"endpoint {row.endpoint} (variant {row.variant}): no {region} price for "
                             f"{row.instance_type or 'its unknown instance type'}; its "
                             f"{after - before:+d} instance(s) are left out of the cost (add the "
-                            "price under `prices:` in icsync.yaml)")
+                            f"price under `prices:` in icsync.yaml, or run `icsync prices update "
+                            f"--region {region}`)")
     endpoints = tuple(EndpointCost(name, tuple(variants)) for name, variants in rows.items())
     return Cost(region, endpoints, tuple(warnings), prices.source)

@@ -70,7 +70,8 @@ def test_an_unknown_price_is_a_warning_and_never_a_guess(tmp_path: Path, live: L
     assert "ep / AllTraffic: ml.g6e.xlarge x1 -> x2: price unknown" in result.out
     assert "Total: $0.00/h ($0.00/mo), not counting the unknown prices" in result.out
     assert ("Warning: endpoint ep (variant AllTraffic): no us-east-1 price for ml.g6e.xlarge; its +1 "
-            "instance(s) are left out of the cost (add the price under `prices:` in icsync.yaml)") in result.out
+            "instance(s) are left out of the cost (add the price under `prices:` in icsync.yaml, or run "
+            "`icsync prices update --region us-east-1`)") in result.out
     document = json.loads(icsync("plan", *args(tmp_path, live), "--output", "json").out)
     check_plan_document(document)
     variant = document["cost"]["endpoints"][0]["variants"][0]
@@ -155,3 +156,16 @@ def test_the_shipped_prices_are_sourced_dated_and_for_known_instance_types() -> 
         assert table and all(t in capacity.instance_types() and p > 0 for t, p in table.items()), region
     assert cost.shipped().price("us-east-1", "ml.g5.xlarge") == 1.408
     assert cost.shipped().price("us-east-1", "ml.c5.large") is None  # no source found: left out
+
+
+def test_variants_add_up_per_endpoint_and_in_total() -> None:
+    blue, green = row(1, 1, 4, 0, 2), row(2, 1, 4, 2, 1)
+    green = EndpointCapacity("ep", "Green", "ml.g5.xlarge", green.per_instance, 2, 4, green.before,
+                             green.after, min_count=1)
+    other = EndpointCapacity("other", "AllTraffic", "ml.g5.12xlarge", capacity.instance_types()["ml.g5.12xlarge"],
+                             1, 3, Amount(accelerators=4), Amount(accelerators=8), min_count=1)
+    found = cost.compute(capacity.Capacity((blue, green, other)), cost.shipped(), "us-east-1")
+    assert [(e.endpoint, [v.variant for v in e.variants]) for e in found.endpoints] == [
+        ("ep", ["AllTraffic", "Green"]), ("other", ["AllTraffic"])]
+    assert found.endpoints[0].hourly_delta == 0  # one instance more on AllTraffic, one fewer on Green
+    assert round(found.hourly_delta, 6) == 7.09 and found.complete and not found.warnings
