@@ -124,7 +124,7 @@ def test_bad_prices_in_the_project_file_name_file_line_and_key(tmp_path: Path, l
     assert ("icsync.yaml:9:5: expected a price in USD per hour (a number, 0 or more), got 'cheap' at "
             "`prices.us-east-1.ml.g5.xlarge`") in result.err
     assert ("icsync.yaml:10:5: `g5.xlarge` is not a SageMaker instance type (ml.*), e.g. prices: "
-            "{us-east-1: {ml.g5.xlarge: 1.10}} at `prices.us-east-1.g5.xlarge`") in result.err
+            "{us-east-1: {ml.g5.xlarge: 1.10}} or prices: prices.json at `prices.us-east-1.g5.xlarge`") in result.err
     assert "icsync.yaml:11:3: `moon-base-one` is not an AWS region name" in result.err
     assert "Traceback" not in result.all
     assert live.requests() == []
@@ -169,3 +169,34 @@ def test_variants_add_up_per_endpoint_and_in_total() -> None:
         ("ep", ["AllTraffic", "Green"]), ("other", ["AllTraffic"])]
     assert found.endpoints[0].hourly_delta == 0  # one instance more on AllTraffic, one fewer on Green
     assert round(found.hourly_delta, 6) == 7.09 and found.complete and not found.warnings
+
+
+def test_a_prices_file_written_by_prices_update_serves_as_the_project_prices(tmp_path: Path,
+                                                                            live: Live) -> None:
+    live.seed_endpoint(instance_type="ml.g5.xlarge", count=1, max_count=4)
+    demo_project(tmp_path, copies=2)
+    updated = icsync("prices", "update", "--endpoint-url", live.url, "--region", "eu-west-1",
+                     "--out", str(tmp_path / "prices.json"))
+    assert updated.code == 0, updated.all
+    write(tmp_path, {"icsync.yaml": PROJECT.replace("us-east-1", "eu-west-1") + "prices: prices.json\n"})
+    result = icsync("plan", *args(tmp_path, live))
+    assert result.code == 0, result.all
+    assert "ep / AllTraffic: ml.g5.xlarge x1 -> x2 at $1.50/h: +$1.50/h (+$1,095.00/mo)" in result.out
+
+
+def test_a_bad_prices_file_names_its_line_and_key(tmp_path: Path, live: Live) -> None:
+    demo_project(tmp_path)
+    write(tmp_path, {"icsync.yaml": PROJECT + "prices: prices.json\n",
+                     "prices.json": '{"regions": {\n  "us-east-1": {\n    "ml.g5.xlarge": -1\n  }\n}}\n'})
+    result = icsync("plan", *args(tmp_path, live))
+    assert result.code == 1, result.all
+    assert ("prices.json:3:5: expected a price in USD per hour (a number, 0 or more), got -1 at "
+            "`regions.us-east-1.ml.g5.xlarge`") in result.err
+    write(tmp_path, {"icsync.yaml": PROJECT + "prices: ../prices.json\n"})
+    outside = icsync("plan", *args(tmp_path, live))
+    assert outside.code == 1 and "`../prices.json` is outside the project" in outside.err
+    write(tmp_path, {"icsync.yaml": PROJECT + "prices: missing.json\n"})
+    missing = icsync("plan", *args(tmp_path, live))
+    assert missing.code == 1 and "missing.json: cannot read the prices file that `prices` in icsync.yaml names" \
+        in missing.err
+    assert "Traceback" not in result.all + outside.all + missing.all

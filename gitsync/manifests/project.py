@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -10,6 +9,7 @@ from typing import Any
 
 from gitsync.errors import ConfigError, Problem, ValidationFailed
 from gitsync.manifests.load import Parsed, parse
+from gitsync.manifests.prices import check_prices, load_prices
 from gitsync.model import suggest
 from gitsync.secrets import DEFAULT_SECRET_PATTERN
 
@@ -17,8 +17,6 @@ PROJECT_FILE = "icsync.yaml"
 _PROJECT_KEYS = ["name", "manifests", "environments", "ignore", "secret_pattern", "lock", "prices"]
 _ENV_KEYS = ["values", "region", "profile", "endpoint_url", "role_arn"]
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
-_PRICES_EXAMPLE = "e.g. prices: {us-east-1: {ml.g5.xlarge: 1.10}}"
 
 
 @dataclass(frozen=True)
@@ -100,8 +98,7 @@ def load_project(root: Path) -> Project:
                    ignore=tuple(data.get("ignore", [])),
                    secret_pattern=data.get("secret_pattern", DEFAULT_SECRET_PATTERN),
                    lock=dict(data.get("lock") or {}),
-                   prices={region: {t: float(p) for t, p in table.items()}
-                           for region, table in (data.get("prices") or {}).items()},
+                   prices=load_prices(root, data.get("prices")),
                    where=doc.where)
 
 
@@ -114,7 +111,12 @@ def _check(doc: Parsed) -> list[Problem]:
                 for key in data if key not in _PROJECT_KEYS]
     problems += _check_manifests(doc, data.get("manifests"))
     problems += _check_environments(doc, data.get("environments"))
-    problems += _check_prices(doc, data.get("prices"))
+    prices = data.get("prices")
+    if isinstance(prices, str) and not inside_project(prices):
+        problems.append(doc.problem(("prices",), f"`{prices}` is outside the project; give a path "
+                                    "relative to the folder of icsync.yaml, without `..`"))
+    elif not isinstance(prices, str):
+        problems += check_prices(doc, prices)
     for key, kind, expected in (("name", str, "a string"), ("lock", dict, "a mapping")):
         if data.get(key) is not None and not isinstance(data[key], kind):
             problems.append(doc.problem((key,), f"expected {expected}, got {type(data[key]).__name__}"))
@@ -168,31 +170,3 @@ def _check_environments(doc: Parsed, environments: Any) -> list[Problem]:
                 problems.append(doc.problem(at + (key,), f"`{value}` is outside the project; give a path "
                                             "relative to the folder of icsync.yaml, without `..`"))
     return problems
-
-
-def _check_prices(doc: Parsed, prices: Any) -> list[Problem]:
-    """`prices:` region -> instance type -> USD per instance-hour (savings plans, private pricing)."""
-    if prices is None:
-        return []
-    if not isinstance(prices, dict):
-        return [doc.problem(("prices",), f"expected a mapping of regions, {_PRICES_EXAMPLE}")]
-    problems = []
-    for region, table in prices.items():
-        if not isinstance(region, str) or not _REGION.fullmatch(region):
-            problems.append(doc.problem(("prices", region), f"`{region}` is not an AWS region name, "
-                                        + _PRICES_EXAMPLE))
-        elif not isinstance(table, dict):
-            problems.append(doc.problem(("prices", region), "expected a mapping of instance types to "
-                                        f"USD per hour, {_PRICES_EXAMPLE}"))
-        else:
-            problems += [doc.problem(("prices", region, name), problem)
-                         for name, price in table.items() if (problem := _price_problem(name, price))]
-    return problems
-
-
-def _price_problem(name: Any, price: Any) -> str | None:
-    if not isinstance(name, str) or not name.startswith("ml."):
-        return f"`{name}` is not a SageMaker instance type (ml.*), {_PRICES_EXAMPLE}"
-    if isinstance(price, bool) or not isinstance(price, int | float) or not math.isfinite(price) or price < 0:
-        return f"expected a price in USD per hour (a number, 0 or more), got {price!r}"
-    return None
