@@ -58,6 +58,7 @@ class Variant:
     instance_type: str
     current_count: int
     max_count: int
+    min_count: int | None = None  # ManagedInstanceScaling's floor; None: the count does not change
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class EndpointCapacity:
     before: Amount
     after: Amount
     components: tuple[Placed, ...] = ()
+    min_count: int | None = None  # None: no managed instance scaling, the count stays
 
     def needed(self, used: Amount) -> int:
         """Instances the summed needs take (at least one)."""
@@ -127,11 +129,12 @@ def variants(live: LiveState, endpoint: str) -> list[Variant]:
     for variant in described.get("ProductionVariants", []):
         current = int(variant.get("CurrentInstanceCount") or 0)
         scaling = variant.get("ManagedInstanceScaling") or {}
-        top = current
+        top, floor = current, None
         if scaling.get("Status", "ENABLED") == "ENABLED" and scaling.get("MaxInstanceCount"):
             top = max(current, int(scaling["MaxInstanceCount"]))
+            floor = min(current, int(scaling.get("MinInstanceCount", current)))
         found.append(Variant(endpoint, variant["VariantName"], types.get(variant["VariantName"], ""),
-                             current, top))
+                             current, top, floor))
     return found
 
 
@@ -233,7 +236,7 @@ def _row(variant: Variant, variants: list[Variant], before: list[tuple[str, Plac
     now, then = mine(before), mine(after)
     return EndpointCapacity(variant.endpoint, variant.name, variant.instance_type,
                             instance_types().get(variant.instance_type), variant.current_count,
-                            variant.max_count, total(now), total(then), tuple(then))
+                            variant.max_count, total(now), total(then), tuple(then), variant.min_count)
 
 
 def check(row: EndpointCapacity) -> tuple[list[str], list[str]]:

@@ -236,6 +236,25 @@ def import_command(invocation: Invocation, /, endpoints: tuple[str, ...], **opti
     return import_cmd.run(to_settings(invocation, **options), endpoints)
 
 
+@cli.group()
+def prices() -> None:
+    """On-demand SageMaker hosting prices, which plans use to show what they cost."""
+
+
+@prices.command("update")
+@click.option("--region", "regions", multiple=True,
+              help="Region to price (repeatable; default: the regions already in the file).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Prices file to write (default: the one icsync ships).")
+@click.option("--endpoint-url", envvar="ICSYNC_ENDPOINT_URL", help="Override the Price List API's URL.")
+@click.option("--profile", help="AWS profile (else AWS_PROFILE).")
+def prices_update(**options: Any) -> int:
+    """Refresh the prices from the AWS Price List API (needs pricing:GetProducts)."""
+    from gitsync.commands import prices as prices_command
+
+    return prices_command.run(prices_command.PricesOptions(**options))
+
+
 def run(argv: list[str]) -> int:
     """Run one command line; every byte it writes is redacted, every failure is an exit code."""
     REDACT.reset()

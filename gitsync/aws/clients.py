@@ -89,6 +89,11 @@ class Clients:
         other._session = session(None, self._session.get_config_variable("region"), credentials)
         return other
 
+    @property
+    def region(self) -> str:
+        """The region calls go to: the connection's, else the profile's or AWS_DEFAULT_REGION."""
+        return self.connection.region or self._session.get_config_variable("region") or "us-east-1"
+
     def client(self, service: str) -> Any:
         """The service's client, made on first use by the thread that first needs it."""
         found = self._clients.get(service)
@@ -116,7 +121,7 @@ class Clients:
         try:
             client = self._session.create_client(
                 service, endpoint_url=c.endpoint_url, config=config, verify=verify, **keys,
-                region_name=c.region or self._session.get_config_variable("region") or "us-east-1")
+                region_name=self.region)
         except botocore.exceptions.BotoCoreError as error:
             raise AwsError(f"cannot create a {service} client: {error}") from None
         if self._limiter is not None:

@@ -50,9 +50,10 @@ def run(settings: Settings, options: ApplyOptions) -> int:
                  if table else contextlib.nullcontext())
         with guard:
             plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True)
+            spend = planning.plan_cost(context, clients, room)
             if document is not None and options.plan_file is not None:
                 saved.check_fresh(document, plan, options.plan_file)
-            click.echo(render(of_plan(plan, room), "text", color=settings.color,
+            click.echo(render(of_plan(plan, room, spend), "text", color=settings.color,
                               verbose=settings.verbose), nl=False, color=settings.color)
             if not _approved(plan, context, options, document is not None):
                 return ExitCode.OK

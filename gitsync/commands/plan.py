@@ -16,9 +16,10 @@ def run(settings: Settings) -> int:
     with planning.loading(settings, preflight_checks=True) as (context, clients, gathering):
         plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True,
                                                  gathering=gathering)
+        spend = planning.plan_cost(context, clients, room)
     from gitsync.commands import saved
     from gitsync.views.render import of_plan, render
-    click.echo(render(of_plan(plan, room), settings.output, query=settings.query, color=settings.color,
+    click.echo(render(of_plan(plan, room, spend), settings.output, query=settings.query, color=settings.color,
                       verbose=settings.verbose), nl=False, color=settings.color)
     if settings.out is not None:
         saved.save(plan, settings, settings.out)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from gitsync import aws, capacity, gather, preflight
+from gitsync import aws, capacity, cost, gather, preflight
 from gitsync.commands.common import Context, bulk_tags, connect, load, selected
 from gitsync.errors import ValidationFailed
 from gitsync.manifests.project import load_project
@@ -69,3 +69,11 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
     room = capacity.compute(plan, context.desired, state)
     capacity.raise_errors(room)
     return plan, room
+
+
+def plan_cost(context: Context, clients: aws.Clients, room: capacity.Capacity | None) -> cost.Cost | None:
+    """What the plan changes in on-demand instance-hours, priced in the environment's region with
+    the shipped prices under the project's `prices:`."""
+    if room is None:
+        return None
+    return cost.compute(room, cost.shipped().overridden(context.project.prices), clients.region)

@@ -9,11 +9,12 @@ from typing import Any
 
 from gitsync.errors import ConfigError, Problem, ValidationFailed
 from gitsync.manifests.load import Parsed, parse
+from gitsync.manifests.prices import check_prices, load_prices
 from gitsync.model import suggest
 from gitsync.secrets import DEFAULT_SECRET_PATTERN
 
 PROJECT_FILE = "icsync.yaml"
-_PROJECT_KEYS = ["name", "manifests", "environments", "ignore", "secret_pattern", "lock"]
+_PROJECT_KEYS = ["name", "manifests", "environments", "ignore", "secret_pattern", "lock", "prices"]
 _ENV_KEYS = ["values", "region", "profile", "endpoint_url", "role_arn"]
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 
@@ -37,6 +38,8 @@ class Project:
     ignore: tuple[str, ...] = ()
     secret_pattern: str = DEFAULT_SECRET_PATTERN
     lock: dict[str, Any] = field(default_factory=dict)
+    # USD per instance-hour by region and instance type, over the shipped on-demand prices.
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
     # Where each key of icsync.yaml is, so later problems (a missing values file) can point at it.
     where: dict[tuple[str | int, ...], tuple[int, int]] = field(default_factory=dict, compare=False)
 
@@ -94,7 +97,9 @@ def load_project(root: Path) -> Project:
                    manifests=tuple(data["manifests"]), environments=environments,
                    ignore=tuple(data.get("ignore", [])),
                    secret_pattern=data.get("secret_pattern", DEFAULT_SECRET_PATTERN),
-                   lock=dict(data.get("lock") or {}), where=doc.where)
+                   lock=dict(data.get("lock") or {}),
+                   prices=load_prices(root, data.get("prices")),
+                   where=doc.where)
 
 
 def _check(doc: Parsed) -> list[Problem]:
@@ -106,6 +111,12 @@ def _check(doc: Parsed) -> list[Problem]:
                 for key in data if key not in _PROJECT_KEYS]
     problems += _check_manifests(doc, data.get("manifests"))
     problems += _check_environments(doc, data.get("environments"))
+    prices = data.get("prices")
+    if isinstance(prices, str) and not inside_project(prices):
+        problems.append(doc.problem(("prices",), f"`{prices}` is outside the project; give a path "
+                                    "relative to the folder of icsync.yaml, without `..`"))
+    elif not isinstance(prices, str):
+        problems += check_prices(doc, prices)
     for key, kind, expected in (("name", str, "a string"), ("lock", dict, "a mapping")):
         if data.get(key) is not None and not isinstance(data[key], kind):
             problems.append(doc.problem((key,), f"expected {expected}, got {type(data[key]).__name__}"))

@@ -19,6 +19,8 @@ from gitsync.errors import ConfigError
 from gitsync.sandbox import autoscaling_state, components, control, operations, store, tagging
 from gitsync.sandbox.faults import Faults, fault_error, reset_connection
 from gitsync.sandbox.moto_front import MotoFront, mutates_autoscaling
+from gitsync.sandbox.pricing import TARGET_PREFIX as PRICE_LIST
+from gitsync.sandbox.pricing import serve as price_list
 from gitsync.sandbox.state import Account, ApiError
 from gitsync.sandbox.wire import (
     StartResponse,
@@ -106,6 +108,12 @@ class Emulator:
             return self._sagemaker(environ, start_response, target.removeprefix("SageMaker."))
         if target == tagging.TARGET:
             return self._tagging(environ, start_response)
+        if target.startswith(PRICE_LIST):  # moto does not serve the Price List API
+            operation, params = target.removeprefix(PRICE_LIST), request_json(read_body(environ))
+            region = signed_region(environ) or self.region
+            return self._answer(environ, start_response,
+                                {"service": "pricing", "operation": operation, "params": params},
+                                lambda: price_list(operation, params, region))
         return self._other_service(environ, start_response)
 
     def _sagemaker(self, environ: dict[str, Any], start_response: StartResponse,

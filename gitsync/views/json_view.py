@@ -8,8 +8,10 @@ import jmespath
 import jmespath.exceptions
 
 from gitsync.capacity import Capacity
+from gitsync.cost import Cost
 from gitsync.errors import ConfigError
 from gitsync.plan import Plan
+from gitsync.views import cost_view
 from gitsync.views.document import plan_document
 
 
@@ -22,10 +24,15 @@ def query(document: Any, expression: str | None) -> Any:
         raise ConfigError(f"--query `{expression}` is not a valid JMESPath expression: {error}") from None
 
 
-def document(plan: Plan, capacity: Capacity | None = None) -> dict[str, Any]:
-    """The plan document; capacity warnings, when there are any, as a top-level `warnings` list."""
+def document(plan: Plan, capacity: Capacity | None = None, cost: Cost | None = None) -> dict[str, Any]:
+    """The plan document; capacity and cost warnings, when there are any, as a top-level
+    `warnings` list; the cost, when the plan touches an endpoint, as `cost`."""
     found = plan_document(plan)
-    if capacity is not None and capacity.warnings:
-        found["warnings"] = list(capacity.warnings)
+    warnings = list(capacity.warnings if capacity is not None else ()) + \
+        list(cost.warnings if cost is not None else ())
+    if warnings:
+        found["warnings"] = warnings
+    if cost is not None and cost.endpoints:
+        found["cost"] = cost_view.document(cost)
     return found
 

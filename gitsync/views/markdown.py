@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from gitsync.capacity import Capacity
+from gitsync.cost import Cost
 from gitsync.plan import SYMBOLS, Action, ComponentChange, Plan
-from gitsync.views import capacity_view
+from gitsync.views import capacity_view, cost_view
 from gitsync.views.document import summary_line
 from gitsync.views.text import value
 
@@ -22,7 +23,8 @@ def _details(change: ComponentChange) -> str:
             + "\n".join(rows) + "\n\n</details>\n")
 
 
-def render(plan: Plan, marker: str = "", capacity: Capacity | None = None) -> str:
+def render(plan: Plan, marker: str = "", capacity: Capacity | None = None,
+           cost: Cost | None = None) -> str:
     counts = plan.summary()
     head = [marker] if marker else []
     head += [f"### icsync plan: `{plan.environment}`", ""]
@@ -32,8 +34,9 @@ def render(plan: Plan, marker: str = "", capacity: Capacity | None = None) -> st
                  + ", ".join(f"`{n}`" for n in doomed[:20]), ""]
     head += ["| action | count |", "|---|---|"]
     head += [f"| {action} | {count} |" for action, count in counts.items() if count]
-    head += ["", f"**{summary_line(plan)}**", ""]
-    out = "\n".join(head) + "\n" + capacity_view.markdown(plan, capacity)
+    head += ["", f"**{summary_line(plan)}**{cost_view.summary(cost)}", ""]
+    out = ("\n".join(head) + "\n" + capacity_view.markdown(plan, capacity)
+           + cost_view.markdown(cost))
     pending = plan.pending()
     for index, change in enumerate(pending):
         block = _details(change)

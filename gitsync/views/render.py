@@ -27,6 +27,7 @@ from gitsync.views import (
 
 if TYPE_CHECKING:
     from gitsync.capacity import Capacity
+    from gitsync.cost import Cost
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,12 @@ def render(item: Renderings, output: str, *, query: str | None = None, color: bo
     raise ConfigError(f"--output must be one of {', '.join(FORMATS)}")
 
 
-def of_plan(plan: Plan, capacity: Capacity | None = None) -> Renderings:
+def of_plan(plan: Plan, capacity: Capacity | None = None, cost: Cost | None = None) -> Renderings:
     return Renderings(
-        document=lambda: json_view.document(plan, capacity),
-        text=lambda color, verbose: text.render(plan, color=color, verbose=verbose, capacity=capacity),
-        markdown=lambda: markdown.render(plan, capacity=capacity))
+        document=lambda: json_view.document(plan, capacity, cost),
+        text=lambda color, verbose: text.render(plan, color=color, verbose=verbose, capacity=capacity,
+                                                cost=cost),
+        markdown=lambda: markdown.render(plan, capacity=capacity, cost=cost))
 
 
 def of_plans(plans: list[Plan]) -> Renderings:

@@ -8,8 +8,9 @@ from typing import Any
 import click
 
 from gitsync.capacity import Capacity
+from gitsync.cost import Cost
 from gitsync.plan import SYMBOLS, Action, ComponentChange, FieldChange, Plan
-from gitsync.views import capacity_view
+from gitsync.views import capacity_view, cost_view
 from gitsync.views.document import summary_line
 
 _COLORS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.SCALE: "yellow",
@@ -63,7 +64,7 @@ def _component(change: ComponentChange, color: bool, verbose: bool) -> list[str]
 
 
 def render(plan: Plan, color: bool = False, verbose: bool = False,
-           capacity: Capacity | None = None) -> str:
+           capacity: Capacity | None = None, cost: Cost | None = None) -> str:
     lines = [f"icsync plan for environment {plan.environment} (project {plan.project})", ""]
     pending = plan.pending()
     for change in pending:
@@ -78,5 +79,5 @@ def render(plan: Plan, color: bool = False, verbose: bool = False,
     if plan.unmanaged:
         lines.append(f"  {len(plan.unmanaged)} unmanaged component(s) on managed endpoints, left alone: "
                      + ", ".join(plan.unmanaged[:10]) + (" ..." if len(plan.unmanaged) > 10 else ""))
-    lines += [""] + capacity_view.text(capacity) + [summary_line(plan)]
+    lines += [""] + capacity_view.text(capacity) + cost_view.text(cost) + [summary_line(plan)]
     return "\n".join(lines) + "\n"
