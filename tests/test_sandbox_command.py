@@ -69,7 +69,8 @@ def test_serves_boto3_in_any_region_and_stops_on_sigterm(tmp_path: Path, process
     assert created["EndpointConfigArn"] == "arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/c"
     west.create_endpoint(EndpointName="e", EndpointConfigName="c")
     monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", process.url)  # no endpoint_url: from the environment
-    south = boto3.client("sagemaker", region_name="ap-south-1",
+    # The same region as `west`: each region is its own account state, as on AWS.
+    south = boto3.client("sagemaker", region_name="eu-west-1",
                          config=Config(retries={"total_max_attempts": 1}))
     west.create_inference_component(
         InferenceComponentName="ic", EndpointName="e", RuntimeConfig={"CopyCount": 1},
