@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from gitsync.errors import ConfigError
 from gitsync import model
+from gitsync.errors import ConfigError
 from gitsync.sandbox import autoscaling_state, components, control, operations, store, tagging
 from gitsync.sandbox.faults import Faults, fault_error, reset_connection
 from gitsync.sandbox.moto_front import MotoFront, mutates_autoscaling

@@ -80,7 +80,7 @@ def load_seed(account: Account, path: Path) -> None:
         raise ConfigError(f"--seed {path}: top-level keys must be among {', '.join(SEED_KEYS)}")
     try:
         account.switches.update(seed.get("switches") or {})
-    except (ValueError, AttributeError) as error:
+    except (ValueError, TypeError, AttributeError) as error:
         raise ConfigError(f"--seed {path}: switches: {error}") from None
     steps = (("models", "CreateModel", lambda m: operations.create_model(account, m)),
              ("endpoints", None, lambda e: seed_endpoint(account, e)),
@@ -152,7 +152,7 @@ def load_state(sandbox: Sandboxed, path: Path) -> None:
     """A state file's regions (one written before regions were kept apart: the home region)."""
     try:
         document = json.loads(path.read_text())
-        regions = document["regions"] if "regions" in document else {sandbox.region: document}
+        regions = document.get("regions", {sandbox.region: document})
         for region, kept in regions.items():
             account = sandbox.new_account(region)
             for key in _KEPT:

@@ -32,7 +32,7 @@ class Switches:
             if name not in known:
                 raise ValueError(f"unknown switch {name!r}; switches: {', '.join(known)}")
             if not isinstance(value, bool):
-                raise ValueError(f"switch {name} must be true or false, not {value!r}")
+                raise TypeError(f"switch {name} must be true or false, not {value!r}")
         for name, value in values.items():
             setattr(self, name, value)
 
