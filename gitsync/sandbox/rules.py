@@ -66,9 +66,12 @@ def require_room(account: Account, candidate: dict[str, Any]) -> None:
     others = [c for n, c in account.components.items()
               if n != candidate["InferenceComponentName"] and c["EndpointName"] == candidate["EndpointName"]
               and c.get("VariantName", variant_name) == variant_name]
-    copies = sorted((_per_copy(c) for c in [*others, candidate] if not is_adapter(c)
-                     for _ in range(_copy_count(c))), key=_weight, reverse=True)
-    free = [size] * _largest_count(endpoint, variant_name)
+    needs = [(_per_copy(c), _copy_count(c)) for c in [*others, candidate] if not is_adapter(c)]
+    count = _largest_count(endpoint, variant_name)
+    if _surely_fits(needs, size, count):
+        return
+    copies = sorted((need for need, times in needs for _ in range(times)), key=_weight, reverse=True)
+    free = [size] * count
     for need in copies:
         slot = next((i for i, left in enumerate(free) if need.within(left)), None)
         if slot is None:
@@ -76,6 +79,24 @@ def require_room(account: Account, candidate: dict[str, Any]) -> None:
         left = free[slot]
         free[slot] = Resources(left.accelerators - need.accelerators, left.cpus - need.cpus,
                                left.memory_mib - need.memory_mib)
+
+
+def _surely_fits(needs: list[tuple[Resources, int]], size: Resources, count: int) -> bool:
+    """A quick yes for the common roomy endpoint, without placing each copy.
+
+    If a copy needing at most `m` found no instance, every instance would have some resource d
+    with more than size_d - m_d in use, so the sum over d of used_d / (size_d - m_d) would exceed
+    `count`. A sum at most `count` therefore means every copy finds room (placed in any order)."""
+    dimensions = ("accelerators", "cpus", "memory_mib")
+    load = 0.0
+    for dimension in dimensions:
+        total = sum(getattr(need, dimension) * times for need, times in needs)
+        largest = max((getattr(need, dimension) for need, times in needs if times), default=0)
+        room = getattr(size, dimension) - largest
+        if total and room <= 0:
+            return False
+        load += total / room if total else 0.0
+    return load <= count
 
 
 def _first_variant(endpoint: dict[str, Any]) -> str:

@@ -40,6 +40,7 @@ def clock() -> float:
 # update inference component ... while it is in state UPDATE_RC_IN_PROGRESS", "Cannot delete
 # inference component ... while it is in state CREATE_IN_PROGRESS"; the Terraform AWS provider
 # (internal/service/sagemaker/inference_component.go) matches "DELETE_IN_PROGRESS" on a delete.
+# UPDATE_IN_PROGRESS (a specification update) and FAILED follow the same pattern, unseen.
 BUSY_STATES = {"Creating": "CREATE_IN_PROGRESS", "Updating": "UPDATE_IN_PROGRESS",
                "Deleting": "DELETE_IN_PROGRESS", "Failed": "FAILED"}
 
