@@ -140,7 +140,20 @@ def test_a_variant_serving_a_model_takes_no_components(live: Started) -> None:
     live.client.create_endpoint(EndpointName="classic", EndpointConfigName="classic-config")
     with pytest.raises(ClientError) as refused:
         live.component("ic", endpoint="classic")
-    assert error_of(refused) == ("ValidationException", "Inference Components are not supported in this Endpoint.")
+    assert error_of(refused) == ("ValidationException", (
+        "Invalid request provided: Inference Components are not supported in this Endpoint. "
+        "Please make sure this endpoint can deploy inference components."))
+
+
+def test_a_component_is_created_with_at_least_one_copy(live: Started) -> None:
+    with pytest.raises(ClientError) as refused:
+        live.component("ic", copies=0)
+    assert error_of(refused) == ("ValidationException",
+                                 "Inference components copy count an integer larger than 0")
+    live.component("ic", copies=1)
+    live.client.update_inference_component_runtime_config(  # scaled to zero later: allowed
+        InferenceComponentName="ic", DesiredRuntimeConfig={"CopyCount": 0})
+    assert live.describe("ic")["RuntimeConfig"]["DesiredCopyCount"] == 0
 
 
 @pytest.mark.parametrize("extra", [{}, {"DeploymentConfig": {"RollingUpdatePolicy": {

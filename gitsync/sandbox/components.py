@@ -56,6 +56,7 @@ def create_inference_component(account: Account, params: dict[str, Any]) -> dict
     if not specs:
         raise validation("Specification is required.")
     adapter = any(s.get("BaseInferenceComponentName") for s in specs)
+    rules.require_copies(params)
     unverified.check_variant_name(account, params, adapter)
     variants = [v["VariantName"] for v in endpoint["ProductionVariants"]]
     variant = params.get("VariantName", variants[0])

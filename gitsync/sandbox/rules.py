@@ -27,11 +27,21 @@ def variant_of(account: Account, endpoint: dict[str, Any], variant: str) -> dict
 
 
 def require_component_endpoint(account: Account, endpoint: dict[str, Any], variant: str) -> None:
-    """A variant that serves a model (ModelName on the ProductionVariant) takes no components:
-    AWS answers "Inference Components are not supported in this Endpoint" (the refusal quoted,
-    from public sample outputs, in this project's issue 18)."""
+    """A variant that serves a model (ModelName on the ProductionVariant) takes no components.
+    AWS's answer, as quoted in the Terraform AWS provider's issue #40644: "Invalid request
+    provided: Inference Components are not supported in this Endpoint. Please make sure this
+    endpoint can deploy inference components." """
     if variant_of(account, endpoint, variant).get("ModelName"):
-        raise validation("Inference Components are not supported in this Endpoint.")
+        raise validation("Invalid request provided: Inference Components are not supported in this "
+                         "Endpoint. Please make sure this endpoint can deploy inference components.")
+
+
+def require_copies(params: dict[str, Any]) -> None:
+    """A component is created with at least one copy (botocore's shape allows 0; AWS does not):
+    "Inference components copy count an integer larger than 0", as a run against AWS reported
+    (stdapi-ai/stdapi.ai issue #43). Auto scaling may take it to 0 later."""
+    if params.get("RuntimeConfig", {}).get("CopyCount") == 0:
+        raise validation("Inference components copy count an integer larger than 0")
 
 
 def require_no_adapters(account: Account, name: str) -> None:
