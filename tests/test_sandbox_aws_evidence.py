@@ -40,7 +40,8 @@ def small_endpoint(live: Started, name: str, scaling_max: int | None) -> None:
     if scaling_max is not None:
         variant["ManagedInstanceScaling"] = {"Status": "ENABLED", "MinInstanceCount": 1,
                                              "MaxInstanceCount": scaling_max}
-    live.client.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[variant])
+    live.client.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[variant],
+                                       ExecutionRoleArn=ROLE)
     live.client.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
 
 
@@ -143,6 +144,15 @@ def test_a_variant_serving_a_model_takes_no_components(live: Started) -> None:
     assert error_of(refused) == ("ValidationException", (
         "Invalid request provided: Inference Components are not supported in this Endpoint. "
         "Please make sure this endpoint can deploy inference components."))
+
+
+def test_an_endpoint_config_for_components_names_their_role(live: Started) -> None:
+    variant = {"VariantName": "AllTraffic", "InstanceType": "ml.g5.xlarge", "InitialInstanceCount": 1}
+    with pytest.raises(ClientError) as refused:
+        live.client.create_endpoint_config(EndpointConfigName="no-role", ProductionVariants=[variant])
+    assert error_of(refused)[0] == "ValidationException" and "ExecutionRoleArn is required" in error_of(refused)[1]
+    live.client.create_endpoint_config(  # a variant serving a model runs under the model's role
+        EndpointConfigName="classic", ProductionVariants=[{**variant, "ModelName": "model-a"}])
 
 
 def test_a_component_is_created_with_at_least_one_copy(live: Started) -> None:

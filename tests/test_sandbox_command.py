@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from gitsync.sandbox import Sandbox
 from tests.helpers import icsync
+from tests.helpers.wire import ROLE
 
 REPLAY = Path(__file__).parent / "data" / "sandbox" / "replay-seed.yaml"
 
@@ -64,7 +65,7 @@ def test_serves_boto3_in_any_region_and_stops_on_sigterm(tmp_path: Path, process
                     "--transition-seconds", "0.5", "--max-tps", "20")
     assert int(process.url.rsplit(":", 1)[1]) > 0
     west: Any = process.client("eu-west-1")
-    created = west.create_endpoint_config(EndpointConfigName="c", ProductionVariants=[
+    created = west.create_endpoint_config(EndpointConfigName="c", ExecutionRoleArn=ROLE, ProductionVariants=[
         {"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}])
     assert created["EndpointConfigArn"] == "arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/c"
     west.create_endpoint(EndpointName="e", EndpointConfigName="c")

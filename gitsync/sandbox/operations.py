@@ -72,6 +72,13 @@ def create_endpoint_config(account: Account, params: dict[str, Any]) -> dict[str
         model = variant.get("ModelName")
         if model and model not in account.models:
             raise not_found("model", account.arn("model", model))
+    # A config for inference components (a variant with no ModelName) needs the role they run
+    # under: a run against AWS got a 400 without it (stdapi-ai/stdapi.ai issue #43), and AWS's
+    # own sample notebooks add it (aws-samples/amazon-nova-samples pull request #266). AWS's exact
+    # words are not public.
+    if "ExecutionRoleArn" not in params and any("ModelName" not in v for v in params["ProductionVariants"]):
+        raise validation("ExecutionRoleArn is required for an endpoint configuration whose production "
+                         "variants host inference components (no ModelName).")
     config = {**copy.deepcopy(params), "EndpointConfigArn": arn, "CreationTime": clock()}
     config.pop("Tags", None)
     account.endpoint_configs[name] = config

@@ -21,6 +21,8 @@ from gitsync.sandbox.switches import Switches
 from gitsync.sandbox.wire import validate_request
 
 _KEPT = ("models", "endpoint_configs", "endpoints", "components", "tags", "image_digests")
+# The role a seeded endpoint's components run under, unless the seed names one.
+SEED_ROLE = "arn:aws:iam::123456789012:role/sandbox-inference"
 SEED_KEYS = ("endpoints", "models", "inference_components", "describe_responses", "switches")
 
 
@@ -122,7 +124,8 @@ def seed_endpoint(account: Account, endpoint: dict[str, Any]) -> None:
     }
     if "ManagedInstanceScaling" in endpoint:
         variant["ManagedInstanceScaling"] = endpoint["ManagedInstanceScaling"]
-    config = {"EndpointConfigName": f"{name}-config", "ProductionVariants": [variant]}
+    config = {"EndpointConfigName": f"{name}-config", "ProductionVariants": [variant],
+              "ExecutionRoleArn": endpoint.get("ExecutionRoleArn", SEED_ROLE)}
     validate_request("CreateEndpointConfig", config)
     operations.create_endpoint_config(account, config)
     operations.create_endpoint(account, {"EndpointName": name, "EndpointConfigName": f"{name}-config"})

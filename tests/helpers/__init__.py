@@ -104,7 +104,8 @@ class Live:
         if max_count is not None:
             variant["ManagedInstanceScaling"] = {"Status": "ENABLED", "MinInstanceCount": count,
                                                  "MaxInstanceCount": max_count}
-        client.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[variant])
+        client.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[variant],
+                                      ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker")
         client.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
 
 
