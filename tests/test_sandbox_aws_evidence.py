@@ -324,6 +324,15 @@ def test_a_rolling_update_lasts_its_batches_and_bake_times(sandbox: Sandboxes) -
     assert live.describe("ic")["InferenceComponentStatus"] == "Updating"
 
 
+def test_speed_set_by_the_control_api(sandbox: Sandboxes) -> None:
+    live = sandbox()
+    live.endpoint()
+    assert control(live, "speed", {"speed": -1}).status_code == 400
+    assert control(live, "speed", {"speed": 0.01}).status_code == 200  # a create: 4.2 s
+    live.component("ic")
+    assert live.describe("ic")["InferenceComponentStatus"] == "Creating"
+
+
 def test_speed_and_transition_seconds_exclude_each_other() -> None:
     result = icsync("sandbox", "--port", "0", "--speed", "0.001", "--transition-seconds", "1")
     assert result.code == 1, result.all

@@ -55,14 +55,8 @@ def create_inference_component(account: Account, params: dict[str, Any]) -> dict
     specs = _specs(params)
     if not specs:
         raise validation("Specification is required.")
-    adapter = any(s.get("BaseInferenceComponentName") for s in specs)
     rules.require_copies(params)
-    unverified.check_variant_name(account, params, adapter)
-    variants = [v["VariantName"] for v in endpoint["ProductionVariants"]]
-    variant = params.get("VariantName", variants[0])
-    if variant not in variants:
-        raise validation(f"Could not find variant {variant} on endpoint {params['EndpointName']}.")
-    rules.require_component_endpoint(account, endpoint, variant)
+    variant = _variant(account, params, endpoint, any(s.get("BaseInferenceComponentName") for s in specs))
     for spec in specs:
         _check_references(account, name, spec)
     now = clock()
@@ -87,6 +81,17 @@ def create_inference_component(account: Account, params: dict[str, Any]) -> dict
     account.begin(name, "Creating", "Failed" if failure else "InService", failure=failure,
                   real_seconds=timing.create(component))
     return {"InferenceComponentArn": arn}
+
+
+def _variant(account: Account, params: dict[str, Any], endpoint: dict[str, Any], adapter: bool) -> str:
+    """The variant a new component goes on (the endpoint's first unless named), if it takes one."""
+    unverified.check_variant_name(account, params, adapter)
+    variants = [v["VariantName"] for v in endpoint["ProductionVariants"]]
+    variant = str(params.get("VariantName", variants[0]))
+    if variant not in variants:
+        raise validation(f"Could not find variant {variant} on endpoint {params['EndpointName']}.")
+    rules.require_component_endpoint(account, endpoint, variant)
+    return variant
 
 
 @handles

@@ -18,6 +18,7 @@ class Controls(Protocol):
     def freeze_tag_index(self, frozen: bool = True) -> None: ...
     def set_image_digest(self, image: str, digest: str) -> None: ...
     def set_switches(self, **values: bool) -> None: ...
+    def set_speed(self, speed: float) -> None: ...
 
 
 def serve(controls: Controls, environ: dict[str, Any], start_response: StartResponse,
@@ -39,6 +40,8 @@ def serve(controls: Controls, environ: dict[str, Any], start_response: StartResp
             controls.set_image_digest(body["image"], body["digest"])
         elif action == "switches":
             controls.set_switches(**body)
+        elif action == "speed":
+            controls.set_speed(float(body["speed"]))
         else:
             return respond(start_response, 404, {"message": f"unknown control action {action}"})
     except (KeyError, ValueError, TypeError) as error:

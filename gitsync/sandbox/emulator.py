@@ -114,6 +114,13 @@ class Emulator:
             self._tag_index = {arn: dict(tags) for arn, tags in self.account.tags.items()} \
                 if frozen else None
 
+    def set_speed(self, speed: float) -> None:
+        """From now on, transitions play real durations times `speed` (the flat duration goes)."""
+        if speed < 0:
+            raise ValueError(f"speed must be 0 or more, not {speed}")
+        with self._lock:
+            self.timing.speed, self.timing.flat_seconds = speed, 0.0
+
     def set_switches(self, **values: bool) -> None:
         """Turn named unverified behaviours (switches.py) on or off, for every region."""
         with self._lock:
