@@ -67,6 +67,13 @@ def test_copies_fit_after_managed_scaling_adds_instances_up_to_its_maximum(live:
         EndpointNameEquals="small")["InferenceComponents"]] == ["two"]
 
 
+def test_managed_scaling_adds_the_instances_the_copies_need(live: Started) -> None:
+    small_endpoint(live, "small", scaling_max=3)
+    live.component("two", endpoint="small", copies=2)
+    [variant] = live.client.describe_endpoint(EndpointName="small")["ProductionVariants"]
+    assert (variant["CurrentInstanceCount"], variant["DesiredInstanceCount"]) == (2, 2)
+
+
 def test_a_fixed_size_endpoint_has_only_its_instances(live: Started) -> None:
     small_endpoint(live, "fixed", scaling_max=None)
     with pytest.raises(ClientError) as refused:

@@ -67,19 +67,28 @@ def require_update_content(params: dict[str, Any]) -> None:
 def require_room(account: Account, candidate: dict[str, Any]) -> None:
     """Every copy of every component on the candidate's variant must fit on one instance, with the
     variant at its largest: ManagedInstanceScaling's MaxInstanceCount when enabled, else its
-    current count. Copies are placed largest first, each on the first instance with room."""
+    current count. Copies are placed largest first, each on the first instance with room. When
+    they need more instances than run, managed scaling adds them, as the endpoint then shows."""
     endpoint = account.endpoints.get(candidate["EndpointName"], {})
     variant_name = candidate.get("VariantName") or _first_variant(endpoint)
     size = instances.per_instance(variant_of(account, endpoint, variant_name).get("InstanceType", ""))
-    if size is None:
+    running = next((v for v in endpoint.get("ProductionVariants", []) if v["VariantName"] == variant_name), None)
+    if size is None or running is None:
         return
     others = [c for n, c in account.components.items()
               if n != candidate["InferenceComponentName"] and c["EndpointName"] == candidate["EndpointName"]
               and c.get("VariantName", variant_name) == variant_name]
     needs = [(_per_copy(c), _copy_count(c)) for c in [*others, candidate] if not is_adapter(c)]
-    count = _largest_count(endpoint, variant_name)
-    if _surely_fits(needs, size, count):
+    current = int(running.get("CurrentInstanceCount", 1))
+    if _surely_fits(needs, size, current):
         return
+    used = _instances_used(needs, size, _largest_count(running))
+    if used > current:
+        running["CurrentInstanceCount"] = running["DesiredInstanceCount"] = used
+
+
+def _instances_used(needs: list[tuple[Resources, int]], size: Resources, count: int) -> int:
+    """How many of `count` instances the copies take, placed largest first on the first with room."""
     copies = sorted((need for need, times in needs for _ in range(times)), key=_weight, reverse=True)
     free = [size] * count
     for need in copies:
@@ -89,6 +98,7 @@ def require_room(account: Account, candidate: dict[str, Any]) -> None:
         left = free[slot]
         free[slot] = Resources(left.accelerators - need.accelerators, left.cpus - need.cpus,
                                left.memory_mib - need.memory_mib)
+    return sum(1 for left in free if left != size)
 
 
 def _surely_fits(needs: list[tuple[Resources, int]], size: Resources, count: int) -> bool:
@@ -114,15 +124,12 @@ def _first_variant(endpoint: dict[str, Any]) -> str:
     return str(variants[0].get("VariantName", ""))
 
 
-def _largest_count(endpoint: dict[str, Any], variant_name: str) -> int:
-    for variant in endpoint.get("ProductionVariants", []):
-        if variant["VariantName"] == variant_name:
-            scaling = variant.get("ManagedInstanceScaling") or {}
-            current = int(variant.get("CurrentInstanceCount", 1))
-            if scaling.get("Status") == "ENABLED":
-                return max(current, int(scaling.get("MaxInstanceCount", current)))
-            return current
-    return 0
+def _largest_count(variant: dict[str, Any]) -> int:
+    scaling = variant.get("ManagedInstanceScaling") or {}
+    current = int(variant.get("CurrentInstanceCount", 1))
+    if scaling.get("Status") == "ENABLED":
+        return max(current, int(scaling.get("MaxInstanceCount", current)))
+    return current
 
 
 def _copy_count(component: dict[str, Any]) -> int:
