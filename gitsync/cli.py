@@ -143,8 +143,10 @@ def unlock(invocation: Invocation, /, lock_name: str, **options: Any) -> int:
               help="Append one JSON line per call received.")
 @click.option("--latency-ms", type=float, default=0, help="Added latency per call.")
 @click.option("--max-tps", type=float, default=0, help="Calls per second above which calls are throttled.")
+@click.option("--speed", type=float, default=None,
+              help="Play real deployment durations times this factor (0.001: a 7-minute create takes 0.42 s).")
 @click.option("--transition-seconds", type=float, default=0, show_default=True,
-              help="How long Creating/Updating/Deleting last.")
+              help="Deprecated (use --speed): one flat duration for every Creating/Updating/Deleting.")
 @click.option("--region", default="us-east-1", show_default=True, help="Region used in ARNs.")
 def sandbox(**options: Any) -> int:
     """Serve a local SageMaker emulator (and other AWS services through moto)."""

@@ -108,7 +108,7 @@ def test_color_on_off_and_no_color(tmp_path: Path, live: Live) -> None:
 def test_region_option_is_the_signing_region(tmp_path: Path, live: Live,
                                              caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="botocore.endpoint")
-    live.seed_endpoint()
+    live.seed_endpoint(region="eu-west-3")
     caplog.clear()
     root = project_without_region(tmp_path / "p")
     result = plan(root, "--endpoint-url", live.url, "--region", "eu-west-3")
@@ -120,7 +120,7 @@ def test_region_option_is_the_signing_region(tmp_path: Path, live: Live,
 def test_region_variables_reach_botocore(tmp_path: Path, live: Live, caplog: pytest.LogCaptureFixture,
                                          variable: str) -> None:
     caplog.set_level(logging.DEBUG, logger="botocore.endpoint")
-    live.seed_endpoint()
+    live.seed_endpoint(region="ap-south-2")
     caplog.clear()
     root = project_without_region(tmp_path / "p")
     result = plan(root, "--endpoint-url", live.url, env={variable: "ap-south-2"})
@@ -150,7 +150,7 @@ def test_profile_from_the_config_file_gives_credentials_and_region(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):  # they would outrank AWS_PROFILE's
         monkeypatch.delenv(key)
-    live.seed_endpoint()
+    live.seed_endpoint(region="eu-north-1")
     caplog.set_level(logging.DEBUG, logger="botocore.endpoint")
     root = project_without_region(tmp_path / "p")
     for args, env in ((("--profile", "team"), None), ((), {"AWS_PROFILE": "team"})):

@@ -8,6 +8,7 @@ import re
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 
 from gitsync.shard import index_of
@@ -47,7 +48,8 @@ def two_envs(root: Path, prod_extra: str = "") -> Path:
 
 def test_role_arn_is_assumed_and_its_credentials_sign_the_calls(
         tmp_path: Path, live: Live, caplog: pytest.LogCaptureFixture) -> None:
-    live.seed_endpoint()
+    for region in ("us-east-1", "eu-west-1"):  # each environment's region is its own account state
+        live.seed_endpoint(region=region)
     root = two_envs(tmp_path / "p", f", role_arn: '{ROLE}'")
     caplog.set_level(logging.DEBUG, logger="botocore.endpoint")
     result = icsync("plan", "-C", root, "--env", "prod", "--endpoint-url", live.url)
@@ -68,7 +70,8 @@ def test_role_arn_is_assumed_and_its_credentials_sign_the_calls(
 
 
 def test_all_envs_one_combined_plan(tmp_path: Path, live: Live, caplog: pytest.LogCaptureFixture) -> None:
-    live.seed_endpoint()
+    for region in ("us-east-1", "eu-west-1"):  # each environment's region is its own account state
+        live.seed_endpoint(region=region)
     root = two_envs(tmp_path / "p")
     caplog.set_level(logging.DEBUG, logger="botocore.endpoint")
     result = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", live.url, "--detailed-exitcode")
@@ -88,7 +91,11 @@ def test_all_envs_one_combined_plan(tmp_path: Path, live: Live, caplog: pytest.L
         check_plan_document(environment)
 
     assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--auto-approve").code == 0
-    # dev and prod share the one sandbox account: prod now wants 3 copies of the same component
+    # The same component, untagged, in prod's region too (each region is its own account state,
+    # as on AWS): prod now wants 3 copies of the same component
+    [created] = [r["params"] for r in live.requests() if r["operation"] == "CreateInferenceComponent"]
+    west = boto3.client("sagemaker", endpoint_url=live.url, region_name="eu-west-1")
+    west.create_inference_component(**{k: v for k, v in created.items() if k != "Tags"})
     after = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", live.url, "--detailed-exitcode")
     assert after.code == 2 and "dev: No changes." in after.out and "prod: Plan: 0 to create, 1 to update" in after.out
 

@@ -180,7 +180,8 @@ def _throttled_account(tmp_path: Path, extra: tuple[str, ...]) -> tuple[list[str
 
         client = boto3.client("sagemaker", endpoint_url=sandbox.url, region_name="us-east-1")
         client.create_model(ModelName="model-a", PrimaryContainer={"Image": "img/a:1"})
-        client.create_endpoint_config(EndpointConfigName="ep-config", ProductionVariants=[
+        client.create_endpoint_config(EndpointConfigName="ep-config",
+                                      ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker", ProductionVariants=[
             {"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1,
              # room for every copy, so that the plan's capacity check lets the apply through
              "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 64}}])

@@ -123,7 +123,7 @@ def test_calls_on_a_component_not_in_service_fail_and_change_nothing(slow: Start
         method(InferenceComponentName="ic", **extra)
     action = "delete" if call == "delete" else "update"
     assert error_of(refused) == ("ValidationException", (f"Cannot {action} inference component ic "
-                                 "while its status is Creating."))
+                                 "while it is in state CREATE_IN_PROGRESS"))
     assert slow.describe("ic") == before
 
 

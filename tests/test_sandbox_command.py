@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from gitsync.sandbox import Sandbox
 from tests.helpers import icsync
+from tests.helpers.wire import ROLE
 
 REPLAY = Path(__file__).parent / "data" / "sandbox" / "replay-seed.yaml"
 
@@ -64,12 +65,13 @@ def test_serves_boto3_in_any_region_and_stops_on_sigterm(tmp_path: Path, process
                     "--transition-seconds", "0.5", "--max-tps", "20")
     assert int(process.url.rsplit(":", 1)[1]) > 0
     west: Any = process.client("eu-west-1")
-    created = west.create_endpoint_config(EndpointConfigName="c", ProductionVariants=[
+    created = west.create_endpoint_config(EndpointConfigName="c", ExecutionRoleArn=ROLE, ProductionVariants=[
         {"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}])
     assert created["EndpointConfigArn"] == "arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/c"
     west.create_endpoint(EndpointName="e", EndpointConfigName="c")
     monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", process.url)  # no endpoint_url: from the environment
-    south = boto3.client("sagemaker", region_name="ap-south-1",
+    # The same region as `west`: each region is its own account state, as on AWS.
+    south = boto3.client("sagemaker", region_name="eu-west-1",
                          config=Config(retries={"total_max_attempts": 1}))
     west.create_inference_component(
         InferenceComponentName="ic", EndpointName="e", RuntimeConfig={"CopyCount": 1},

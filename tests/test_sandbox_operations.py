@@ -173,7 +173,7 @@ def test_deleting_a_resource_deletes_its_tags(sandbox: Sandboxes) -> None:
         return [client.create_model(ModelName="m", ExecutionRoleArn=ROLE, Tags=tags,
                                     PrimaryContainer={"Image": "repo/m:1"})["ModelArn"],
                 client.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[variant],
-                                              Tags=tags)["EndpointConfigArn"],
+                                              ExecutionRoleArn=ROLE, Tags=tags)["EndpointConfigArn"],
                 client.create_endpoint(EndpointName="e", EndpointConfigName="cfg", Tags=tags)["EndpointArn"]]
 
     arns = make()

@@ -31,6 +31,7 @@ class SandboxOptions:
     latency_ms: float = 0
     max_tps: float = 0
     transition_seconds: float = 0
+    speed: float | None = None
     region: str = "us-east-1"
 
 
@@ -59,7 +60,7 @@ def run(options: SandboxOptions) -> int:
     sandbox = Sandbox(options.host, options.port, seed=options.seed, state=options.state,
                       request_log=options.request_log, latency_ms=options.latency_ms,
                       max_tps=options.max_tps, transition_seconds=options.transition_seconds,
-                      region=options.region)
+                      speed=options.speed, region=options.region)
     click.echo(sandbox.url)  # the first line of output: scripts read the URL from it
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -6,9 +6,9 @@ Requests arrive already validated against botocore's input shapes.
 from __future__ import annotations
 
 import copy
-import time
 from typing import Any
 
+from gitsync.sandbox import rules, timing, unverified
 from gitsync.sandbox.operations import (
     Handler,
     describe_endpoint,
@@ -17,7 +17,7 @@ from gitsync.sandbox.operations import (
     registrar,
     store_tags,
 )
-from gitsync.sandbox.state import Account, validation
+from gitsync.sandbox.state import Account, clock, validation
 
 HANDLERS: dict[str, Handler] = {}
 handles = registrar(HANDLERS)
@@ -52,40 +52,51 @@ def create_inference_component(account: Account, params: dict[str, Any]) -> dict
     if name in account.components:
         raise validation(f'Cannot create already existing inference component "{arn}".')
     endpoint = describe_endpoint(account, {"EndpointName": params["EndpointName"]})
-    variants = [v["VariantName"] for v in endpoint["ProductionVariants"]]
-    variant = params.get("VariantName", variants[0])
-    if variant not in variants:
-        raise validation(f"Could not find variant {variant} on endpoint {params['EndpointName']}.")
     specs = _specs(params)
     if not specs:
         raise validation("Specification is required.")
+    rules.require_copies(params)
+    variant = _variant(account, params, endpoint, any(s.get("BaseInferenceComponentName") for s in specs))
     for spec in specs:
         _check_references(account, name, spec)
-    now = time.time()
-    account.components[name] = {
+    now = clock()
+    component = {
         "InferenceComponentName": name,
         "InferenceComponentArn": arn,
         "EndpointName": params["EndpointName"],
         "EndpointArn": endpoint["EndpointArn"],
         "VariantName": variant,
         **_deployed(account, params, now),
-        "RuntimeConfig": {"DesiredCopyCount": params["RuntimeConfig"]["CopyCount"],
-                          "CurrentCopyCount": 0} if "RuntimeConfig" in params else {},
         "CreationTime": now,
         "LastModifiedTime": now,
         "InferenceComponentStatus": "Creating",
     }
-    if not account.components[name]["RuntimeConfig"]:
-        del account.components[name]["RuntimeConfig"]
+    if "RuntimeConfig" in params:
+        component["RuntimeConfig"] = {"DesiredCopyCount": params["RuntimeConfig"]["CopyCount"],
+                                      "CurrentCopyCount": 0}
+    rules.require_room(account, component)
+    account.components[name] = component
     store_tags(account, arn, params.get("Tags", []))
     failure = account.fail_next_deployment.pop(name, None)
-    account.begin(name, "Creating", "Failed" if failure else "InService", failure=failure)
+    account.begin(name, "Creating", "Failed" if failure else "InService", failure=failure,
+                  real_seconds=timing.create(component))
     return {"InferenceComponentArn": arn}
+
+
+def _variant(account: Account, params: dict[str, Any], endpoint: dict[str, Any], adapter: bool) -> str:
+    """The variant a new component goes on (the endpoint's first unless named), if it takes one."""
+    unverified.check_variant_name(account, params, adapter)
+    variants = [v["VariantName"] for v in endpoint["ProductionVariants"]]
+    variant = str(params.get("VariantName", variants[0]))
+    if variant not in variants:
+        raise validation(f"Could not find variant {variant} on endpoint {params['EndpointName']}.")
+    rules.require_component_endpoint(account, endpoint, variant)
+    return variant
 
 
 @handles
 def describe_inference_component(account: Account, params: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(account.component(params["InferenceComponentName"]))
+    return unverified.presented(account, account.component(params["InferenceComponentName"]))
 
 
 _DEPLOYED = ("Specification", "Specifications", "RuntimeConfig")
@@ -95,23 +106,29 @@ _DEPLOYED = ("Specification", "Specifications", "RuntimeConfig")
 def update_inference_component(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     name = params["InferenceComponentName"]
     component = account.require_in_service(name, "update")
+    rules.require_update_content(params)
     specs = _specs(params)
     for spec in specs:
         _check_references(account, name, spec)
     # What a failed deployment rolls back to: the whole previous deployment.
     previous = {k: copy.deepcopy(component[k]) for k in _DEPLOYED if k in component}
-    now = time.time()
+    updated = copy.deepcopy(component)
     if specs:
         for key in ("Specification", "Specifications"):
-            component.pop(key, None)
-        component.update(_deployed(account, params, now))
+            updated.pop(key, None)
+        updated.update(_deployed(account, params, clock()))
     if "RuntimeConfig" in params:
-        component.setdefault("RuntimeConfig", {})["DesiredCopyCount"] = params["RuntimeConfig"]["CopyCount"]
+        updated.setdefault("RuntimeConfig", {})["DesiredCopyCount"] = params["RuntimeConfig"]["CopyCount"]
     if "DeploymentConfig" in params:
-        component["LastDeploymentConfig"] = copy.deepcopy(params["DeploymentConfig"])
+        updated["LastDeploymentConfig"] = copy.deepcopy(params["DeploymentConfig"])
+    rules.require_room(account, updated)
+    component.clear()
+    component.update(updated)
     failure = account.fail_next_deployment.pop(name, None)
+    seconds = timing.update(component, params.get("DeploymentConfig")) if specs else \
+        timing.runtime(_copies(previous), _copies(component))
     account.begin(name, "Updating", "InService", failure=failure,
-                  rollback=previous if failure else None)
+                  rollback=previous if failure else None, real_seconds=seconds)
     return {"InferenceComponentArn": component["InferenceComponentArn"]}
 
 
@@ -119,18 +136,30 @@ def update_inference_component(account: Account, params: dict[str, Any]) -> dict
 def update_inference_component_runtime_config(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     name = params["InferenceComponentName"]
     component = account.require_in_service(name, "update")
-    runtime = component.setdefault("RuntimeConfig", {})
+    before = _copies(component)
+    updated = copy.deepcopy(component)
+    runtime = updated.setdefault("RuntimeConfig", {})
     runtime["DesiredCopyCount"] = params["DesiredRuntimeConfig"]["CopyCount"]
     runtime.setdefault("CurrentCopyCount", 0)
-    account.begin(name, "Updating", "InService")
+    rules.require_room(account, updated)
+    component.clear()
+    component.update(updated)
+    # AWS names a copy-count change UPDATE_RC_IN_PROGRESS in the refusals it gives meanwhile.
+    account.begin(name, "Updating", "InService", state="UPDATE_RC_IN_PROGRESS",
+                  real_seconds=timing.runtime(before, _copies(component)))
     return {"InferenceComponentArn": component["InferenceComponentArn"]}
+
+
+def _copies(deployed: dict[str, Any]) -> int:
+    return int(deployed.get("RuntimeConfig", {}).get("DesiredCopyCount", 0))
 
 
 @handles
 def delete_inference_component(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     name = params["InferenceComponentName"]
-    account.require_in_service(name, "delete")
-    account.begin(name, "Deleting", None)
+    component = account.require_in_service(name, "delete")
+    rules.require_no_adapters(account, name)
+    account.begin(name, "Deleting", None, real_seconds=timing.delete(component))
     return {}
 
 
@@ -148,7 +177,8 @@ def list_inference_components(account: Account, params: dict[str, Any]) -> dict[
     items.sort(key=lambda c: (c.get(key), c["InferenceComponentName"]),
                reverse=params.get("SortOrder", "Descending") == "Descending")
     page, token = paginate(items, params.get("NextToken"), params.get("MaxResults", 10))
-    summaries = [{k: c[k] for k in _SUMMARY_KEYS if k in c} for c in page]
+    shown = [unverified.presented(account, c) for c in page]
+    summaries = [{k: c[k] for k in _SUMMARY_KEYS if k in c} for c in shown]
     return {"InferenceComponents": summaries, **({"NextToken": token} if token else {})}
 
 

@@ -17,6 +17,8 @@ class Controls(Protocol):
     def set_stuck(self, name: str, stuck: bool = True) -> None: ...
     def freeze_tag_index(self, frozen: bool = True) -> None: ...
     def set_image_digest(self, image: str, digest: str) -> None: ...
+    def set_switches(self, **values: bool) -> None: ...
+    def set_speed(self, speed: float) -> None: ...
 
 
 def serve(controls: Controls, environ: dict[str, Any], start_response: StartResponse,
@@ -36,6 +38,10 @@ def serve(controls: Controls, environ: dict[str, Any], start_response: StartResp
             controls.freeze_tag_index(bool(body.get("frozen", True)))
         elif action == "image":
             controls.set_image_digest(body["image"], body["digest"])
+        elif action == "switches":
+            controls.set_switches(**body)
+        elif action == "speed":
+            controls.set_speed(float(body["speed"]))
         else:
             return respond(start_response, 404, {"message": f"unknown control action {action}"})
     except (KeyError, ValueError, TypeError) as error:

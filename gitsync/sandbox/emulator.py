@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from gitsync import model
 from gitsync.errors import ConfigError
 from gitsync.sandbox import autoscaling_state, components, control, operations, store, tagging
 from gitsync.sandbox.faults import Faults, fault_error, reset_connection
@@ -22,11 +23,14 @@ from gitsync.sandbox.moto_front import MotoFront, mutates_autoscaling
 from gitsync.sandbox.pricing import TARGET_PREFIX as PRICE_LIST
 from gitsync.sandbox.pricing import serve as price_list
 from gitsync.sandbox.state import Account, ApiError
+from gitsync.sandbox.switches import Switches
+from gitsync.sandbox.timing import Timing
 from gitsync.sandbox.wire import (
     StartResponse,
     read_body,
     request_json,
     respond,
+    shaped,
     signed_region,
     validate_request,
 )
@@ -36,13 +40,26 @@ HANDLERS = {**operations.HANDLERS, **components.HANDLERS}
 
 
 class Emulator:
-    """One emulated account, its scripted faults and request log, answering WSGI calls."""
+    """One emulated AWS account (one state per region), its scripted faults and request log,
+    answering WSGI calls. `account` is the home region's state (`region`), which the fault API
+    and the seed act on; a region first signed for later starts from the seed too."""
 
     def __init__(self, *, seed: Path | None = None, state: Path | None = None,
                  request_log: Path | None = None, latency_ms: float = 0, max_tps: float = 0,
-                 transition_seconds: float = 0, region: str = "us-east-1") -> None:
-        self.region = region
-        self.account = Account(region=region, transition_seconds=transition_seconds)
+                 transition_seconds: float = 0, speed: float | None = None,
+                 region: str = "us-east-1") -> None:
+        if speed is not None and transition_seconds:
+            raise ConfigError("--speed and --transition-seconds exclude each other: --speed plays "
+                              "real durations, --transition-seconds one flat duration for all")
+        if speed is not None and speed < 0:
+            raise ConfigError(f"--speed must be 0 or more, not {speed}")
+        self.region, self.seed = region, seed
+        self.timing, self.switches = Timing(speed, transition_seconds), Switches()
+        self._lock = threading.RLock()  # one lock for every region: a save reads them all
+        self.accounts: dict[str, Account] = {}
+        # Application Auto Scaling's targets and policies, which moto serves (every region): kept
+        # as plain JSON (autoscaling_state.dump) so that --state saves them with the rest.
+        self.application_autoscaling: dict[str, Any] = {}
         self.faults = Faults(max_tps=max_tps, latency_s=latency_ms / 1000)
         self.state_path, self.log_path = state, request_log
         self._log_lock = threading.Lock()
@@ -53,10 +70,22 @@ class Emulator:
         if state is not None:
             _check_writable(state, "--state")
         if state is not None and state.exists():
-            store.load_state(self.account, state)
-        elif seed is not None:
-            store.load_seed(self.account, seed)
+            store.load_state(self, state)
+        self.account = self.account_for(region)
+        if seed is not None:
             self._save()
+
+    def account_for(self, region: str) -> Account:
+        """The state of `region`, made (from the seed, if any) on its first use."""
+        with self._lock:
+            if region not in self.accounts:
+                self.accounts[region] = self.new_account(region)
+                if self.seed is not None:
+                    store.load_seed(self.accounts[region], self.seed)
+            return self.accounts[region]
+
+    def new_account(self, region: str) -> Account:
+        return Account(region=region, timing=self.timing, switches=self.switches, lock=self._lock)
 
     # -- the Python fault API (the control API calls the same methods) -------------------------
     def fail_calls(self, operation: str, kind: str = "5xx", count: int = 1) -> None:
@@ -87,14 +116,27 @@ class Emulator:
             self._tag_index = {arn: dict(tags) for arn, tags in self.account.tags.items()} \
                 if frozen else None
 
+    def set_speed(self, speed: float) -> None:
+        """From now on, transitions play real durations times `speed` (the flat duration goes)."""
+        if speed < 0:
+            raise ValueError(f"speed must be 0 or more, not {speed}")
+        with self._lock:
+            self.timing.speed, self.timing.flat_seconds = speed, 0.0
+
+    def set_switches(self, **values: bool) -> None:
+        """Turn named unverified behaviours (switches.py) on or off, for every region."""
+        with self._lock:
+            self.switches.update(values)
+            self._save()
+
     def _save(self) -> None:
         if self.state_path is not None:
-            store.save_state(self.account, self.state_path)
+            store.save_state(self, self.state_path)
 
     def _restore_autoscaling(self) -> None:
         """moto starts empty: a saved state's targets and policies go back in on its first call."""
         if self.state_path is not None:
-            autoscaling_state.restore(self.account.application_autoscaling)
+            autoscaling_state.restore(self.application_autoscaling)
 
     # -- WSGI -------------------------------------------------------------------------------------
     def wsgi(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -130,10 +172,12 @@ class Emulator:
             environ["wsgi.input"] = io.BytesIO(body)
             return self._other_service(environ, start_response)
 
+        account = self.account_for(signed_region(environ) or self.region)
+
         def get_resources() -> dict[str, Any]:
-            with self.account.lock:
-                return tagging.get_resources(self.account.tags if self._tag_index is None
-                                             else self._tag_index, params)
+            with account.lock:
+                frozen = self._tag_index is not None and account is self.account
+                return tagging.get_resources(self._tag_index if frozen else account.tags, params)  # type: ignore[arg-type]
 
         entry = {"service": "tagging", "operation": tagging.OPERATION, "params": params}
         return self._answer(environ, start_response, entry, get_resources)
@@ -166,20 +210,20 @@ class Emulator:
         if not isinstance(params, dict):
             raise ApiError("SerializationException", "Request body is not a JSON object.")
         validate_request(operation, params)
-        with self.account.lock:
-            # ARNs carry the region the request was signed for, as AWS's do.
-            self.account.region = signed_region(environ) or self.region
-            response = handler(self.account, params)
+        # Each region is its own state, and its ARNs carry the region, as AWS's do.
+        account = self.account_for(signed_region(environ) or self.region)
+        with account.lock:
+            response = handler(account, params)
             if not operation.startswith(_READ_ONLY):
                 self._save()
-        return response
+        return shaped(model.output_shape(operation), response)
 
     def _other_service(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         result, entry = self._moto(environ, start_response)
         self._log(entry)
         if mutates_autoscaling(entry):
-            with self.account.lock:  # dump and write as one step: the last write is the newest
-                self.account.application_autoscaling = autoscaling_state.dump()
+            with self._lock:  # dump and write as one step: the last write is the newest
+                self.application_autoscaling = autoscaling_state.dump()
                 self._save()
         return result
 

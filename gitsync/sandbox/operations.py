@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import base64
 import copy
-import time
 from collections.abc import Callable
 from typing import Any
 
-from gitsync.sandbox.state import Account, ApiError, validation
+from gitsync.sandbox.state import Account, ApiError, clock, validation
 
 Handler = Callable[[Account, dict[str, Any]], dict[str, Any]]
 
@@ -40,7 +39,7 @@ def create_model(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     arn = account.arn("model", name)
     if name in account.models:
         raise validation(f'Cannot create already existing model "{arn}".')
-    account.models[name] = {**copy.deepcopy(params), "ModelArn": arn, "CreationTime": time.time()}
+    account.models[name] = {**copy.deepcopy(params), "ModelArn": arn, "CreationTime": clock()}
     account.models[name].pop("Tags", None)
     store_tags(account, arn, params.get("Tags", []))
     return {"ModelArn": arn}
@@ -73,7 +72,14 @@ def create_endpoint_config(account: Account, params: dict[str, Any]) -> dict[str
         model = variant.get("ModelName")
         if model and model not in account.models:
             raise not_found("model", account.arn("model", model))
-    config = {**copy.deepcopy(params), "EndpointConfigArn": arn, "CreationTime": time.time()}
+    # A config for inference components (a variant with no ModelName) needs the role they run
+    # under: a run against AWS got a 400 without it (stdapi-ai/stdapi.ai issue #43), and AWS's
+    # own sample notebooks add it (aws-samples/amazon-nova-samples pull request #266). AWS's exact
+    # words are not public.
+    if "ExecutionRoleArn" not in params and any("ModelName" not in v for v in params["ProductionVariants"]):
+        raise validation("ExecutionRoleArn is required for an endpoint configuration whose production "
+                         "variants host inference components (no ModelName).")
+    config = {**copy.deepcopy(params), "EndpointConfigArn": arn, "CreationTime": clock()}
     config.pop("Tags", None)
     account.endpoint_configs[name] = config
     store_tags(account, arn, params.get("Tags", []))
@@ -104,7 +110,7 @@ def create_endpoint(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     if name in account.endpoints:
         raise validation(f'Cannot create already existing endpoint "{arn}".')
     config = describe_endpoint_config(account, {"EndpointConfigName": params["EndpointConfigName"]})
-    now = time.time()
+    now = clock()
     account.endpoints[name] = {
         "EndpointName": name,
         "EndpointArn": arn,

@@ -24,9 +24,10 @@ class Sandbox(Emulator):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, seed: Path | None = None,
                  state: Path | None = None, request_log: Path | None = None,
                  latency_ms: float = 0, max_tps: float = 0, transition_seconds: float = 0,
-                 region: str = "us-east-1") -> None:
+                 speed: float | None = None, region: str = "us-east-1") -> None:
         super().__init__(seed=seed, state=state, request_log=request_log, latency_ms=latency_ms,
-                         max_tps=max_tps, transition_seconds=transition_seconds, region=region)
+                         max_tps=max_tps, transition_seconds=transition_seconds, speed=speed,
+                         region=region)
         listening = _listen(host, port)
         try:
             self._server: BaseWSGIServer = make_server(host, port, self.wsgi, threaded=True,

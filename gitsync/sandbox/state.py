@@ -13,6 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitsync.sandbox.switches import Switches
+from gitsync.sandbox.timing import Timing
+
 ACCOUNT_ID = "123456789012"
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -27,6 +30,21 @@ def validation(message: str) -> ApiError:
     return ApiError("ValidationException", message)
 
 
+def clock() -> float:
+    """Now, to the millisecond: AWS's JSON timestamps carry milliseconds, no finer."""
+    return round(time.time(), 3)
+
+
+# The names AWS's refusals give a busy component's state (its status says Creating, Updating,
+# Deleting). Seen in public teardown scripts' notes and test fixtures run against AWS: "Cannot
+# update inference component ... while it is in state UPDATE_RC_IN_PROGRESS", "Cannot delete
+# inference component ... while it is in state CREATE_IN_PROGRESS"; the Terraform AWS provider
+# (internal/service/sagemaker/inference_component.go) matches "DELETE_IN_PROGRESS" on a delete.
+# UPDATE_IN_PROGRESS (a specification update) and FAILED follow the same pattern, unseen.
+BUSY_STATES = {"Creating": "CREATE_IN_PROGRESS", "Updating": "UPDATE_IN_PROGRESS",
+               "Deleting": "DELETE_IN_PROGRESS", "Failed": "FAILED"}
+
+
 @dataclass
 class Pending:
     """What a component becomes when its current transition ends."""
@@ -35,12 +53,14 @@ class Pending:
     status: str | None  # None: the component is deleted
     rollback: dict[str, Any] | None = None  # spec to restore when the deployment fails
     failure: str | None = None
+    state: str = ""  # AWS's name for the work under way (UPDATE_RC_IN_PROGRESS, ...)
 
 
 @dataclass
 class Account:
     region: str = "us-east-1"
-    transition_seconds: float = 0.0
+    timing: Timing = field(default_factory=Timing)
+    switches: Switches = field(default_factory=Switches)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     endpoint_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -48,16 +68,16 @@ class Account:
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     image_digests: dict[str, str] = field(default_factory=dict)
     pending: dict[str, Pending] = field(default_factory=dict)
-    # Application Auto Scaling's targets and policies, which moto serves: kept here as plain JSON
-    # (autoscaling_state.dump) so that --state saves them with the rest.
-    application_autoscaling: dict[str, Any] = field(default_factory=dict)
     # Faults keyed by component name: a failure reason for the next deployment, or "stuck".
     fail_next_deployment: dict[str, str] = field(default_factory=dict)
     stuck: set[str] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def arn(self, kind: str, name: str) -> str:
-        return f"arn:aws:sagemaker:{self.region}:{ACCOUNT_ID}:{kind}/{name.lower()}"
+        """AWS lower-cases the names in model, endpoint-config and endpoint ARNs, but an inference
+        component's ARN keeps its name's case (as public sample notebooks' saved outputs show)."""
+        shown = name if kind == "inference-component" else name.lower()
+        return f"arn:aws:sagemaker:{self.region}:{ACCOUNT_ID}:{kind}/{shown}"
 
     def set_image_digest(self, image: str, digest: str) -> None:
         digest = digest.removeprefix("sha256:")
@@ -89,7 +109,7 @@ class Account:
 
     # -- transitions --------------------------------------------------------------------------
     def settle(self, now: float | None = None) -> None:
-        now = time.time() if now is None else now
+        now = clock() if now is None else now
         for name, pending in list(self.pending.items()):
             if pending.until <= now and name not in self.stuck:
                 self._finish(name, pending, now)
@@ -107,7 +127,7 @@ class Account:
             component.update(copy.deepcopy(pending.rollback))
         if pending.failure:
             component["FailureReason"] = pending.failure
-        else:
+        elif not self.switches.failure_reason_sticks:
             component.pop("FailureReason", None)
         component["InferenceComponentStatus"] = pending.status
         runtime = component.get("RuntimeConfig", {})
@@ -115,11 +135,14 @@ class Account:
             runtime["CurrentCopyCount"] = runtime["DesiredCopyCount"]
         component["LastModifiedTime"] = now
 
-    def begin(self, name: str, status: str, final: str | None, **kwargs: Any) -> None:
-        now = time.time()
+    def begin(self, name: str, status: str, final: str | None, *, real_seconds: float,
+              state: str = "", **kwargs: Any) -> None:
+        """Start a transition that lasts `real_seconds` on AWS (as the timing plays it)."""
+        now = clock()
         self.components[name]["InferenceComponentStatus"] = status
         self.components[name]["LastModifiedTime"] = now
-        self.pending[name] = Pending(now + self.transition_seconds, final, **kwargs)
+        until = now + self.timing.seconds(real_seconds)
+        self.pending[name] = Pending(until, final, state=state or BUSY_STATES[status], **kwargs)
         self.settle(now)
 
     def component(self, name: str) -> dict[str, Any]:
@@ -134,7 +157,7 @@ class Account:
         status = component["InferenceComponentStatus"]
         allowed = ("InService", "Failed") if action == "delete" else ("InService",)
         if status not in allowed:
-            raise validation(
-                f"Cannot {action} inference component {name} while its status is {status}."
-            )
+            pending = self.pending.get(name)
+            state = pending.state if pending and pending.state else BUSY_STATES.get(status, status)
+            raise validation(f"Cannot {action} inference component {name} while it is in state {state}")
         return component

@@ -6,9 +6,8 @@ import datetime
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.model import Shape
 from ruamel.yaml import YAML
@@ -18,11 +17,24 @@ from gitsync import model
 from gitsync.errors import ConfigError
 from gitsync.sandbox import components, operations
 from gitsync.sandbox.state import Account, ApiError, Pending
+from gitsync.sandbox.switches import Switches
 from gitsync.sandbox.wire import validate_request
 
-_KEPT = ("models", "endpoint_configs", "endpoints", "components", "tags", "image_digests",
-         "application_autoscaling")
-SEED_KEYS = ("endpoints", "models", "inference_components", "describe_responses")
+_KEPT = ("models", "endpoint_configs", "endpoints", "components", "tags", "image_digests")
+# The role a seeded endpoint's components run under, unless the seed names one.
+SEED_ROLE = "arn:aws:iam::123456789012:role/sandbox-inference"
+SEED_KEYS = ("endpoints", "models", "inference_components", "describe_responses", "switches")
+
+
+class Sandboxed(Protocol):
+    """What the state file keeps of the emulator: every region's account, and the switches."""
+
+    region: str
+    accounts: dict[str, Account]
+    switches: Switches
+    application_autoscaling: dict[str, Any]
+
+    def new_account(self, region: str) -> Account: ...
 
 
 def epoch(value: Any) -> Any:
@@ -68,6 +80,10 @@ def load_seed(account: Account, path: Path) -> None:
         raise ConfigError(f"--seed {path}: cannot read it: {error}") from None
     if not isinstance(seed, dict) or set(seed) - set(SEED_KEYS):
         raise ConfigError(f"--seed {path}: top-level keys must be among {', '.join(SEED_KEYS)}")
+    try:
+        account.switches.update(seed.get("switches") or {})
+    except (ValueError, TypeError, AttributeError) as error:
+        raise ConfigError(f"--seed {path}: switches: {error}") from None
     steps = (("models", "CreateModel", lambda m: operations.create_model(account, m)),
              ("endpoints", None, lambda e: seed_endpoint(account, e)),
              ("inference_components", "CreateInferenceComponent",
@@ -82,7 +98,8 @@ def load_seed(account: Account, path: Path) -> None:
             except (ApiError, KeyError, TypeError, ValueError) as error:
                 detail = error.message if isinstance(error, ApiError) else f"{type(error).__name__}: {error}"
                 raise ConfigError(f"--seed {path}: {section}[{index}]: {detail}") from None
-    account.settle(time.time() + account.transition_seconds)
+    # A seed is the account as it stands: whatever it started is finished.
+    account.settle(max((p.until for p in account.pending.values()), default=0.0))
 
 
 def replay(account: Account, document: dict[str, Any]) -> None:
@@ -107,15 +124,20 @@ def seed_endpoint(account: Account, endpoint: dict[str, Any]) -> None:
     }
     if "ManagedInstanceScaling" in endpoint:
         variant["ManagedInstanceScaling"] = endpoint["ManagedInstanceScaling"]
-    config = {"EndpointConfigName": f"{name}-config", "ProductionVariants": [variant]}
+    config = {"EndpointConfigName": f"{name}-config", "ProductionVariants": [variant],
+              "ExecutionRoleArn": endpoint.get("ExecutionRoleArn", SEED_ROLE)}
     validate_request("CreateEndpointConfig", config)
     operations.create_endpoint_config(account, config)
     operations.create_endpoint(account, {"EndpointName": name, "EndpointConfigName": f"{name}-config"})
 
 
-def save_state(account: Account, path: Path) -> None:
-    document = {key: getattr(account, key) for key in _KEPT}
-    document["pending"] = {name: vars(p) for name, p in account.pending.items()}
+def save_state(sandbox: Sandboxed, path: Path) -> None:
+    """Every region's state, the switches, and Application Auto Scaling's (moto's, all regions)."""
+    document: dict[str, Any] = {
+        "regions": {region: _account_document(account) for region, account in sandbox.accounts.items()},
+        "switches": vars(sandbox.switches),
+        "application_autoscaling": sandbox.application_autoscaling,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".state-")
     with os.fdopen(handle, "w") as out:
@@ -123,11 +145,24 @@ def save_state(account: Account, path: Path) -> None:
     os.replace(temporary, path)  # atomic: a crash never leaves half a state file
 
 
-def load_state(account: Account, path: Path) -> None:
+def _account_document(account: Account) -> dict[str, Any]:
+    document = {key: getattr(account, key) for key in _KEPT}
+    document["pending"] = {name: vars(p) for name, p in account.pending.items()}
+    return document
+
+
+def load_state(sandbox: Sandboxed, path: Path) -> None:
+    """A state file's regions (one written before regions were kept apart: the home region)."""
     try:
         document = json.loads(path.read_text())
-        for key in _KEPT:
-            setattr(account, key, document.get(key, {}))
-        account.pending = {name: Pending(**p) for name, p in document.get("pending", {}).items()}
-    except (OSError, ValueError, TypeError, AttributeError) as error:
+        regions = document.get("regions", {sandbox.region: document})
+        for region, kept in regions.items():
+            account = sandbox.new_account(region)
+            for key in _KEPT:
+                setattr(account, key, kept.get(key, {}))
+            account.pending = {name: Pending(**p) for name, p in kept.get("pending", {}).items()}
+            sandbox.accounts[region] = account
+        sandbox.switches.update(document.get("switches", {}))
+        sandbox.application_autoscaling = document.get("application_autoscaling", {})
+    except (OSError, ValueError, TypeError, AttributeError, KeyError) as error:
         raise ConfigError(f"--state {path}: not a sandbox state file ({error})") from None

@@ -33,6 +33,26 @@ def respond(start_response: StartResponse, status: int, body: dict[str, Any]) ->
     return [payload]
 
 
+def shaped(shape: Shape | None, document: Any) -> Any:
+    """A response as AWS's JSON carries it: float members as floats (`1.0`, which botocore hands
+    back as it reads it) and timestamps as epoch seconds to the millisecond."""
+    if shape is None:
+        return document
+    kind = shape.type_name
+    if kind in ("float", "double") and isinstance(document, int | float) and not isinstance(document, bool):
+        return float(document)
+    if kind == "timestamp" and isinstance(document, int | float):
+        return round(document, 3)
+    if kind == "structure" and isinstance(document, dict):
+        members = shape.members  # type: ignore[attr-defined]
+        return {k: shaped(members.get(k), v) for k, v in document.items()}
+    if kind == "list" and isinstance(document, list):
+        return [shaped(shape.member, v) for v in document]  # type: ignore[attr-defined]
+    if kind == "map" and isinstance(document, dict):
+        return {k: shaped(shape.value, v) for k, v in document.items()}  # type: ignore[attr-defined]
+    return document
+
+
 def signed_region(environ: dict[str, Any]) -> str | None:
     """The region a SigV4 request was signed for: the third part of its credential scope."""
     found = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))

@@ -90,18 +90,23 @@ class Live:
 
     def seed_endpoint(self, name: str = "ep", instance_type: str = "ml.g5.12xlarge",
                       count: int = 1, models: tuple[str, ...] = ("model-a", "model-b"),
-                      max_count: int | None = 64) -> None:
+                      max_count: int | None = 64, region: str = "us-east-1") -> None:
         """An endpoint with managed instance scaling up to `max_count` instances (None: fixed size),
-        so that only tests about capacity meet the capacity check's limits."""
+        so that only tests about capacity meet the capacity check's limits. Each region is its own
+        account state, as on AWS: `region` is the one it is made in."""
+        client = self.client if region == "us-east-1" else boto3.client(
+            "sagemaker", endpoint_url=self.url, region_name=region,
+            aws_access_key_id="testing", aws_secret_access_key="testing")
         for model in models:
-            self.client.create_model(ModelName=model, PrimaryContainer={"Image": f"img/{model}:1"})
+            client.create_model(ModelName=model, PrimaryContainer={"Image": f"img/{model}:1"})
         variant: dict[str, Any] = {"VariantName": "AllTraffic", "InstanceType": instance_type,
                                    "InitialInstanceCount": count}
         if max_count is not None:
             variant["ManagedInstanceScaling"] = {"Status": "ENABLED", "MinInstanceCount": count,
                                                  "MaxInstanceCount": max_count}
-        self.client.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[variant])
-        self.client.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+        client.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[variant],
+                                      ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker")
+        client.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

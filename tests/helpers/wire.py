@@ -107,7 +107,8 @@ class Started:
         for model_name in models:
             self.client.create_model(ModelName=model_name, ExecutionRoleArn=ROLE,
                                      PrimaryContainer={"Image": f"repo/{model_name}:1"})
-        self.client.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[{
+        self.client.create_endpoint_config(EndpointConfigName=f"{name}-config", ExecutionRoleArn=ROLE,
+                                           ProductionVariants=[{
             "VariantName": "AllTraffic", "InstanceType": instance_type, "InitialInstanceCount": 1,
             "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1,
                                        "MaxInstanceCount": 4},

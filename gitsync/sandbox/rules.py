@@ -1,0 +1,151 @@
+"""AWS's refusals around inference components, each with the evidence it follows.
+
+Where a source shows AWS's words they are used as they are; where only the gist is known the
+message keeps the known part, so that code matching on it (as the Terraform provider does) works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitsync.sandbox import instances
+from gitsync.sandbox.instances import Resources
+from gitsync.sandbox.state import Account, validation
+from gitsync.sandbox.timing import is_adapter
+
+# Public deployment notes for a component on ml.g5.xlarge quote this refusal, given at once by
+# CreateInferenceComponent when the requested ComputeResourceRequirements cannot be placed.
+NO_ROOM = ("There is not enough hardware resources on the instances for this endpoint to create a "
+           "copy of the inference component.")
+
+
+def variant_of(account: Account, endpoint: dict[str, Any], variant: str) -> dict[str, Any]:
+    """The endpoint config's ProductionVariant named `variant` ({} when the config is gone)."""
+    config = account.endpoint_configs.get(endpoint.get("EndpointConfigName", ""), {})
+    found = [v for v in config.get("ProductionVariants", []) if v["VariantName"] == variant]
+    return found[0] if found else {}
+
+
+def require_component_endpoint(account: Account, endpoint: dict[str, Any], variant: str) -> None:
+    """A variant that serves a model (ModelName on the ProductionVariant) takes no components.
+    AWS's answer, as quoted in the Terraform AWS provider's issue #40644: "Invalid request
+    provided: Inference Components are not supported in this Endpoint. Please make sure this
+    endpoint can deploy inference components." """
+    if variant_of(account, endpoint, variant).get("ModelName"):
+        raise validation("Invalid request provided: Inference Components are not supported in this "
+                         "Endpoint. Please make sure this endpoint can deploy inference components.")
+
+
+def require_copies(params: dict[str, Any]) -> None:
+    """A component is created with at least one copy (botocore's shape allows 0; AWS does not):
+    "Inference components copy count an integer larger than 0", as a run against AWS reported
+    (stdapi-ai/stdapi.ai issue #43). Auto scaling may take it to 0 later."""
+    if params.get("RuntimeConfig", {}).get("CopyCount") == 0:
+        raise validation("Inference components copy count an integer larger than 0")
+
+
+def require_no_adapters(account: Account, name: str) -> None:
+    """A base goes only after its adapters are gone, Deleting ones included. The Terraform AWS
+    provider (internal/service/sagemaker/inference_component.go) retries a delete refused with
+    a ValidationException containing "is a base inference component for one or more associated"."""
+    adapters = sorted(n for n, c in account.components.items()
+                      if c.get("Specification", {}).get("BaseInferenceComponentName") == name)
+    if adapters:
+        raise validation(f"Inference component {name} is a base inference component for one or more "
+                         f"associated inference components ({', '.join(adapters)}); delete them first.")
+
+
+def require_update_content(params: dict[str, Any]) -> None:
+    """UpdateInferenceComponent needs a Specification(s) or RuntimeConfig: the Terraform AWS
+    provider (inference_component.go, resourceInferenceComponentUpdate) notes that AWS rejects
+    a request carrying only the name or only a DeploymentConfig."""
+    if not any(key in params for key in ("Specification", "Specifications", "RuntimeConfig")):
+        raise validation("UpdateInferenceComponent needs Specification, Specifications or "
+                         "RuntimeConfig; a request with only the name or a DeploymentConfig changes nothing.")
+
+
+def require_room(account: Account, candidate: dict[str, Any]) -> None:
+    """Every copy of every component on the candidate's variant must fit on one instance, with the
+    variant at its largest: ManagedInstanceScaling's MaxInstanceCount when enabled, else its
+    current count. Copies are placed largest first, each on the first instance with room. When
+    they need more instances than run, managed scaling adds them, as the endpoint then shows."""
+    endpoint = account.endpoints.get(candidate["EndpointName"], {})
+    variant_name = candidate.get("VariantName") or _first_variant(endpoint)
+    size = instances.per_instance(variant_of(account, endpoint, variant_name).get("InstanceType", ""))
+    running = next((v for v in endpoint.get("ProductionVariants", []) if v["VariantName"] == variant_name), None)
+    if size is None or running is None:
+        return
+    others = [c for n, c in account.components.items()
+              if n != candidate["InferenceComponentName"] and c["EndpointName"] == candidate["EndpointName"]
+              and c.get("VariantName", variant_name) == variant_name]
+    needs = [(_per_copy(c), _copy_count(c)) for c in [*others, candidate] if not is_adapter(c)]
+    current = int(running.get("CurrentInstanceCount", 1))
+    if _surely_fits(needs, size, current):
+        return
+    used = _instances_used(needs, size, _largest_count(running))
+    if used > current:
+        running["CurrentInstanceCount"] = running["DesiredInstanceCount"] = used
+
+
+def _instances_used(needs: list[tuple[Resources, int]], size: Resources, count: int) -> int:
+    """How many of `count` instances the copies take, placed largest first on the first with room."""
+    copies = sorted((need for need, times in needs for _ in range(times)), key=_weight, reverse=True)
+    free = [size] * count
+    for need in copies:
+        slot = next((i for i, left in enumerate(free) if need.within(left)), None)
+        if slot is None:
+            raise validation(NO_ROOM)
+        left = free[slot]
+        free[slot] = Resources(left.accelerators - need.accelerators, left.cpus - need.cpus,
+                               left.memory_mib - need.memory_mib)
+    return sum(1 for left in free if left != size)
+
+
+def _surely_fits(needs: list[tuple[Resources, int]], size: Resources, count: int) -> bool:
+    """A quick yes for the common roomy endpoint, without placing each copy.
+
+    If a copy needing at most `m` found no instance, every instance would have some resource d
+    with more than size_d - m_d in use, so the sum over d of used_d / (size_d - m_d) would exceed
+    `count`. A sum at most `count` therefore means every copy finds room (placed in any order)."""
+    dimensions = ("accelerators", "cpus", "memory_mib")
+    load = 0.0
+    for dimension in dimensions:
+        total = sum(getattr(need, dimension) * times for need, times in needs)
+        largest = max((getattr(need, dimension) for need, times in needs if times), default=0)
+        room = getattr(size, dimension) - largest
+        if total and room <= 0:
+            return False
+        load += total / room if total else 0.0
+    return load <= count
+
+
+def _first_variant(endpoint: dict[str, Any]) -> str:
+    variants = endpoint.get("ProductionVariants") or [{}]
+    return str(variants[0].get("VariantName", ""))
+
+
+def _largest_count(variant: dict[str, Any]) -> int:
+    scaling = variant.get("ManagedInstanceScaling") or {}
+    current = int(variant.get("CurrentInstanceCount", 1))
+    if scaling.get("Status") == "ENABLED":
+        return max(current, int(scaling.get("MaxInstanceCount", current)))
+    return current
+
+
+def _copy_count(component: dict[str, Any]) -> int:
+    return int(component.get("RuntimeConfig", {}).get("DesiredCopyCount", 1))
+
+
+def _per_copy(component: dict[str, Any]) -> Resources:
+    specs = component.get("Specifications") or [component.get("Specification", {})]
+    total = Resources()
+    for spec in specs:
+        need = spec.get("ComputeResourceRequirements", {})
+        total = total.plus(Resources(need.get("NumberOfAcceleratorDevicesRequired", 0),
+                                     need.get("NumberOfCpuCoresRequired", 0),
+                                     need.get("MinMemoryRequiredInMb", 0)))
+    return total
+
+
+def _weight(need: Resources) -> tuple[float, float, float]:
+    return (need.accelerators, need.memory_mib, need.cpus)
