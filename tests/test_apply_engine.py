@@ -114,9 +114,10 @@ def test_waits_for_busy_component_then_updates(tmp_path: Path, slow: Live) -> No
     slow.clear_log()
 
     def release_once_apply_is_waiting() -> None:
-        # The plan describes once; a second describe is apply already polling the busy component.
+        # The plan lists once and apply once to start; a third list is apply already polling the
+        # busy component's endpoint.
         deadline = time.monotonic() + 60
-        while slow.operations().count("DescribeInferenceComponent") < 3 and time.monotonic() < deadline:
+        while slow.operations().count("ListInferenceComponents") < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         slow.sandbox.set_stuck("web", False)
 

@@ -225,15 +225,17 @@ def stuck_update(live: Live, name: str = "web", timeout: float | None = None) ->
     return update(name, {"Specification": new["Specification"]}, new, timeout=timeout)
 
 
-def test_the_default_timeout_is_thirty_minutes_polled_with_backoff(ready: Live) -> None:
+def test_the_default_timeout_is_three_hours_polled_with_backoff(ready: Live) -> None:
+    # Long enough for a create waiting for instances or a blue/green update (issue 18): a
+    # rolling update of a few batches alone takes half an hour.
     clock = FakeClock()
     result = run(ready, stuck_update(ready), clock=clock)
-    message = "web still Updating after 1800s (--timeout); it may still finish on its own"
+    message = "web still Updating after 10800s (--timeout); it may still finish on its own"
     assert outcomes(result) == {"web": (Outcome.FAILED, message)}
     assert clock.sleeps[:4] == pytest.approx([0.2, 0.3, 0.45, 0.675])  # x1.5 each poll
     assert max(clock.sleeps) == 10 and clock.sleeps[-3:] == [10, 10, 10]  # up to 10 s apart
-    assert 1800 < clock.slept <= 1810
-    assert 1800 < result.results[0].seconds <= 1810  # measured on the same clock
+    assert 10800 < clock.slept <= 10810
+    assert 10800 < result.results[0].seconds <= 10810  # measured on the same clock
 
 
 def test_the_component_s_own_timeout_unless_apply_is_given_one(ready: Live) -> None:
@@ -270,8 +272,11 @@ def test_a_busy_component_is_waited_for_then_updated(ready: Live) -> None:
     result = run(ready, update("web", {"Specification": new["Specification"]}, new), events=events,
                  clock=FakeClock(release), heartbeat=0.5)
     assert outcomes(result) == {"web": (Outcome.APPLIED, "")}
-    assert ready.operations()[:6] == ["DescribeInferenceComponent"] * 6  # 5 sleeps: 6 polls
-    assert ready.operations()[6] == "UpdateInferenceComponent"
+    # 5 sleeps: 6 polls of the endpoint, one describe to decide once it settled, then the update.
+    assert ready.operations()[:8] == ["ListInferenceComponents"] * 6 + [
+        "DescribeInferenceComponent", "UpdateInferenceComponent"]
+    assert {r["params"].get("EndpointNameEquals") for r in ready.requests()
+            if r["operation"] == "ListInferenceComponents"} == {"ep"}
     assert ("waiting", "still Updating") in [(e.phase, e.detail) for e in events]
 
 

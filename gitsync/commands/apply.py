@@ -63,7 +63,10 @@ def run(settings: Settings, options: ApplyOptions) -> int:
     if stop.event.is_set() and stop.reason.startswith("interrupted"):
         return ExitCode.INTERRUPTED
     if not result.ok:
-        raise ApplyFailed("apply did not complete: see the table above; run apply again to converge")
+        deploying = result.still_deploying
+        raise ApplyFailed("apply did not complete: see the table above; run apply again to converge"
+                          + (f"\nStill deploying in AWS: {', '.join(deploying)}; apply run again waits "
+                             "for them and sends nothing twice." if deploying else ""))
     return ExitCode.OK
 
 
@@ -72,7 +75,7 @@ def _apply_settings(settings: Settings, options: ApplyOptions) -> executor.Apply
     heartbeat = float(os.environ.get("ICSYNC_HEARTBEAT_SECONDS") or default_beat)
     return executor.ApplySettings(parallelism=settings.parallelism, timeout=options.timeout,
                                   fail_fast=options.fail_fast, wait_busy=options.wait_busy,
-                                  heartbeat=heartbeat)
+                                  heartbeat=heartbeat, rate=settings.read_rate or None)
 
 
 def _approved(plan: Plan, context: common.Context, options: ApplyOptions, saved_plan: bool) -> bool:
