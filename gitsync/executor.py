@@ -50,6 +50,7 @@ class ApplySettings:
     fail_fast: bool = False
     wait_busy: bool = True
     rate: float | None = None  # calls a second, when the account's rate is known; else learned
+    limiter: RateLimiter | None = field(default=None, compare=False)  # shared with the plan's reads
     clock: Clock = field(default_factory=RealClock, compare=False)
 
 
@@ -110,7 +111,7 @@ class _Run:
 
 def apply(plan: Plan, clients: aws.Clients, settings: ApplySettings, report: Report,
           stop: Stop | None = None) -> ApplyResult:
-    paced = aws.paced_reads(clients, RateLimiter(rate=settings.rate or None))
+    paced = aws.paced_reads(clients, settings.limiter or RateLimiter(rate=settings.rate or None))
     pacing = Pacing(settings.poll_interval, settings.max_poll_interval, settings.heartbeat)
     adapters: dict[str, list[str]] = {}
     for change in plan.pending():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gitsync import autoscaling, aws, images, live, planner
 from gitsync.manifests.validate import Desired, specs_of
@@ -34,10 +34,12 @@ class Request:
     parallelism: int = 64
     rate: float = 0  # calls per second, if known (0: learned from the first throttle)
     keep: Callable[[str], bool] = lambda _: True  # --target, --exclude, --shard on listed components
+    # A limiter that outlives the plan: apply goes on at the rate the plan's reads learned.
+    limiter: RateLimiter | None = field(default=None, compare=False)
 
 
 def gather(clients: aws.Clients, desired: list[Desired], request: Request) -> LiveState:
-    reads = aws.paced_reads(clients, RateLimiter(rate=request.rate or None))
+    reads = aws.paced_reads(clients, request.limiter or RateLimiter(rate=request.rate or None))
     names = {d.name for d in desired}
     endpoints = {d.endpoint for d in desired}
     with ThreadPoolExecutor(max_workers=max(2, request.parallelism)) as pool:

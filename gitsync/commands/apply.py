@@ -18,6 +18,7 @@ from gitsync import executor, lock
 from gitsync.commands import common, planning, saved
 from gitsync.errors import ApplyFailed, ConfigError, ExitCode
 from gitsync.plan import Action, Plan
+from gitsync.ratelimit import RateLimiter
 from gitsync.settings import Settings
 from gitsync.views import apply_view
 from gitsync.views.progress import LineReporter, LiveReporter
@@ -49,7 +50,11 @@ def run(settings: Settings, options: ApplyOptions) -> int:
                            options.lock_timeout, reporter.message)
                  if table else contextlib.nullcontext())
         with guard:
-            plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True)
+            # One limiter for everything apply sends, the plan's reads included: the rate they
+            # learn from the account's throttles paces the writes and waits after them.
+            limiter = RateLimiter(rate=settings.read_rate or None)
+            plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True,
+                                                     limiter=limiter)
             if document is not None and options.plan_file is not None:
                 saved.check_fresh(document, plan, options.plan_file)
             click.echo(render(of_plan(plan, room), "text", color=settings.color,
@@ -58,7 +63,8 @@ def run(settings: Settings, options: ApplyOptions) -> int:
                 return ExitCode.OK
             stop = executor.Stop()
             with _interrupts(stop, reporter.message):
-                result = executor.apply(plan, clients, _apply_settings(settings, options), reporter, stop)
+                result = executor.apply(plan, clients, _apply_settings(settings, options, limiter),
+                                        reporter, stop)
     click.echo(apply_view.render(result), nl=False)
     if stop.event.is_set() and stop.reason.startswith("interrupted"):
         return ExitCode.INTERRUPTED
@@ -70,12 +76,13 @@ def run(settings: Settings, options: ApplyOptions) -> int:
     return ExitCode.OK
 
 
-def _apply_settings(settings: Settings, options: ApplyOptions) -> executor.ApplySettings:
+def _apply_settings(settings: Settings, options: ApplyOptions,
+                    limiter: RateLimiter) -> executor.ApplySettings:
     default_beat = 1.0 if sys.stderr.isatty() else 60.0
     heartbeat = float(os.environ.get("ICSYNC_HEARTBEAT_SECONDS") or default_beat)
     return executor.ApplySettings(parallelism=settings.parallelism, timeout=options.timeout,
                                   fail_fast=options.fail_fast, wait_busy=options.wait_busy,
-                                  heartbeat=heartbeat, rate=settings.read_rate or None)
+                                  heartbeat=heartbeat, limiter=limiter)
 
 
 def _approved(plan: Plan, context: common.Context, options: ApplyOptions, saved_plan: bool) -> bool:

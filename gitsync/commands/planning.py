@@ -8,6 +8,7 @@ from gitsync.commands.common import Context, bulk_tags, selected
 from gitsync.errors import ValidationFailed
 from gitsync.plan import Plan
 from gitsync.planner import PlanSettings, build_plan
+from gitsync.ratelimit import RateLimiter
 from gitsync.redact import REDACT
 from gitsync.settings import Settings
 
@@ -25,14 +26,16 @@ def make_plan(settings: Settings, context: Context, clients: aws.Clients,
 
 
 def plan_with_capacity(settings: Settings, context: Context, clients: aws.Clients,
-                       preflight_checks: bool = False) -> tuple[Plan, capacity.Capacity | None]:
+                       preflight_checks: bool = False, limiter: RateLimiter | None = None,
+                       ) -> tuple[Plan, capacity.Capacity | None]:
     """make_plan, and with pre-flight checks also the capacity of the endpoints the plan touches
-    (refusing a plan that cannot fit)."""
+    (refusing a plan that cannot fit). `limiter`: the rate limiter the reads share with what
+    comes after them (apply's calls)."""
     request = gather.Request(plan_settings(settings, context), checks=preflight_checks,
                              check_images=settings.check_images,
                              bulk_project=bulk_tags(settings, context.project),
                              parallelism=settings.read_parallelism, rate=settings.read_rate,
-                             keep=lambda name: selected(name, settings))
+                             keep=lambda name: selected(name, settings), limiter=limiter)
     state = gather.gather(clients, context.desired, request)
     for component in state.components.values():
         REDACT.add_document(component.describe)
