@@ -89,7 +89,7 @@ def plan(invocation: Invocation, /, **options: Any) -> int:
 @shard_option
 @change_options
 @display_options("Show unchanged components, ignored differences and status.")
-@click.option("--parallelism", type=click.IntRange(1, 256), default=10, show_default=True,
+@click.option("--parallelism", type=click.IntRange(1, 1000), default=10, show_default=True,
               envvar="ICSYNC_PARALLELISM", help="Deployments in flight at a time: at most this many "
               "components are mid-deployment if a bad release goes out.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
