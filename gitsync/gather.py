@@ -52,6 +52,7 @@ def gather(clients: aws.Clients, desired: list[Desired], request: Request) -> Li
         found = live.confirm_tags(reads, pool, found, _tag_dependent(changes, found, request.settings))
         scaled = sorted(d.name for d in desired if autoscaling.wanted_or_marked(
             d.options.autoscaling, found.components[d.name].tags if d.name in found.components else {}))
+        scaled += _pruned_and_scaled(found, names, request.settings)
         scaling = pool.submit(read_autoscaling, reads, scaled)
         deploying = [d for d in desired if changes[d.name].deploys] if request.checks else []
         touched = sorted({c.endpoint for c in changes.values() if c.places}) if request.checks else []
@@ -70,6 +71,15 @@ def _tag_dependent(changes: dict[str, planner.ComponentChange], found: live.Comp
         out |= {n for n in found.listed if n not in changes
                 and state.owned(n, settings.project, settings.environment)}
     return out
+
+
+def _pruned_and_scaled(found: live.Components, wanted: set[str], settings: planner.PlanSettings) -> list[str]:
+    """Components --prune may delete that an earlier apply autoscaled: their scalable target (and
+    with it its policies) goes with them, so it must be read."""
+    if not settings.prune:
+        return []
+    return sorted(n for n, c in found.components.items()
+                  if n not in wanted and autoscaling.wanted_or_marked(None, c.tags))
 
 
 def _facts(clients: aws.Clients, pool: ThreadPoolExecutor, deploying: list[Desired], touched: list[str],

@@ -118,9 +118,10 @@ def _delete(name: str, endpoint: str, live: LiveState) -> ComponentChange:
     describe = found.describe if found else {}
     bases = [s.get("BaseInferenceComponentName") for s in normalize.specs(describe)]
     wave = (found.tags if found else {}).get(WAVE_TAG, "0")
+    scaling = autoscaling.unscaled(name, live.autoscaling.get(name))
     return ComponentChange(
         name, endpoint, Action.DELETE, "owned by this project and environment, in no manifest (--prune)",
-        calls=(Call("DeleteInferenceComponent", {"InferenceComponentName": name}),),
+        calls=(*scaling, Call("DeleteInferenceComponent", {"InferenceComponentName": name})),
         base=next((b for b in bases if b), None), wave=int(wave) if wave.lstrip("-").isdigit() else 0,
         live_fingerprint=fingerprint(describe) if found else None)
 

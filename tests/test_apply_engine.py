@@ -14,6 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from gitsync import shard
 from gitsync.sandbox import Sandbox
 from tests.helpers import PROJECT, Live, Result, child_env, icsync, write
 
@@ -291,3 +292,19 @@ def test_sigterm_then_a_second_interrupt_exits_at_once(tmp_path: Path, slow: Liv
     assert creates(slow) == ["c0"]
     slow.sandbox.set_stuck("c0", False)
     assert converged(root, slow.url)
+
+
+def test_shard_applies_and_checks_drift_of_one_slice_only(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    names = [f"c{n}" for n in range(8)]
+    root = project(tmp_path / "p", {n: spec(n) for n in names})
+    first = sorted(n for n in names if shard.index_of(n, 2) == 1)
+    assert 0 < len(first) < len(names)
+    assert apply(root, live.url, "--shard", "1/2").code == 0
+    assert sorted(creates(live)) == first
+    drift = icsync("drift", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--shard", "1/2")
+    assert drift.code == 0, drift.all
+    rest = icsync("drift", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--shard", "2/2")
+    assert rest.code == 2  # the other slice was never applied
+    assert apply(root, live.url, "--shard", "2/2").code == 0
+    assert sorted(creates(live)) == names
