@@ -7,6 +7,7 @@ calls per endpoint (settle.py); each component is described once, to verify it (
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -19,6 +20,7 @@ from gitsync.outcome import ApplyResult, Event, Outcome, Report, Result
 from gitsync.plan import PLACES, Action, Call, ComponentChange, Plan
 from gitsync.ratelimit import THROTTLING_CODES, RateLimiter
 from gitsync.settle import BUSY, Clock, Pacing, Settler, StillDeploying, Summary
+from gitsync.surge import Room
 from gitsync.verify import still_needed, verify
 
 # A deployment with no DeploymentConfig of its own is waited for this long: a create that waits
@@ -106,18 +108,22 @@ class _Run:
     stop: Stop
     settler: Settler
     adapters: dict[str, list[str]]  # a base to delete -> its adapters the plan deletes
+    room: Room | None = None
     done: dict[str, Outcome] = field(default_factory=dict)
 
 
 def apply(plan: Plan, clients: aws.Clients, settings: ApplySettings, report: Report,
-          stop: Stop | None = None) -> ApplyResult:
+          stop: Stop | None = None, room: Room | None = None) -> ApplyResult:
+    """`room`: spare capacity by endpoint (surge.py), so that updates that would not fit together
+    take turns; None: no such limit."""
     paced = aws.paced_reads(clients, settings.limiter or RateLimiter(rate=settings.rate or None))
     pacing = Pacing(settings.poll_interval, settings.max_poll_interval, settings.heartbeat)
     adapters: dict[str, list[str]] = {}
     for change in plan.pending():
         if change.action is Action.DELETE and change.base:
             adapters.setdefault(change.base, []).append(change.name)
-    run = _Run(paced, settings, report, stop or Stop(), Settler(paced, settings.clock, pacing), adapters)
+    run = _Run(paced, settings, report, stop or Stop(), Settler(paced, settings.clock, pacing), adapters,
+               room)
     results: list[Result] = []
     for stage in stages(plan):
         if run.stop.event.is_set():
@@ -181,28 +187,32 @@ class _Tracker:
 
 def _apply_one(change: ComponentChange, run: _Run, begun: float,
                log: _Tracker) -> tuple[Outcome, str]:
-    reading = run.settler.read(change.endpoint, begun, inclusive=True)
+    where = _live_endpoint(change)
+    reading = run.settler.read(where, begun, inclusive=True)
     before = reading.components.get(change.name)
     calls = list(change.calls)
     if before is not None and before["InferenceComponentStatus"] in BUSY:
-        before, calls = _wait_then_decide(change, run, reading.at, before, log)
+        before, calls = _wait_then_decide(change, run, where, reading.at, before, log)
     if before is None and change.action is not Action.CREATE:
         if change.action is Action.DELETE:
             return Outcome.APPLIED, "already gone"
         return Outcome.FAILED, "component disappeared since the plan"
     for call in calls:
         log("calling", call.operation)
-        _send(run, call)
-        if call.operation not in SETTLING:
-            continue
-        since = run.settings.clock.now()
-        settled = run.settler.settled(change.endpoint, change.name, since, _timeout(change, run), log,
-                                      last_modified=before and before.get("LastModifiedTime"),
-                                      created=call.operation == "CreateInferenceComponent")
+        room = run.room.held(change.name) if run.room and call.operation == "UpdateInferenceComponent" \
+            else contextlib.nullcontext()
+        with room:
+            _send(run, call)
+            if call.operation not in SETTLING:
+                continue
+            settled = run.settler.settled(
+                where, change.name, run.settings.clock.now(), _timeout(change, run), log,
+                last_modified=before and before.get("LastModifiedTime"),
+                created=call.operation == "CreateInferenceComponent")
         if call.operation == "DeleteInferenceComponent":
             if settled is not None and change.action is Action.DELETE:
                 return Outcome.FAILED, f"still {settled['InferenceComponentStatus']} after delete"
-            before = None
+            before, where = None, change.endpoint  # a replacement is created where the manifest says
             continue
         if settled is None:
             return Outcome.FAILED, "component vanished while deploying"
@@ -213,7 +223,14 @@ def _apply_one(change: ComponentChange, run: _Run, begun: float,
     return Outcome.APPLIED, ""
 
 
-def _wait_then_decide(change: ComponentChange, run: _Run, since: float, busy: Summary,
+def _live_endpoint(change: ComponentChange) -> str:
+    """Where the component is live: a replacement that moves it names its old endpoint in the
+    EndpointName field it changes."""
+    moved = next((f.before for f in change.fields if f.path == "EndpointName"), None)
+    return moved if isinstance(moved, str) and change.action is Action.REPLACE else change.endpoint
+
+
+def _wait_then_decide(change: ComponentChange, run: _Run, where: str, since: float, busy: Summary,
                       log: _Tracker) -> tuple[Summary | None, list[Call]]:
     """A deployment is running (an earlier apply's, or someone else's): wait for it to end, then
     keep only the calls still needed, so that apply run again resumes waiting, not sending."""
@@ -221,7 +238,7 @@ def _wait_then_decide(change: ComponentChange, run: _Run, since: float, busy: Su
     if not run.settings.wait_busy:
         raise AwsError(f"{change.name} is {status}; not waiting (--no-wait-busy)")
     log("waiting", f"still {status}")
-    settled = run.settler.settled(change.endpoint, change.name, since, _timeout(change, run), log,
+    settled = run.settler.settled(where, change.name, since, _timeout(change, run), log,
                                   last_modified=busy.get("LastModifiedTime"), phase="waiting")
     if settled is None or not any(c.operation in PLACES for c in change.calls):
         return settled, list(change.calls)

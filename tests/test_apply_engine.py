@@ -308,3 +308,24 @@ def test_shard_applies_and_checks_drift_of_one_slice_only(tmp_path: Path, live: 
     assert rest.code == 2  # the other slice was never applied
     assert apply(root, live.url, "--shard", "2/2").code == 0
     assert sorted(creates(live)) == names
+
+
+def test_updates_that_need_the_same_spare_room_are_sequenced(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    with Sandbox(port=0, request_log=log, transition_seconds=0.3) as sandbox:
+        live = Live(sandbox, log)
+        live.seed_endpoint(count=1, max_count=1)  # 4 accelerators, never more
+        names = ["a", "b", "c"]  # one accelerator each: one spare while they run, for one update
+        root = project(tmp_path / "p", {n: spec(n) for n in names})
+        assert apply(root, live.url).code == 0
+        project(root, {n: spec(n, tag="2") for n in names})
+        live.clear_log()
+        assert apply(root, live.url, "--parallelism", "3").code == 0
+        order = [r["operation"] for r in live.requests()
+                 if r["operation"] in ("UpdateInferenceComponent", "ListInferenceComponents")]
+        between = "".join("U" if op == "UpdateInferenceComponent" else "L" for op in order)
+        between = between[between.index("U"):between.rindex("U") + 1]
+        # Each update only once a reading of the endpoint found the one before it settled:
+        # unsequenced, the three go out back to back, 0.2 s before the first reading.
+        assert between.count("U") == 3 and "UU" not in between, between
+        assert converged(root, live.url)

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from gitsync import aws, executor, normalize
+from gitsync.capacity import Amount
 from gitsync.executor import ApplySettings
 from gitsync.outcome import ApplyResult, Event, Outcome
 from gitsync.plan import Action, Call, ComponentChange, Plan
+from gitsync.surge import Room
 from gitsync.verify import verify
 from tests.helpers import Live
 from tests.helpers.clock import FakeClock
@@ -390,3 +392,35 @@ def test_a_base_is_not_deleted_while_an_adapter_of_it_stays(ready: Live) -> None
     result = run(ready, delete("base"), delete("adapter", base="base"))
     assert outcomes(result)["base"] == (Outcome.SKIPPED, "not deleted: its adapters stay (adapter)")
     assert [r["params"]["InferenceComponentName"] for r in ready.mutating()] == ["adapter"]
+
+
+# -- updates that need the same spare capacity take turns -------------------------------------------
+def test_updates_that_do_not_fit_together_on_an_endpoint_take_turns(ready: Live) -> None:
+    existing(ready, "a", "b", "c")
+    for name in ("a", "b"):
+        ready.sandbox.set_stuck(name)
+    released: list[int] = []
+
+    def release(sleeps: int) -> None:
+        if sleeps >= 3 and not released:
+            released.append(len(ready.requests()))
+            ready.sandbox.set_stuck("a", False)
+            ready.sandbox.set_stuck("b", False)
+
+    gpu = Amount(accelerators=1)
+    # One accelerator spare: a and b need one each while they deploy; c's needs are not limited.
+    room = Room({"ep": gpu}, {"a": ("ep", gpu), "b": ("ep", gpu)})
+    changes = []
+    for name in ("a", "b", "c"):
+        new = request(name, image="repo/app:2")
+        changes.append(update(name, {"Specification": new["Specification"]}, new))
+    clients = aws.Clients(aws.Connection(region="us-east-1", endpoint_url=ready.url))
+    result = executor.apply(Plan("dev", "demo", tuple(changes)), clients,
+                            ApplySettings(clock=FakeClock(release), parallelism=3), lambda _: None,
+                            room=room)
+    assert result.ok
+    updates = [(i, r["params"]["InferenceComponentName"]) for i, r in enumerate(ready.requests())
+               if r["operation"] == "UpdateInferenceComponent"]
+    first, second = [u for u in updates if u[1] in ("a", "b")]
+    assert first[0] < released[0] < second[0]  # the second waited for the first to settle
+    assert "c" in [name for _, name in updates]

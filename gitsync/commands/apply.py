@@ -14,7 +14,7 @@ from types import FrameType
 
 import click
 
-from gitsync import executor, lock
+from gitsync import executor, lock, surge
 from gitsync.commands import common, planning, saved
 from gitsync.errors import ApplyFailed, ConfigError, ExitCode
 from gitsync.plan import Action, Plan
@@ -64,7 +64,7 @@ def run(settings: Settings, options: ApplyOptions) -> int:
             stop = executor.Stop()
             with _interrupts(stop, reporter.message):
                 result = executor.apply(plan, clients, _apply_settings(settings, options, limiter),
-                                        reporter, stop)
+                                        reporter, stop, surge.room_of(plan, room))
     click.echo(apply_view.render(result), nl=False)
     if stop.event.is_set() and stop.reason.startswith("interrupted"):
         return ExitCode.INTERRUPTED
