@@ -329,3 +329,17 @@ def test_updates_that_need_the_same_spare_room_are_sequenced(tmp_path: Path) -> 
         # unsequenced, the three go out back to back, 0.2 s before the first reading.
         assert between.count("U") == 3 and "UU" not in between, between
         assert converged(root, live.url)
+
+
+def test_prune_never_deletes_a_base_whose_adapter_stays(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = project(tmp_path / "p", {"base": spec("base"),
+                                    "adapter": ADAPTER.format(name="adapter", base="base")})
+    assert apply(root, live.url).code == 0
+    project(root, {"adapter": ADAPTER.format(name="adapter", base="base")})
+    live.clear_log()
+    refused = apply(root, live.url, "--prune")
+    assert refused.code == 1
+    assert "components/adapter.yaml" in refused.err
+    assert "base component `base` is in no manifest, so --prune would delete it" in refused.err
+    assert live.mutating() == []
