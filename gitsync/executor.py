@@ -29,6 +29,7 @@ from gitsync.verify import still_needed, verify
 # 8 hours: MaximumExecutionTimeoutInSeconds' maximum, 28800, in the API reference).
 DEFAULT_TIMEOUT = 3 * 3600.0
 SETTLING = (*PLACES, "DeleteInferenceComponent")
+FRESH = 5.0  # seconds a reading of an endpoint may be old for a component to start from it
 __all__ = ["ApplySettings", "Clock", "RealClock", "Stop", "apply", "stages"]
 
 
@@ -188,7 +189,9 @@ class _Tracker:
 def _apply_one(change: ComponentChange, run: _Run, begun: float,
                log: _Tracker) -> tuple[Outcome, str]:
     where = _live_endpoint(change)
-    reading = run.settler.read(where, begun, inclusive=True)
+    # The components of a stage share a reading of their endpoint to start from, unless it is
+    # older than FRESH: one that waited for a worker starts from what is live now.
+    reading = run.settler.read(where, max(begun, run.settings.clock.now() - FRESH), inclusive=True)
     before = reading.components.get(change.name)
     calls = list(change.calls)
     if before is not None and before["InferenceComponentStatus"] in BUSY:
