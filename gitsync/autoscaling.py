@@ -109,6 +109,18 @@ def calls(name: str, arn: str | None, want: Autoscaling | None,
     return tuple(out)
 
 
+def unscaled(name: str, found: LiveScaling | None) -> tuple[Call, ...]:
+    """What removes a pruned component's autoscaling, before the component itself: Application Auto
+    Scaling keeps a target whose component is gone (and would scale one being deleted). Its policy
+    is deleted by name first: AWS's DeregisterScalableTarget deletes a target's policies with it
+    (its API reference says so), an emulator may not, and a policy left behind would be read again."""
+    if found is None or found.target is None:
+        return ()
+    ident = {"ServiceNamespace": NAMESPACE, "ResourceId": resource_id(name), "ScalableDimension": DIMENSION}
+    policy = (Call("DeleteScalingPolicy", {**ident, "PolicyName": POLICY_NAME}),) if found.policy else ()
+    return (*policy, Call("DeregisterScalableTarget", ident))
+
+
 def _marked(call: Call) -> Call:
     """A create call that also sets the autoscaling mark."""
     if call.operation != "CreateInferenceComponent":

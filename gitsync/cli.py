@@ -27,7 +27,7 @@ from gitsync.options import (
     project_dir_option,
     read_options,
     selection_options,
-    shard_callback,
+    shard_option,
     where_options,
 )
 from gitsync.redact import REDACT, RedactingStream
@@ -65,8 +65,7 @@ def cli() -> None:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 2: changes, 1: error.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for apply.")
 @click.option("--all-envs", is_flag=True, help="Plan every environment concurrently, in one plan.")
-@click.option("--shard", metavar="I/N", callback=shard_callback,
-              help="Only the I-th of N deterministic slices of the components.")
+@shard_option
 @click.pass_obj
 def plan(invocation: Invocation, /, **options: Any) -> int:
     """Show what apply would change.
@@ -87,14 +86,17 @@ def plan(invocation: Invocation, /, **options: Any) -> int:
 @connection_options
 @read_options
 @selection_options
+@shard_option
 @change_options
 @display_options("Show unchanged components, ignored differences and status.")
-@click.option("--parallelism", type=click.IntRange(1, 256), default=10, show_default=True,
-              envvar="ICSYNC_PARALLELISM", help="Components changed at a time.")
+@click.option("--parallelism", type=click.IntRange(1, 1000), default=10, show_default=True,
+              envvar="ICSYNC_PARALLELISM", help="Deployments in flight at a time: at most this many "
+              "components are mid-deployment if a bad release goes out.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
 @click.option("--allow-replace", is_flag=True, help="Allow delete-and-create replacements.")
 @click.option("--dry-run", is_flag=True, help="Print the requests apply would send; send nothing.")
-@click.option("--timeout", type=float, help="Seconds to wait for each component (default 1800).")
+@click.option("--timeout", type=float, help="Seconds to wait for each deployment (default: its "
+              "MaximumExecutionTimeoutInSeconds, or batches x bake time, else 3 hours).")
 @click.option("--fail-fast", is_flag=True, help="Start nothing new after a failure.")
 @click.option("--no-wait-busy", is_flag=True, help="Fail instead of waiting for busy components.")
 @click.option("--max-deletes", type=click.IntRange(0), default=3, show_default=True,
@@ -163,6 +165,7 @@ def sandbox(**options: Any) -> int:
 @connection_options
 @read_options
 @selection_options
+@shard_option
 @output_option(DRIFT_FORMATS)
 @display_options("Also list components in sync.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON report here.")

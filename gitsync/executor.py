@@ -1,31 +1,36 @@
-"""Apply a Plan: ordering, parallelism, waiting, verification. Plan -> ApplyResult; never re-plans."""
+"""Apply a Plan: ordering, parallelism, waiting, verification. Plan -> ApplyResult; never re-plans.
+
+Everything apply sends goes through one rate limiter (ratelimit.py, as plan's reads do), so that
+a large apply spends the account's API rate evenly instead of in throttled bursts: the account
+shares that rate with Application Auto Scaling, which scales the same components. Waiting costs
+calls per endpoint (settle.py); each component is described once, to verify it (verify.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from gitsync import aws, normalize
-from gitsync.diff import diff
+from gitsync import aws
 from gitsync.errors import AwsError
 from gitsync.outcome import ApplyResult, Event, Outcome, Report, Result
-from gitsync.plan import Action, ComponentChange, Plan
+from gitsync.plan import PLACES, Action, Call, ComponentChange, Plan
+from gitsync.ratelimit import THROTTLING_CODES, RateLimiter
+from gitsync.settle import BUSY, Clock, Pacing, Settler, StillDeploying, Summary
+from gitsync.surge import Room
+from gitsync.verify import still_needed, verify
 
-BUSY = ("Creating", "Updating", "Deleting")
-DEFAULT_TIMEOUT = 1800.0
-
-
-class Clock(Protocol):
-    """What the executor waits with: tests pass a fake one so that waits do not sleep."""
-
-    def now(self) -> float:
-        """Seconds on a clock that only moves forward (for intervals, not dates)."""
-        ...
-
-    def sleep(self, seconds: float) -> None: ...
+# A deployment with no DeploymentConfig of its own is waited for this long: a create that waits
+# for ManagedInstanceScaling to add instances, or a blue/green update of many copies, takes well
+# over the half hour a rolling update of a few batches does (AWS lets a rolling update run up to
+# 8 hours: MaximumExecutionTimeoutInSeconds' maximum, 28800, in the API reference).
+DEFAULT_TIMEOUT = 3 * 3600.0
+SETTLING = (*PLACES, "DeleteInferenceComponent")
+FRESH = 5.0  # seconds a reading of an endpoint may be old for a component to start from it
+__all__ = ["ApplySettings", "Clock", "RealClock", "Stop", "apply", "stages"]
 
 
 class RealClock:
@@ -41,12 +46,14 @@ class RealClock:
 @dataclass(frozen=True)
 class ApplySettings:
     parallelism: int = 10
-    timeout: float | None = None  # None: the component's MaximumExecutionTimeoutInSeconds, else 30 min
+    timeout: float | None = None  # None: the component's own (planner.py), else DEFAULT_TIMEOUT
     poll_interval: float = 0.2
     max_poll_interval: float = 10
     heartbeat: float = 60
     fail_fast: bool = False
     wait_busy: bool = True
+    rate: float | None = None  # calls a second, when the account's rate is known; else learned
+    limiter: RateLimiter | None = field(default=None, compare=False)  # shared with the plan's reads
     clock: Clock = field(default_factory=RealClock, compare=False)
 
 
@@ -92,39 +99,80 @@ def stages(plan: Plan) -> list[list[ComponentChange]]:
     return ordered + [delete_groups[k] for k in sorted(delete_groups, reverse=True)]
 
 
+@dataclass
+class _Run:
+    """What the worker threads of one apply share."""
+
+    clients: aws.Clients
+    settings: ApplySettings
+    report: Report
+    stop: Stop
+    settler: Settler
+    adapters: dict[str, list[str]]  # a base to delete -> its adapters the plan deletes
+    room: Room | None = None
+    done: dict[str, Outcome] = field(default_factory=dict)
+
+
 def apply(plan: Plan, clients: aws.Clients, settings: ApplySettings, report: Report,
-          stop: Stop | None = None) -> ApplyResult:
-    stop = stop or Stop()
+          stop: Stop | None = None, room: Room | None = None) -> ApplyResult:
+    """`room`: spare capacity by endpoint (surge.py), so that updates that would not fit together
+    take turns; None: no such limit."""
+    paced = aws.paced_reads(clients, settings.limiter or RateLimiter(rate=settings.rate or None))
+    pacing = Pacing(settings.poll_interval, settings.max_poll_interval, settings.heartbeat)
+    adapters: dict[str, list[str]] = {}
+    for change in plan.pending():
+        if change.action is Action.DELETE and change.base:
+            adapters.setdefault(change.base, []).append(change.name)
+    run = _Run(paced, settings, report, stop or Stop(), Settler(paced, settings.clock, pacing), adapters,
+               room)
     results: list[Result] = []
     for stage in stages(plan):
-        if stop.event.is_set():
-            results += [Result(c.name, c.action, Outcome.SKIPPED, 0, stop.reason) for c in stage]
+        if run.stop.event.is_set():
+            results += [Result(c.name, c.action, Outcome.SKIPPED, 0, run.stop.reason) for c in stage]
             continue
+        begun = settings.clock.now()
         with ThreadPoolExecutor(max_workers=max(1, settings.parallelism)) as pool:
-            results += list(pool.map(lambda c: _guarded(c, clients, settings, report, stop), stage))
+            ended = list(pool.map(functools.partial(_guarded, run=run, begun=begun), stage))
+        run.done.update((r.name, r.outcome) for r in ended)
+        results += ended
     return ApplyResult(tuple(results))
 
 
-def _guarded(change: ComponentChange, clients: aws.Clients, settings: ApplySettings, report: Report,
-             stop: Stop) -> Result:
-    if stop.event.is_set():
-        report(Event(change.name, change.action, Outcome.SKIPPED.value, stop.reason))
-        return Result(change.name, change.action, Outcome.SKIPPED, 0, stop.reason)
-    clock = settings.clock
+def _blocked(change: ComponentChange, run: _Run) -> str:
+    """Why a change must not start: its base did not apply (no adapter on a base that failed), or
+    an adapter of the base it deletes is still there (AWS refuses to delete such a base)."""
+    done = run.done
+    if change.action is not Action.DELETE:
+        if change.base is not None and done.get(change.base, Outcome.APPLIED) is not Outcome.APPLIED:
+            return f"not started: its base {change.base} did not apply"
+        return ""
+    stayed = [a for a in run.adapters.get(change.name, []) if done.get(a) is not Outcome.APPLIED]
+    return f"not deleted: its adapters stay ({', '.join(stayed)})" if stayed else ""
+
+
+def _guarded(change: ComponentChange, run: _Run, begun: float) -> Result:
+    clock = run.settings.clock
+    skip = run.stop.reason if run.stop.event.is_set() else _blocked(change, run)
+    if skip:
+        run.report(Event(change.name, change.action, Outcome.SKIPPED.value, skip))
+        return Result(change.name, change.action, Outcome.SKIPPED, 0, skip)
     started = clock.now()
-    tracker = _Tracker(change, report, clock, started)
-    stop.track(change.name, True)
+    tracker = _Tracker(change, run.report, clock, started)
+    run.stop.track(change.name, True)
+    deploying = False
     try:
-        outcome, message = _apply_one(change, clients, settings, tracker)
+        outcome, message = _apply_one(change, run, begun, tracker)
+    except StillDeploying as error:
+        outcome, message, deploying = Outcome.FAILED, str(error), True
     except AwsError as error:
         outcome, message = Outcome.FAILED, str(error)
     finally:
-        stop.track(change.name, False)
+        run.stop.track(change.name, False)
     elapsed = clock.now() - started
     tracker(outcome.value, message)
-    if outcome is not Outcome.APPLIED and settings.fail_fast:
-        stop.set("not started: an earlier component failed (--fail-fast)")
-    return Result(change.name, change.action, outcome, elapsed, message)
+    if outcome is not Outcome.APPLIED and run.settings.fail_fast:
+        run.stop.set("not started: an earlier component failed (--fail-fast)")
+    return Result(change.name, change.action, outcome, elapsed, message, deploying)
 
 
 class _Tracker:
@@ -138,70 +186,89 @@ class _Tracker:
                           self.clock.now() - self.started))
 
 
-def _apply_one(change: ComponentChange, clients: aws.Clients, settings: ApplySettings,
+def _apply_one(change: ComponentChange, run: _Run, begun: float,
                log: _Tracker) -> tuple[Outcome, str]:
-    if change.action is not Action.CREATE:
-        current = wait_settled(clients, change.name, settings, log, before=True, timeout=change.timeout)
-        if current is None and change.action is not Action.DELETE:
-            return Outcome.FAILED, "component disappeared since the plan"
-    for call in change.calls:
+    where = _live_endpoint(change)
+    # The components of a stage share a reading of their endpoint to start from, unless it is
+    # older than FRESH: one that waited for a worker starts from what is live now.
+    reading = run.settler.read(where, max(begun, run.settings.clock.now() - FRESH), inclusive=True)
+    before = reading.components.get(change.name)
+    calls = list(change.calls)
+    if before is not None and before["InferenceComponentStatus"] in BUSY:
+        before, calls = _wait_then_decide(change, run, where, reading.at, before, log)
+    if before is None and change.action is not Action.CREATE:
+        if change.action is Action.DELETE:
+            return Outcome.APPLIED, "already gone"
+        return Outcome.FAILED, "component disappeared since the plan"
+    for call in calls:
         log("calling", call.operation)
-        aws.send(clients, call.operation, call.params)
-        if call.operation in ("CreateInferenceComponent", "UpdateInferenceComponent",
-                              "UpdateInferenceComponentRuntimeConfig", "DeleteInferenceComponent"):
-            settled = wait_settled(clients, change.name, settings, log, timeout=change.timeout)
-            if call.operation == "DeleteInferenceComponent":
-                if settled is not None and change.action is Action.DELETE:
-                    return Outcome.FAILED, f"still {settled['InferenceComponentStatus']} after delete"
+        room = run.room.held(change.name) if run.room and call.operation == "UpdateInferenceComponent" \
+            else contextlib.nullcontext()
+        with room:
+            _send(run, call)
+            if call.operation not in SETTLING:
                 continue
-            if settled is None:
-                return Outcome.FAILED, "component vanished while deploying"
-            verdict = verify(change, call.params, settled)
-            if verdict is not None:
-                return verdict
+            settled = run.settler.settled(
+                where, change.name, run.settings.clock.now(), _timeout(change, run), log,
+                last_modified=before and before.get("LastModifiedTime"),
+                created=call.operation == "CreateInferenceComponent")
+        if call.operation == "DeleteInferenceComponent":
+            if settled is not None and change.action is Action.DELETE:
+                return Outcome.FAILED, f"still {settled['InferenceComponentStatus']} after delete"
+            before, where = None, change.endpoint  # a replacement is created where the manifest says
+            continue
+        if settled is None:
+            return Outcome.FAILED, "component vanished while deploying"
+        verdict = verify(change, call.params, _described(run, change.name))
+        if verdict is not None:
+            return verdict
+        before = settled
     return Outcome.APPLIED, ""
 
 
-def wait_settled(clients: aws.Clients, name: str, settings: ApplySettings, log: _Tracker,
-                 before: bool = False, timeout: float | None = None) -> dict[str, object] | None:
-    """Poll Describe with backoff until the component is not Creating/Updating/Deleting."""
-    timeout = settings.timeout or timeout or DEFAULT_TIMEOUT
-    clock = settings.clock
-    started = last_beat = clock.now()
-    interval = settings.poll_interval
+def _live_endpoint(change: ComponentChange) -> str:
+    """Where the component is live: a replacement that moves it names its old endpoint in the
+    EndpointName field it changes."""
+    moved = next((f.before for f in change.fields if f.path == "EndpointName"), None)
+    return moved if isinstance(moved, str) and change.action is Action.REPLACE else change.endpoint
+
+
+def _wait_then_decide(change: ComponentChange, run: _Run, where: str, since: float, busy: Summary,
+                      log: _Tracker) -> tuple[Summary | None, list[Call]]:
+    """A deployment is running (an earlier apply's, or someone else's): wait for it to end, then
+    keep only the calls still needed, so that apply run again resumes waiting, not sending."""
+    status = busy["InferenceComponentStatus"]
+    if not run.settings.wait_busy:
+        raise AwsError(f"{change.name} is {status}; not waiting (--no-wait-busy)")
+    log("waiting", f"still {status}")
+    settled = run.settler.settled(where, change.name, since, _timeout(change, run), log,
+                                  last_modified=busy.get("LastModifiedTime"), phase="waiting")
+    if settled is None or not any(c.operation in PLACES for c in change.calls):
+        return settled, list(change.calls)
+    return settled, still_needed(change, _described(run, change.name))
+
+
+def _described(run: _Run, name: str) -> dict[str, object]:
+    found = aws.describe_component(run.clients, name)
+    if found is None:
+        raise AwsError(f"{name} vanished while deploying")
+    return found
+
+
+def _send(run: _Run, call: Call) -> None:
+    """Send one call; a throttled one is sent again (the limiter has slowed down meanwhile) until
+    the component's wait would have run out: a throttle is never the failure of an apply."""
+    clock = run.settings.clock
+    deadline = clock.now() + (run.settings.timeout or DEFAULT_TIMEOUT)
     while True:
-        found = aws.describe_component(clients, name)
-        if found is None or found["InferenceComponentStatus"] not in BUSY:
-            return found
-        if before and not settings.wait_busy:
-            raise AwsError(f"{name} is {found['InferenceComponentStatus']}; not waiting (--no-wait-busy)")
-        now = clock.now()
-        if now - started > timeout:
-            raise AwsError(f"{name} still {found['InferenceComponentStatus']} after "
-                           f"{timeout:.0f}s (--timeout); it may still finish on its own")
-        if now - last_beat >= settings.heartbeat:
-            log("waiting" if before else "settling", f"still {found['InferenceComponentStatus']}")
-            last_beat = now
-        clock.sleep(interval)
-        interval = min(interval * 1.5, settings.max_poll_interval)
+        try:
+            aws.send(run.clients, call.operation, call.params)
+            return
+        except AwsError as error:
+            if error.code not in THROTTLING_CODES or clock.now() > deadline:
+                raise
+            clock.sleep(1.0)
 
 
-def verify(change: ComponentChange, sent: dict[str, object],
-           settled: dict[str, object]) -> tuple[Outcome, str] | None:
-    """InService is not success: the live sections must be what was sent, or it was rolled back."""
-    status = settled.get("InferenceComponentStatus")
-    reason = str(settled.get("FailureReason") or "")
-    if status == "Failed":
-        return Outcome.FAILED, reason or "deployment failed"
-    if change.desired is None:
-        return None
-    keys = [k for k in ("Specification", "Specifications", "RuntimeConfig") if k in sent]
-    if "DesiredRuntimeConfig" in sent:
-        keys.append("RuntimeConfig")
-    live = normalize.comparable_live(settled, {}, change.desired)
-    mismatch = diff({k: live.get(k) for k in keys}, {k: change.desired.get(k) for k in keys})
-    if mismatch or reason:
-        detail = reason or "live specification differs from what was sent: " + ", ".join(
-            d.path for d in mismatch[:5])
-        return Outcome.ROLLED_BACK, detail
-    return None
+def _timeout(change: ComponentChange, run: _Run) -> float:
+    return run.settings.timeout or change.timeout or DEFAULT_TIMEOUT

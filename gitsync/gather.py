@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Self
 
 from gitsync import autoscaling, aws, images, live, planner
@@ -35,6 +35,8 @@ class Request:
     parallelism: int = 64
     rate: float = 0  # calls per second, if known (0: learned from the first throttle)
     keep: Callable[[str], bool] = lambda _: True  # --target, --exclude, --shard on listed components
+    # A limiter that outlives the plan: apply goes on at the rate the plan's reads learned.
+    limiter: RateLimiter | None = field(default=None, compare=False)
 
 
 def gather(clients: aws.Clients, desired: list[Desired], request: Request) -> LiveState:
@@ -48,7 +50,7 @@ class Gathering:
 
     def __init__(self, clients: aws.Clients, request: Request) -> None:
         self.request = request
-        self._reads = aws.paced_reads(clients, RateLimiter(rate=request.rate or None))
+        self._reads = aws.paced_reads(clients, request.limiter or RateLimiter(rate=request.rate or None))
         self._pool = ThreadPoolExecutor(max_workers=max(2, request.parallelism))
         self._reader = live.Reader(self._reads, self._pool, request.bulk_project)
 
@@ -77,6 +79,7 @@ class Gathering:
         found = live.confirm_tags(reads, pool, found, _tag_dependent(changes, found, request.settings))
         scaled = sorted(d.name for d in desired if autoscaling.wanted_or_marked(
             d.options.autoscaling, found.components[d.name].tags if d.name in found.components else {}))
+        scaled += _pruned_and_scaled(found, {d.name for d in desired}, request.settings)
         scaling = pool.submit(read_autoscaling, reads, scaled)
         deploying = [d for d in desired if changes[d.name].deploys] if request.checks else []
         touched = sorted({c.endpoint for c in changes.values() if c.places}) if request.checks else []
@@ -98,6 +101,15 @@ def _tag_dependent(changes: dict[str, planner.ComponentChange], found: live.Comp
     if settings.prune:
         out |= {n for n in found.listed if n not in changes and owned(n)}
     return out
+
+
+def _pruned_and_scaled(found: live.Components, wanted: set[str], settings: planner.PlanSettings) -> list[str]:
+    """Components --prune may delete that an earlier apply autoscaled: their scalable target (and
+    with it its policies) goes with them, so it must be read."""
+    if not settings.prune:
+        return []
+    return sorted(n for n, c in found.components.items()
+                  if n not in wanted and autoscaling.wanted_or_marked(None, c.tags))
 
 
 def _facts(clients: aws.Clients, pool: ThreadPoolExecutor, deploying: list[Desired], touched: list[str],

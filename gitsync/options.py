@@ -125,6 +125,11 @@ selection_options = compose(
     click.option("--exclude", "excludes", multiple=True, help="Skip components matching (glob)."),
 )
 
+shard_option = click.option(
+    "--shard", metavar="I/N", callback=shard_callback,
+    help="Only the I-th of N deterministic slices of the components (the same slices for plan, "
+         "apply and drift).")
+
 change_options = compose(  # what plan and apply (not drift, which never prunes) decide
     click.option("--prune", is_flag=True, help="Delete owned components that are in no manifest."),
     click.option("--check-images", is_flag=True, help="Redeploy components whose ECR image tag moved."),

@@ -16,7 +16,9 @@ class Event:
 
     name: str
     action: Action
-    phase: str  # "waiting", "calling", "settling", or an Outcome's value when done
+    # "waiting" (for a deployment running before apply), "calling", "settling" (for the
+    # deployment apply started), or an Outcome's value when done
+    phase: str
     detail: str = ""
     elapsed: float = 0.0
 
@@ -38,6 +40,7 @@ class Result:
     outcome: Outcome
     seconds: float
     message: str = ""
+    deploying: bool = False  # the wait ran out while AWS still deploys it: apply again waits for it
 
 
 @dataclass(frozen=True)
@@ -47,3 +50,7 @@ class ApplyResult:
     @property
     def ok(self) -> bool:
         return all(r.outcome in (Outcome.APPLIED,) for r in self.results)
+
+    @property
+    def still_deploying(self) -> list[str]:
+        return [r.name for r in self.results if r.deploying]

@@ -88,6 +88,26 @@ def create_params(want: Desired, settings: PlanSettings) -> dict[str, Any]:
     return params
 
 
+BATCH_SECONDS = 600  # a rolling batch places its copies, on new instances if need be: minutes
+
+
+def deployment_timeout(deployment: dict[str, Any] | None, body: dict[str, Any]) -> float | None:
+    """How long a deployment of this component may take, from its DeploymentConfig: the
+    MaximumExecutionTimeoutInSeconds it sets, else its batches times (a batch's deployment plus the
+    WaitIntervalInSeconds bake); None without a rolling policy (the executor's default then)."""
+    policy = (deployment or {}).get("RollingUpdatePolicy") or {}
+    if policy.get("MaximumExecutionTimeoutInSeconds"):
+        return float(policy["MaximumExecutionTimeoutInSeconds"])
+    size = policy.get("MaximumBatchSize") or {}
+    if not size.get("Value"):
+        return None
+    copies = int((body.get("RuntimeConfig") or {}).get("CopyCount") or 1)
+    per_batch = int(size["Value"]) if size.get("Type") == "COPY_COUNT" \
+        else copies * int(size["Value"]) // 100
+    batches = -(-copies // max(1, per_batch))
+    return float(batches * (BATCH_SECONDS + int(policy.get("WaitIntervalInSeconds") or 0)))
+
+
 def is_ignored(path: str, rules: tuple[str, ...]) -> bool:
     return any(path == rule or path.startswith(rule + ".") or fnmatch.fnmatchcase(path, rule)
                for rule in rules)
@@ -104,9 +124,10 @@ def _delete(name: str, endpoint: str, live: LiveState) -> ComponentChange:
     describe = found.describe if found else {}
     bases = [s.get("BaseInferenceComponentName") for s in normalize.specs(describe)]
     wave = (found.tags if found else {}).get(WAVE_TAG, "0")
+    scaling = autoscaling.unscaled(name, live.autoscaling.get(name))
     return ComponentChange(
         name, endpoint, Action.DELETE, "owned by this project and environment, in no manifest (--prune)",
-        calls=(Call("DeleteInferenceComponent", {"InferenceComponentName": name}),),
+        calls=(*scaling, Call("DeleteInferenceComponent", {"InferenceComponentName": name})),
         base=next((b for b in bases if b), None), wave=int(wave) if wave.lstrip("-").isdigit() else 0,
         live_fingerprint=fingerprint(describe) if found else None)
 
@@ -127,10 +148,9 @@ def _field_changes(differences: list[Difference], rules: tuple[str, ...],
 def _change(want: Desired, found: LiveComponent | None, settings: PlanSettings,
             pattern: re.Pattern[str], image_digests: dict[str, str]) -> ComponentChange:
     desired_view = normalize.comparable_desired(want.body)
-    policy = (want.deployment or {}).get("RollingUpdatePolicy") or {}
     common: dict[str, Any] = {"name": want.name, "endpoint": want.endpoint, "wave": want.options.wave,
                               "base": want.base, "desired": desired_view,
-                              "timeout": policy.get("MaximumExecutionTimeoutInSeconds")}
+                              "timeout": deployment_timeout(want.deployment, want.body)}
     if found is None:
         fields = _field_changes(diff({}, desired_view), (), pattern)
         return ComponentChange(action=Action.CREATE, reason="not found live", fields=fields,

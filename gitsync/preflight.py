@@ -7,8 +7,8 @@ components the plan deploys (`ComponentChange.deploys`).
 from __future__ import annotations
 
 from gitsync.errors import Problem
-from gitsync.manifests.validate import Desired, missing_bases, specs_of
-from gitsync.plan import Plan
+from gitsync.manifests.validate import Desired, base_path, missing_bases, specs_of
+from gitsync.plan import Action, Plan
 from gitsync.state import LiveState
 
 
@@ -24,7 +24,7 @@ def deploying(plan: Plan, desired: list[Desired]) -> list[Desired]:
 
 def problems(plan: Plan, desired: list[Desired], live: LiveState) -> list[Problem]:
     wanted = deploying(plan, desired)
-    found = missing_bases(wanted, set(live.listed))
+    found = missing_bases(wanted, set(live.listed)) + pruned_bases(plan, desired)
     for want in wanted:
         found += _endpoint_problems(want, live)
         for index, spec in enumerate(specs_of(want.body)):
@@ -39,6 +39,16 @@ def problems(plan: Plan, desired: list[Desired], live: LiveState) -> list[Proble
                 found.append(want.source.problem(("DeploymentConfig", "AutoRollbackConfiguration"),
                                                  f"CloudWatch alarm `{alarm}` does not exist"))
     return found
+
+
+def pruned_bases(plan: Plan, desired: list[Desired]) -> list[Problem]:
+    """--prune would delete a base whose adapter stays in a manifest: AWS refuses to delete a base
+    component that still has adapters, and the adapter would be left without its base."""
+    deleted = {c.name for c in plan.changes if c.action is Action.DELETE}
+    return [d.source.problem(base_path(d), f"base component `{d.base}` is in no manifest, so --prune "
+                             "would delete it, but this adapter stays; keep the base's manifest, or "
+                             "remove this adapter's too")
+            for d in desired if d.base in deleted]
 
 
 def _endpoint_problems(want: Desired, live: LiveState) -> list[Problem]:

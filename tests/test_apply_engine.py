@@ -14,6 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from gitsync import shard
 from gitsync.sandbox import Sandbox
 from tests.helpers import PROJECT, Live, Result, child_env, icsync, write
 
@@ -114,9 +115,10 @@ def test_waits_for_busy_component_then_updates(tmp_path: Path, slow: Live) -> No
     slow.clear_log()
 
     def release_once_apply_is_waiting() -> None:
-        # The plan describes once; a second describe is apply already polling the busy component.
+        # The plan lists once and apply once to start; a third list is apply already polling the
+        # busy component's endpoint.
         deadline = time.monotonic() + 60
-        while slow.operations().count("DescribeInferenceComponent") < 3 and time.monotonic() < deadline:
+        while slow.operations().count("ListInferenceComponents") < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         slow.sandbox.set_stuck("web", False)
 
@@ -290,3 +292,54 @@ def test_sigterm_then_a_second_interrupt_exits_at_once(tmp_path: Path, slow: Liv
     assert creates(slow) == ["c0"]
     slow.sandbox.set_stuck("c0", False)
     assert converged(root, slow.url)
+
+
+def test_shard_applies_and_checks_drift_of_one_slice_only(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    names = [f"c{n}" for n in range(8)]
+    root = project(tmp_path / "p", {n: spec(n) for n in names})
+    first = sorted(n for n in names if shard.index_of(n, 2) == 1)
+    assert 0 < len(first) < len(names)
+    assert apply(root, live.url, "--shard", "1/2").code == 0
+    assert sorted(creates(live)) == first
+    drift = icsync("drift", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--shard", "1/2")
+    assert drift.code == 0, drift.all
+    rest = icsync("drift", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--shard", "2/2")
+    assert rest.code == 2  # the other slice was never applied
+    assert apply(root, live.url, "--shard", "2/2").code == 0
+    assert sorted(creates(live)) == names
+
+
+def test_updates_that_need_the_same_spare_room_are_sequenced(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    with Sandbox(port=0, request_log=log, transition_seconds=0.3) as sandbox:
+        live = Live(sandbox, log)
+        live.seed_endpoint(count=1, max_count=1)  # 4 accelerators, never more
+        names = ["a", "b", "c"]  # one accelerator each: one spare while they run, for one update
+        root = project(tmp_path / "p", {n: spec(n) for n in names})
+        assert apply(root, live.url).code == 0
+        project(root, {n: spec(n, tag="2") for n in names})
+        live.clear_log()
+        assert apply(root, live.url, "--parallelism", "3").code == 0
+        order = [r["operation"] for r in live.requests()
+                 if r["operation"] in ("UpdateInferenceComponent", "ListInferenceComponents")]
+        between = "".join("U" if op == "UpdateInferenceComponent" else "L" for op in order)
+        between = between[between.index("U"):between.rindex("U") + 1]
+        # Each update only once a reading of the endpoint found the one before it settled:
+        # unsequenced, the three go out back to back, 0.2 s before the first reading.
+        assert between.count("U") == 3 and "UU" not in between, between
+        assert converged(root, live.url)
+
+
+def test_prune_never_deletes_a_base_whose_adapter_stays(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = project(tmp_path / "p", {"base": spec("base"),
+                                    "adapter": ADAPTER.format(name="adapter", base="base")})
+    assert apply(root, live.url).code == 0
+    project(root, {"adapter": ADAPTER.format(name="adapter", base="base")})
+    live.clear_log()
+    refused = apply(root, live.url, "--prune")
+    assert refused.code == 1
+    assert "components/adapter.yaml" in refused.err
+    assert "base component `base` is in no manifest, so --prune would delete it" in refused.err
+    assert live.mutating() == []

@@ -183,3 +183,23 @@ def test_custom_metric_policy_and_dry_run(tmp_path: Path, live: Live) -> None:
     assert live.mutating() == []
     assert icsync("apply", *args(root, live), "--auto-approve").code == 0
     assert "No changes." in icsync("plan", *args(root, live)).out
+
+
+def test_prune_deletes_the_scalable_target_and_its_policy_with_the_component(tmp_path: Path,
+                                                                             live: Live) -> None:
+    live.seed_endpoint()
+    root = project(tmp_path, "web-prune")
+    web = root / "components" / "web.yaml"
+    (root / "components" / "keep.yaml").write_text(  # stays: the folder is not emptied
+        web.read_text().split("\nicsync:")[0].replace("{{ name }}", "keep-prune"))
+    assert icsync("apply", *args(root, live), "--auto-approve").code == 0
+    assert len(targets(live, "web-prune")) == 1
+    web.unlink()
+    plan = icsync("plan", *args(root, live), "--prune")
+    assert "calls: DeleteScalingPolicy, DeregisterScalableTarget, DeleteInferenceComponent" in plan.out, \
+        plan.all
+    assert icsync("apply", *args(root, live), "--auto-approve", "--prune").code == 0
+    assert targets(live, "web-prune") == []
+    policies = scaler(live).describe_scaling_policies(  # type: ignore[attr-defined]
+        ServiceNamespace="sagemaker", ResourceId="inference-component/web-prune")["ScalingPolicies"]
+    assert policies == []

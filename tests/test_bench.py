@@ -44,3 +44,20 @@ def test_the_plan_it_checks_has_the_changes_it_wrote(tmp_path: Path) -> None:
     plan["changes"].pop()
     plan["changes"][0]["action"] = "noop"
     assert plan_scale.missing(plan, shapes) == 2
+
+
+APPLY_SCRIPT = SCRIPT.parent / "apply_scale.py"
+
+
+def test_the_apply_benchmark_runs_and_prints_every_figure(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(APPLY_SCRIPT), "--components", "6", "--endpoints", "2", "--deploy-seconds",
+         "0.3", "--max-tps", "1000", "--parallelism", "6", "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=SCRIPT.parent.parent, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for figure in ("wall time:", "bound:", "API calls:", "failed calls:", "plan afterwards:    No changes."):
+        assert figure in out, figure
+    assert re.findall(r"UpdateInferenceComponent\s+(\d+)", out) == ["6"]  # one image bump each
+    # Waits are read by endpoint: a describe a component for the plan and one to verify, no more.
+    assert re.findall(r"DescribeInferenceComponent\s+(\d+)", out) == ["12"]

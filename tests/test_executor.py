@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 
 from gitsync import aws, executor, normalize
+from gitsync.capacity import Amount
 from gitsync.executor import ApplySettings
 from gitsync.outcome import ApplyResult, Event, Outcome
 from gitsync.plan import Action, Call, ComponentChange, Plan
+from gitsync.surge import Room
+from gitsync.verify import verify
 from tests.helpers import Live
 from tests.helpers.clock import FakeClock
 
@@ -65,10 +68,11 @@ def delete(name: str, wave: int = 0, base: str | None = None) -> ComponentChange
 
 
 def run(live: Live, *changes: ComponentChange, events: list[Event] | None = None,
-        **settings: Any) -> ApplyResult:
+        attempts: int = 10, **settings: Any) -> ApplyResult:
     """Apply a plan of `changes` to the sandbox; a fake clock unless the test brings its own."""
     settings.setdefault("clock", FakeClock())
-    clients = aws.Clients(aws.Connection(region="us-east-1", endpoint_url=live.url))
+    clients = aws.Clients(aws.Connection(region="us-east-1", endpoint_url=live.url,
+                                         max_attempts=attempts))
     plan = Plan("dev", "demo", changes)
     return executor.apply(plan, clients, ApplySettings(**settings),
                           (events if events is not None else []).append)
@@ -225,15 +229,17 @@ def stuck_update(live: Live, name: str = "web", timeout: float | None = None) ->
     return update(name, {"Specification": new["Specification"]}, new, timeout=timeout)
 
 
-def test_the_default_timeout_is_thirty_minutes_polled_with_backoff(ready: Live) -> None:
+def test_the_default_timeout_is_three_hours_polled_with_backoff(ready: Live) -> None:
+    # Long enough for a create waiting for instances or a blue/green update (issue 18): a
+    # rolling update of a few batches alone takes half an hour.
     clock = FakeClock()
     result = run(ready, stuck_update(ready), clock=clock)
-    message = "web still Updating after 1800s (--timeout); it may still finish on its own"
+    message = "web still Updating after 10800s (--timeout); it may still finish on its own"
     assert outcomes(result) == {"web": (Outcome.FAILED, message)}
     assert clock.sleeps[:4] == pytest.approx([0.2, 0.3, 0.45, 0.675])  # x1.5 each poll
     assert max(clock.sleeps) == 10 and clock.sleeps[-3:] == [10, 10, 10]  # up to 10 s apart
-    assert 1800 < clock.slept <= 1810
-    assert 1800 < result.results[0].seconds <= 1810  # measured on the same clock
+    assert 10800 < clock.slept <= 10810
+    assert 10800 < result.results[0].seconds <= 10810  # measured on the same clock
 
 
 def test_the_component_s_own_timeout_unless_apply_is_given_one(ready: Live) -> None:
@@ -270,8 +276,11 @@ def test_a_busy_component_is_waited_for_then_updated(ready: Live) -> None:
     result = run(ready, update("web", {"Specification": new["Specification"]}, new), events=events,
                  clock=FakeClock(release), heartbeat=0.5)
     assert outcomes(result) == {"web": (Outcome.APPLIED, "")}
-    assert ready.operations()[:6] == ["DescribeInferenceComponent"] * 6  # 5 sleeps: 6 polls
-    assert ready.operations()[6] == "UpdateInferenceComponent"
+    # 5 sleeps: 6 polls of the endpoint, one describe to decide once it settled, then the update.
+    assert ready.operations()[:8] == ["ListInferenceComponents"] * 6 + [
+        "DescribeInferenceComponent", "UpdateInferenceComponent"]
+    assert {r["params"].get("EndpointNameEquals") for r in ready.requests()
+            if r["operation"] == "ListInferenceComponents"} == {"ep"}
     assert ("waiting", "still Updating") in [(e.phase, e.detail) for e in events]
 
 
@@ -285,3 +294,133 @@ def test_no_wait_busy_refuses_a_busy_component_at_once(ready: Live) -> None:
     assert outcomes(result) == {"web": (Outcome.FAILED,
                                         "web is Updating; not waiting (--no-wait-busy)")}
     assert clock.sleeps == [] and ready.mutating() == []
+
+
+# -- waiting costs calls per endpoint ----------------------------------------------------------------
+def test_components_settling_on_one_endpoint_share_its_readings(ready: Live) -> None:
+    names = [f"c{n}" for n in range(6)]
+    for name in names:
+        ready.sandbox.set_stuck(name)
+    lists_before_release: list[int] = []
+
+    def release(sleeps: int) -> None:
+        operations = ready.operations()
+        if sleeps >= 12 and not lists_before_release and operations.count("CreateInferenceComponent") == 6:
+            lists_before_release.append(operations.count("ListInferenceComponents"))
+            for name in names:
+                ready.sandbox.set_stuck(name, False)
+
+    clock = FakeClock(release)
+    result = run(ready, *(create(n) for n in names), clock=clock, parallelism=6)
+    assert result.ok
+    operations = ready.operations()
+    assert operations.count("CreateInferenceComponent") == 6
+    assert operations.count("DescribeInferenceComponent") == 6  # once each, to verify: no polling
+    lists = [r["params"] for r in ready.requests() if r["operation"] == "ListInferenceComponents"]
+    assert all(p.get("EndpointNameEquals") == "ep" for p in lists)
+    assert len(lists) <= len(clock.sleeps) + 1  # each reading after the first waited its turn
+    assert len(lists) - lists_before_release[0] == 1  # one reading told all six they had settled
+
+
+def test_a_throttled_write_is_sent_again_never_a_failure(ready: Live) -> None:
+    existing(ready, "web")
+    ready.sandbox.fail_calls("UpdateInferenceComponent", "throttle", 3)
+    new = request("web", image="repo/app:2")
+    # One attempt a call: botocore retries nothing, so the executor's own resend is what is tested.
+    result = run(ready, update("web", {"Specification": new["Specification"]}, new), attempts=1)
+    assert outcomes(result) == {"web": (Outcome.APPLIED, "")}
+    assert [r["status"] for r in ready.mutating()] == [400, 400, 400, 200]
+
+
+# -- rollbacks, told by what settled, not by a FailureReason ------------------------------------------
+def test_a_failure_reason_left_from_an_earlier_deployment_is_not_a_rollback() -> None:
+    new = request("web", image="repo/app:2")
+    change = update("web", {"Specification": new["Specification"]}, new)
+    described = {"InferenceComponentName": "web", "InferenceComponentStatus": "InService",
+                 "FailureReason": "Alarm HighLatency fired: rolled back",  # last week's deployment
+                 "EndpointName": "ep", "VariantName": "AllTraffic",
+                 "Specification": {**new["Specification"], "Container": {"DeployedImage": {
+                     "SpecifiedImage": "repo/app:2", "ResolvedImage": "repo/app@sha256:" + "0" * 64}}},
+                 "RuntimeConfig": {"DesiredCopyCount": 1, "CurrentCopyCount": 1}}
+    assert verify(change, change.calls[0].params, described) is None
+    rolled_back = {**described, "Specification": {**new["Specification"], "Container": {"DeployedImage": {
+        "SpecifiedImage": "repo/app:1", "ResolvedImage": "repo/app@sha256:" + "1" * 64}}}}
+    assert verify(change, change.calls[0].params, rolled_back) == (
+        Outcome.ROLLED_BACK, "Alarm HighLatency fired: rolled back")
+
+
+# -- apply run again resumes waiting ----------------------------------------------------------------
+def test_apply_again_waits_for_the_deployment_it_started_and_sends_nothing_twice(ready: Live) -> None:
+    existing(ready, "web")
+    new = request("web", image="repo/app:2")
+    ready.sandbox.set_stuck("web")
+    ready.client.update_inference_component(InferenceComponentName="web",
+                                            Specification=new["Specification"])  # the first apply's
+    ready.clear_log()
+
+    def release(sleeps: int) -> None:
+        if sleeps == 3:
+            ready.sandbox.set_stuck("web", False)
+
+    result = run(ready, update("web", {"Specification": new["Specification"]}, new),
+                 clock=FakeClock(release))
+    assert outcomes(result) == {"web": (Outcome.APPLIED, "")}
+    assert ready.mutating() == []
+
+
+def test_a_timeout_names_what_is_still_deploying(ready: Live) -> None:
+    result = run(ready, stuck_update(ready, "web"), create("api"), timeout=60)
+    assert result.still_deploying == ["web"]
+    assert outcomes(result)["api"] == (Outcome.APPLIED, "")
+
+
+# -- dependent work stops with its dependency -------------------------------------------------------
+def test_no_adapter_is_created_on_a_base_that_failed(ready: Live) -> None:
+    ready.sandbox.fail_next_deployment("base", "CapacityError: no room on ep")
+    result = run(ready, create("base"), create("adapter", base="base"), create("solo"))
+    assert outcomes(result) == {
+        "base": (Outcome.FAILED, "CapacityError: no room on ep"),
+        "solo": (Outcome.APPLIED, ""),
+        "adapter": (Outcome.SKIPPED, "not started: its base base did not apply")}
+    assert ("CreateInferenceComponent", "adapter") not in sent(ready)
+
+
+def test_a_base_is_not_deleted_while_an_adapter_of_it_stays(ready: Live) -> None:
+    existing(ready, "base")
+    existing(ready, "adapter", base="base")
+    ready.sandbox.fail_calls("DeleteInferenceComponent", "denied", 1)  # the adapter's delete
+    result = run(ready, delete("base"), delete("adapter", base="base"))
+    assert outcomes(result)["base"] == (Outcome.SKIPPED, "not deleted: its adapters stay (adapter)")
+    assert [r["params"]["InferenceComponentName"] for r in ready.mutating()] == ["adapter"]
+
+
+# -- updates that need the same spare capacity take turns -------------------------------------------
+def test_updates_that_do_not_fit_together_on_an_endpoint_take_turns(ready: Live) -> None:
+    existing(ready, "a", "b", "c")
+    for name in ("a", "b"):
+        ready.sandbox.set_stuck(name)
+    released: list[int] = []
+
+    def release(sleeps: int) -> None:
+        if sleeps >= 3 and not released:
+            released.append(len(ready.requests()))
+            ready.sandbox.set_stuck("a", False)
+            ready.sandbox.set_stuck("b", False)
+
+    gpu = Amount(accelerators=1)
+    # One accelerator spare: a and b need one each while they deploy; c's needs are not limited.
+    room = Room({"ep": gpu}, {"a": ("ep", gpu), "b": ("ep", gpu)})
+    changes = []
+    for name in ("a", "b", "c"):
+        new = request(name, image="repo/app:2")
+        changes.append(update(name, {"Specification": new["Specification"]}, new))
+    clients = aws.Clients(aws.Connection(region="us-east-1", endpoint_url=ready.url))
+    result = executor.apply(Plan("dev", "demo", tuple(changes)), clients,
+                            ApplySettings(clock=FakeClock(release), parallelism=3), lambda _: None,
+                            room=room)
+    assert result.ok
+    updates = [(i, r["params"]["InferenceComponentName"]) for i, r in enumerate(ready.requests())
+               if r["operation"] == "UpdateInferenceComponent"]
+    first, second = [u for u in updates if u[1] in ("a", "b")]
+    assert first[0] < released[0] < second[0]  # the second waited for the first to settle
+    assert "c" in [name for _, name in updates]

@@ -13,7 +13,7 @@ import pytest
 from gitsync.manifests.load import parse
 from gitsync.manifests.validate import Desired, to_desired
 from gitsync.plan import Action
-from gitsync.planner import PRUNE_TAG, PlanSettings, build_plan
+from gitsync.planner import BATCH_SECONDS, PRUNE_TAG, PlanSettings, build_plan, deployment_timeout
 from gitsync.secrets import SENSITIVE
 from gitsync.state import ENVIRONMENT_TAG, PROJECT_TAG, LiveComponent, LiveScaling, LiveState
 
@@ -178,3 +178,14 @@ def test_build_plan_is_pure() -> None:
     first = build_plan([web, other], live, SETTINGS)
     assert (live, [d.body for d in (web, other)]) == before
     assert build_plan([web, other], live, SETTINGS) == first
+
+
+def test_a_deployment_is_waited_for_as_long_as_its_deployment_config_lets_it_run() -> None:
+    body = {"RuntimeConfig": {"CopyCount": 10}}
+    rolling = {"MaximumBatchSize": {"Type": "COPY_COUNT", "Value": 3}, "WaitIntervalInSeconds": 300}
+    assert deployment_timeout({"RollingUpdatePolicy": rolling}, body) == 4 * (BATCH_SECONDS + 300)
+    percent = {**rolling, "MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": 50}}
+    assert deployment_timeout({"RollingUpdatePolicy": percent}, body) == 2 * (BATCH_SECONDS + 300)
+    capped = {**rolling, "MaximumExecutionTimeoutInSeconds": 7200}
+    assert deployment_timeout({"RollingUpdatePolicy": capped}, body) == 7200
+    assert deployment_timeout(None, body) is None  # the executor's default: three hours

@@ -24,8 +24,13 @@ def _describe(clients: Clients, operation: str, **key: str) -> Document | None:
 
 
 # -- inference components ---------------------------------------------------------------------
-def list_components(clients: Clients, endpoint: str | None = None) -> Iterator[Document]:
+def list_components(clients: Clients, endpoint: str | None = None,
+                    status: str | None = None) -> Iterator[Document]:
+    """Summaries (name, status, LastModifiedTime, ...), 100 a call; only those of one endpoint
+    and one status when given (the service model's EndpointNameEquals and StatusEquals)."""
     params = {"EndpointNameEquals": endpoint} if endpoint else {}
+    if status:
+        params["StatusEquals"] = status
     for page in pages(clients.sagemaker, "list_inference_components", page_size=100, **params):
         yield from page.get("InferenceComponents", [])
 

@@ -34,3 +34,7 @@ def put_scaling_policy(clients: Clients, params: Document) -> Document:
 
 def deregister_scalable_target(clients: Clients, params: Document) -> Document:
     return call(clients.client(SERVICE), "deregister_scalable_target", **params)
+
+
+def delete_scaling_policy(clients: Clients, params: Document) -> Document:
+    return call(clients.client(SERVICE), "delete_scaling_policy", **params)

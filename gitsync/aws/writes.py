@@ -18,6 +18,7 @@ CALLS: dict[str, Callable[[Clients, Document], Document]] = {
     "RegisterScalableTarget": scaling.register_scalable_target,
     "PutScalingPolicy": scaling.put_scaling_policy,
     "DeregisterScalableTarget": scaling.deregister_scalable_target,
+    "DeleteScalingPolicy": scaling.delete_scaling_policy,
 }
 
 

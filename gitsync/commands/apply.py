@@ -14,10 +14,11 @@ from types import FrameType
 
 import click
 
-from gitsync import executor, lock
+from gitsync import executor, lock, surge
 from gitsync.commands import common, planning, saved
 from gitsync.errors import ApplyFailed, ConfigError, ExitCode
 from gitsync.plan import Action, Plan
+from gitsync.ratelimit import RateLimiter
 from gitsync.settings import Settings
 from gitsync.views import apply_view
 from gitsync.views.progress import LineReporter, LiveReporter
@@ -49,7 +50,11 @@ def run(settings: Settings, options: ApplyOptions) -> int:
                            options.lock_timeout, reporter.message)
                  if table else contextlib.nullcontext())
         with guard:
-            plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True)
+            # One limiter for everything apply sends, the plan's reads included: the rate they
+            # learn from the account's throttles paces the writes and waits after them.
+            limiter = RateLimiter(rate=settings.read_rate or None)
+            plan, room = planning.plan_with_capacity(settings, context, clients, preflight_checks=True,
+                                                     limiter=limiter)
             spend = planning.plan_cost(context, clients, room)
             if document is not None and options.plan_file is not None:
                 saved.check_fresh(document, plan, options.plan_file)
@@ -59,21 +64,26 @@ def run(settings: Settings, options: ApplyOptions) -> int:
                 return ExitCode.OK
             stop = executor.Stop()
             with _interrupts(stop, reporter.message):
-                result = executor.apply(plan, clients, _apply_settings(settings, options), reporter, stop)
+                result = executor.apply(plan, clients, _apply_settings(settings, options, limiter),
+                                        reporter, stop, surge.room_of(plan, room))
     click.echo(apply_view.render(result), nl=False)
     if stop.event.is_set() and stop.reason.startswith("interrupted"):
         return ExitCode.INTERRUPTED
     if not result.ok:
-        raise ApplyFailed("apply did not complete: see the table above; run apply again to converge")
+        deploying = result.still_deploying
+        raise ApplyFailed("apply did not complete: see the table above; run apply again to converge"
+                          + (f"\nStill deploying in AWS: {', '.join(deploying)}; apply run again waits "
+                             "for them and sends nothing twice." if deploying else ""))
     return ExitCode.OK
 
 
-def _apply_settings(settings: Settings, options: ApplyOptions) -> executor.ApplySettings:
+def _apply_settings(settings: Settings, options: ApplyOptions,
+                    limiter: RateLimiter) -> executor.ApplySettings:
     default_beat = 1.0 if sys.stderr.isatty() else 60.0
     heartbeat = float(os.environ.get("ICSYNC_HEARTBEAT_SECONDS") or default_beat)
     return executor.ApplySettings(parallelism=settings.parallelism, timeout=options.timeout,
                                   fail_fast=options.fail_fast, wait_busy=options.wait_busy,
-                                  heartbeat=heartbeat)
+                                  heartbeat=heartbeat, limiter=limiter)
 
 
 def _approved(plan: Plan, context: common.Context, options: ApplyOptions, saved_plan: bool) -> bool:

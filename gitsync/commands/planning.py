@@ -12,6 +12,7 @@ from gitsync.errors import ValidationFailed
 from gitsync.manifests.project import load_project
 from gitsync.plan import Plan
 from gitsync.planner import PlanSettings, build_plan
+from gitsync.ratelimit import RateLimiter
 from gitsync.redact import REDACT
 from gitsync.settings import Settings
 
@@ -28,12 +29,13 @@ def make_plan(settings: Settings, context: Context, clients: aws.Clients,
     return plan_with_capacity(settings, context, clients, preflight_checks)[0]
 
 
-def request(settings: Settings, context: Context, preflight_checks: bool) -> gather.Request:
+def request(settings: Settings, context: Context, preflight_checks: bool,
+            limiter: RateLimiter | None = None) -> gather.Request:
     return gather.Request(plan_settings(settings, context), checks=preflight_checks,
                           check_images=settings.check_images,
                           bulk_project=bulk_tags(settings, context.project),
                           parallelism=settings.read_parallelism, rate=settings.read_rate,
-                          keep=lambda name: selected(name, settings))
+                          keep=lambda name: selected(name, settings), limiter=limiter)
 
 
 @contextlib.contextmanager
@@ -50,12 +52,14 @@ def loading(settings: Settings, preflight_checks: bool
 
 
 def plan_with_capacity(settings: Settings, context: Context, clients: aws.Clients,
-                       preflight_checks: bool = False, gathering: gather.Gathering | None = None
-                       ) -> tuple[Plan, capacity.Capacity | None]:
+                       preflight_checks: bool = False, gathering: gather.Gathering | None = None,
+                       limiter: RateLimiter | None = None) -> tuple[Plan, capacity.Capacity | None]:
     """make_plan, and with pre-flight checks also the capacity of the endpoints the plan touches
-    (refusing a plan that cannot fit); `gathering`: reads already started (`loading`)."""
+    (refusing a plan that cannot fit); `gathering`: reads already started (`loading`); `limiter`:
+    the rate limiter the reads share with what comes after them (apply's calls)."""
     if gathering is None:
-        state = gather.gather(clients, context.desired, request(settings, context, preflight_checks))
+        state = gather.gather(clients, context.desired,
+                              request(settings, context, preflight_checks, limiter))
     else:
         state = gathering.finish(context.desired)
     for component in state.components.values():

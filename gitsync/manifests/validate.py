@@ -195,12 +195,12 @@ def missing_bases(desired: list[Desired], live_names: set[str]) -> list[Problem]
     Pure, so the plan step can call it with the names it fetched (live state is not known here).
     """
     provided = {d.name for d in desired} | set(live_names)
-    return [d.source.problem(_base_path(d), f"base component `{d.base}` is in no manifest and does "
+    return [d.source.problem(base_path(d), f"base component `{d.base}` is in no manifest and does "
                                             "not exist live; create it first or fix the name")
             for d in desired if d.base and d.base not in provided]
 
 
-def _base_path(component: Desired) -> model.Path:
+def base_path(component: Desired) -> model.Path:
     if "Specification" in component.body:
         return ("Specification", "BaseInferenceComponentName")
     for index, spec in enumerate(specs_of(component.body)):
