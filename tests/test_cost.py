@@ -21,7 +21,8 @@ def seed_scaling_endpoint(live: Live, instance_type: str, count: int, low: int, 
     live.client.create_model(ModelName="model-a", PrimaryContainer={"Image": "img/model-a:1"})
     live.client.create_endpoint_config(EndpointConfigName="ep-config", ProductionVariants=[{
         "VariantName": "AllTraffic", "InstanceType": instance_type, "InitialInstanceCount": count,
-        "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": low, "MaxInstanceCount": high}}])
+        "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": low, "MaxInstanceCount": high}}],
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker")  # required for components
     live.client.create_endpoint(EndpointName="ep", EndpointConfigName="ep-config")
 
 
@@ -82,7 +83,8 @@ def test_an_unknown_price_is_a_warning_and_never_a_guess(tmp_path: Path, live: L
 
 
 def test_a_region_without_prices_warns_only_where_instances_change(tmp_path: Path, live: Live) -> None:
-    live.seed_endpoint(instance_type="ml.g5.12xlarge", count=1, max_count=4)  # 4 GPUs: 2 copies fit
+    live.seed_endpoint(instance_type="ml.g5.12xlarge", count=1, max_count=4,  # 4 GPUs: 2 copies fit
+                       region="ap-southeast-3")
     demo_project(tmp_path, copies=2)
     write(tmp_path, {"icsync.yaml": PROJECT.replace("us-east-1", "ap-southeast-3")})
     result = icsync("plan", *args(tmp_path, live))
@@ -173,7 +175,7 @@ def test_variants_add_up_per_endpoint_and_in_total() -> None:
 
 def test_a_prices_file_written_by_prices_update_serves_as_the_project_prices(tmp_path: Path,
                                                                             live: Live) -> None:
-    live.seed_endpoint(instance_type="ml.g5.xlarge", count=1, max_count=4)
+    live.seed_endpoint(instance_type="ml.g5.xlarge", count=1, max_count=4, region="eu-west-1")
     demo_project(tmp_path, copies=2)
     updated = icsync("prices", "update", "--endpoint-url", live.url, "--region", "eu-west-1",
                      "--out", str(tmp_path / "prices.json"))
