@@ -32,7 +32,7 @@ from gitsync.options import (
 )
 from gitsync.redact import REDACT, RedactingStream
 from gitsync.settings import Settings
-from gitsync.views import DRIFT_FORMATS, FORMATS
+from gitsync.views import APPLY_FORMATS, DRIFT_FORMATS, FORMATS
 
 # Each command's module is imported when that command runs, not here: a plan need not load
 # apply's executor, drift, import or the sandbox (a tenth of a second of every run's start-up).
@@ -89,6 +89,7 @@ def plan(invocation: Invocation, /, **options: Any) -> int:
 @selection_options
 @change_options
 @display_options("Show unchanged components, ignored differences and status.")
+@output_option(APPLY_FORMATS)
 @click.option("--parallelism", type=click.IntRange(1, 256), default=10, show_default=True,
               envvar="ICSYNC_PARALLELISM", help="Components changed at a time.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
@@ -111,6 +112,7 @@ def apply(invocation: Invocation, /, plan_file: Path | None, auto_approve: bool,
     Examples:
       icsync apply --env dev --auto-approve
       icsync apply prod.plan    # a plan saved by `icsync plan --out prod.plan`
+      icsync apply --env dev --auto-approve --output json   # JSON lines of events
     """
     from gitsync.commands import apply as apply_command
 
