@@ -31,7 +31,7 @@ def run(options: RenderOptions) -> int:
     project = load_project(options.project_dir)
     environment = project.environment(options.environment)
     pattern = re.compile(project.secret_pattern)
-    for path, text in rendered_files(project, environment).items():
+    for path, text in rendered_files(project, environment, offline=True).items():
         relative = path.relative_to(project.root).as_posix()
         shown = text if options.show_secrets else mask_secrets(text, pattern)
         click.echo(f"---\n# Source: {relative} (environment {environment.name})")

@@ -71,8 +71,10 @@ def _real(path: Path, resolved: dict[Path, Path]) -> Path:
     return path.resolve() if path.is_symlink() else _real_dir(path.parent, resolved) / path.name
 
 
-def render_documents(project: Project, environment: Environment) -> tuple[list[Parsed], list[Problem]]:
-    """Every manifest rendered and parsed, before validation."""
+def render_documents(project: Project, environment: Environment,
+                     offline: bool = False) -> tuple[list[Parsed], list[Problem]]:
+    """Every manifest rendered and parsed, before validation (offline: unset env_vars rendered as
+    placeholders, for validate and render, which send nothing)."""
     values, problems = load_values(project, environment)
     if problems:
         return [], problems
@@ -81,7 +83,7 @@ def render_documents(project: Project, environment: Environment) -> tuple[list[P
     if not files:
         problems.append(project.problem(("manifests",), f"no files match {', '.join(project.manifests)}; "
                                         "fix the globs (relative to the folder of icsync.yaml)"))
-    for _, relative, text, problem in _rendered(project, files, values):
+    for _, relative, text, problem in _rendered(project, files, values, offline):
         if problem is not None or text is None:
             problems += [problem] if problem else []
             continue
@@ -95,8 +97,8 @@ def render_documents(project: Project, environment: Environment) -> tuple[list[P
     return documents, problems
 
 
-def load_desired(project: Project, environment: Environment) -> list[Desired]:
-    documents, problems = render_documents(project, environment)
+def load_desired(project: Project, environment: Environment, offline: bool = False) -> list[Desired]:
+    documents, problems = render_documents(project, environment, offline)
     desired, found = to_desired(documents)
     problems += found
     if problems:
@@ -104,13 +106,14 @@ def load_desired(project: Project, environment: Environment) -> list[Desired]:
     return desired
 
 
-def rendered_files(project: Project, environment: Environment) -> dict[Path, str]:
-    """Each manifest file rendered (for `icsync render`)."""
+def rendered_files(project: Project, environment: Environment, offline: bool = False
+                   ) -> dict[Path, str]:
+    """Each manifest file rendered (for `icsync render`, offline)."""
     values, problems = load_values(project, environment)
     if problems:
         raise ValidationFailed(problems)
     out: dict[Path, str] = {}
-    for path, _, text, problem in _rendered(project, project.manifest_files(), values):
+    for path, _, text, problem in _rendered(project, project.manifest_files(), values, offline):
         if problem is not None:
             problems.append(problem)
         else:
@@ -120,10 +123,10 @@ def rendered_files(project: Project, environment: Environment) -> dict[Path, str
     return out
 
 
-def _rendered(project: Project, files: list[Path], values: dict[str, Any]
+def _rendered(project: Project, files: list[Path], values: dict[str, Any], offline: bool
               ) -> Iterator[tuple[Path, str, str | None, Problem | None]]:
     """Each file read and rendered: its path, its path in the project, its text or its problem."""
-    jinja = make_environment(project.root)
+    jinja = make_environment(project.root, offline)
     resolved: dict[Path, Path] = {}
     for path in files:
         relative = path.relative_to(project.root).as_posix()
