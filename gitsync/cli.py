@@ -199,11 +199,14 @@ def validate_cmd(project_dir: Path, environment: str | None, all_envs: bool) -> 
 @project_dir_option
 @env_option()
 @click.option("--show-secrets", is_flag=True, help="Do not mask secret-looking Environment values.")
-def render_command(project_dir: Path, environment: str | None, show_secrets: bool) -> int:
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write each rendered manifest to this folder, at its path in the project.")
+def render_command(project_dir: Path, environment: str | None, show_secrets: bool,
+                   out_dir: Path | None) -> int:
     """Print the rendered manifests of one environment (for debugging templates)."""
     from gitsync.commands import render_cmd
 
-    return render_cmd.run(render_cmd.RenderOptions(project_dir, environment, show_secrets))
+    return render_cmd.run(render_cmd.RenderOptions(project_dir, environment, show_secrets, out_dir))
 
 
 @cli.command("schema")
