@@ -16,6 +16,7 @@ from gitsync import __version__, error_handler, model
 from gitsync.error_handler import Invocation
 from gitsync.errors import ExitCode
 from gitsync.options import (
+    also_output_callback,
     change_options,
     complete_environments,
     connection_options,
@@ -64,6 +65,9 @@ def cli() -> None:
 @display_options("Show unchanged components, ignored differences and status.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 2: changes, 1: error.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for apply.")
+@click.option("--also-output", "also_output", multiple=True, metavar="FORMAT=FILE",
+              callback=also_output_callback,
+              help="Also write the plan in FORMAT (text, json, yaml, markdown) to FILE; repeatable.")
 @click.option("--all-envs", is_flag=True, help="Plan every environment concurrently, in one plan.")
 @click.option("--shard", metavar="I/N", callback=shard_callback,
               help="Only the I-th of N deterministic slices of the components.")

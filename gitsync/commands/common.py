@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
+
 from gitsync import aws, shard
-from gitsync.errors import CredentialsError
+from gitsync.errors import ConfigError, CredentialsError
 from gitsync.manifests.desired import load_desired
 from gitsync.manifests.project import Environment, Project, load_project
 from gitsync.manifests.validate import Desired
@@ -32,8 +34,26 @@ def load(settings: Settings) -> Context:
     project = load_project(settings.project_dir)
     REDACT.reset(project.secret_pattern)
     environment = project.environment(settings.environment)
-    desired = [d for d in load_desired(project, environment) if selected(d.name, settings)]
+    every = load_desired(project, environment)
+    if not settings.prune:  # with --prune a pattern may name a component only AWS still has
+        check_patterns(settings, environment.name, [d.name for d in every])
+    desired = [d for d in every if selected(d.name, settings)]
     return Context(project, environment, desired)
+
+
+def check_patterns(settings: Settings, environment: str, names: list[str]) -> None:
+    """A --target or --exclude that matches no component is a typo or a wrong quote: in CI (where
+    `CI` is set, as GitHub Actions and GitLab do) an error, on a terminal a warning."""
+    for flag, patterns in (("--target", settings.targets), ("--exclude", settings.excludes)):
+        for pattern in patterns:
+            if any(fnmatch.fnmatchcase(name, pattern) for name in names):
+                continue
+            known = ", ".join(sorted(names)[:10]) + (", ..." if len(names) > 10 else "")
+            message = (f"{flag} {pattern!r} matches no component of environment {environment} "
+                       f"({known or 'none'})")
+            if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+                raise ConfigError(message + "; nothing was planned")
+            click.echo(f"Warning: {message}", err=True)
 
 
 def selected(name: str, settings: Settings) -> bool:
