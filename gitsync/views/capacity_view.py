@@ -58,7 +58,7 @@ def mermaid_text(text: str) -> str:
     return "".join(codes.get(ch, ch) for ch in text)
 
 
-class _Ids:
+class MermaidIds:
     """Node ids: `n_` and the name's letters and digits (the rest `_`), so that no id is a Mermaid
     keyword (`end`, `graph`) or holds syntax; a second name that maps to a taken id gets `_2`."""
 
@@ -82,7 +82,7 @@ def mermaid(plan: Plan, capacity: Capacity) -> list[str]:
     lines = ["```mermaid", "flowchart LR"]
     actions = {c.name: c.action.value for c in plan.changes}
     total = sum(len(row.components) for row in capacity.endpoints)
-    ids = _Ids()  # one namespace: an endpoint's id starts `n__`, a component name never does
+    ids = MermaidIds()  # one namespace: an endpoint's id starts `n__`, a component name never does
     links: list[tuple[str, str]] = []
     for row in capacity.endpoints:
         title = mermaid_text(f"{row.endpoint} / {row.variant} ({row.instance_type} x{row.current_count})")
