@@ -82,6 +82,9 @@ def plan(invocation: Invocation, /, **options: Any) -> int:
     """
     from gitsync.commands import plan as plan_command
 
+    if options["query"] and click.get_current_context().get_parameter_source(
+            "output") is click.core.ParameterSource.DEFAULT:
+        options["output"] = "json"  # `--query` alone prints JSON, as the AWS CLI's default
     return plan_command.run(to_settings(invocation, **options))
 
 
@@ -116,7 +119,6 @@ def apply(invocation: Invocation, /, plan_file: Path | None, auto_approve: bool,
     Examples:
       icsync apply --env dev --auto-approve
       icsync apply prod.plan    # a plan saved by `icsync plan --out prod.plan`
-      icsync apply --env dev --auto-approve --output json   # JSON lines of events
     """
     from gitsync.commands import apply as apply_command
 
