@@ -60,6 +60,16 @@ def test_yes_applies_with_a_live_table(tmp_path: Path, live: Live) -> None:
     assert any(r["operation"] == "CreateInferenceComponent" for r in live.mutating())
 
 
+def test_color_off_draws_the_live_table_without_styles(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    code, screen = run_on_terminal(["apply", "-C", str(root), "--env", "dev", "--endpoint-url", live.url,
+                                    "--color", "off"], "yes")
+    assert code == 0, screen
+    assert re.search(r"\x1b\[2K\x1b\[1A\x1b\[2K", screen)  # still redrawn in place
+    assert not re.search(r"\x1b\[[0-9;]*m", screen), screen  # but no colour or bold anywhere
+
+
 def test_anything_but_yes_cancels(tmp_path: Path, live: Live) -> None:
     live.seed_endpoint()
     root = demo_project(tmp_path / "p")

@@ -81,7 +81,9 @@ def run(settings: Settings, options: ApplyOptions) -> int:
 def _reporter(settings: Settings) -> Reporter:
     if settings.output == "json":
         return apply_json.JsonReporter(sys.stdout)
-    return LiveReporter(sys.stderr) if sys.stderr.isatty() else LineReporter(sys.stderr, _beat())
+    if sys.stderr.isatty():
+        return LiveReporter(sys.stderr, settings.color)
+    return LineReporter(sys.stderr, _beat())
 
 
 def _beat() -> float:

@@ -150,8 +150,9 @@ class LiveReporter:
     """For a terminal: a table of the components in progress, redrawn in place by rich, that fits
     the terminal's width (names shortened in the middle, details cut at the end) and height."""
 
-    def __init__(self, stream: TextIO, console: Console | None = None) -> None:
-        self.console = console or Console(file=stream, highlight=False)
+    def __init__(self, stream: TextIO, color: bool = True) -> None:
+        # --color off (or NO_COLOR): no styles at all, the header included.
+        self.console = Console(file=stream, highlight=False, color_system="auto" if color else None)
         self.lock = threading.Lock()
         self.tally = Tally()
         self.live = Live(console=self.console, auto_refresh=False, transient=False,
