@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema
 
+from gitsync.sandbox import Sandbox
 from tests.helpers import Live, icsync, project_of
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "gitsync" / "data" / "apply-events.schema.json")
@@ -91,3 +92,20 @@ def test_dry_run_and_no_changes_are_json_too(tmp_path: Path, live: Live) -> None
     again = apply_json(root, live, "--auto-approve")
     assert again.code == 0
     assert [e["type"] for e in events(again.out)] == ["summary"]
+
+
+def test_waiting_while_a_deployment_settles_is_an_event(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    with Sandbox(port=0, request_log=log, transition_seconds=0.8) as sandbox:
+        live = Live(sandbox, log)
+        live.seed_endpoint()
+        root = project_of(tmp_path / "p", ["web"])
+        result = icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--output",
+                        "json", "--auto-approve", env={"ICSYNC_HEARTBEAT_SECONDS": "0.1"})
+    assert result.code == 0, result.all
+    lines = events(result.out)
+    waiting = [e for e in lines if e["type"] == "waiting"]
+    assert waiting and all(e["phase"] == "settling" and e["detail"] == "still Creating"
+                           for e in waiting)
+    kinds = [e["type"] for e in lines]
+    assert kinds.index("call_sent") < kinds.index("waiting") < kinds.index("settled")
