@@ -53,6 +53,32 @@ def pr_number() -> None:
         print(number)
 
 
+def _event() -> dict[str, object]:
+    path = os.environ.get("GITHUB_EVENT_PATH", "")
+    if not path or not os.path.isfile(path):
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        found = json.load(handle)
+    return found if isinstance(found, dict) else {}
+
+
+def run_footer() -> None:
+    """The line that ends a comment: the commit planned (a pull request's head, not the merge
+    commit GITHUB_SHA names there) and a link to the workflow run with the full log."""
+    head = (_event().get("pull_request") or {}).get("head") or {}  # type: ignore[union-attr]
+    sha = str(head.get("sha") or os.environ.get("GITHUB_SHA") or "")  # type: ignore[union-attr]
+    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+    repo, run = os.environ.get("GITHUB_REPOSITORY", ""), os.environ.get("GITHUB_RUN_ID", "")
+    parts = [f"commit `{sha[:12]}`" if sha else ""]
+    if repo and run:
+        parts.append(f"[workflow run {run}]({server}/{repo}/actions/runs/{run}) (full log)")
+    print("\n<sub>" + " · ".join(p for p in parts if p) + "</sub>" if any(parts) else "")
+
+
+def labels_payload(*labels: str) -> None:
+    print(json.dumps({"labels": list(labels)}))
+
+
 def pages(text: str) -> list[object]:
     """`gh api --paginate` prints one JSON array per page, back to back."""
     decoder, items, index = json.JSONDecoder(), [], 0
@@ -91,7 +117,11 @@ def clip(limit: int, path: str) -> None:
 
 def main(argv: list[str]) -> int:
     commands = {"plan-doc": (plan_doc, 2), "drift-doc": (drift_doc, 1), "pr-number": (pr_number, 0),
-                "find-comment": (find_comment, 1), "payload": (payload, 1)}
+                "find-comment": (find_comment, 1), "payload": (payload, 1),
+                "run-footer": (run_footer, 0)}
+    if argv[:1] == ["labels-payload"]:
+        labels_payload(*argv[1:])
+        return 0
     if argv[:1] == ["clip"] and len(argv) == 3:
         clip(int(argv[1]), argv[2])
         return 0

@@ -20,6 +20,8 @@ workdir="${INPUT_WORKING_DIRECTORY:-.}"
 environment="${INPUT_ENVIRONMENT:-}"
 comment_on_pr="${INPUT_COMMENT_ON_PR:-false}"
 raw_args="${INPUT_ARGS:-}"
+saved_plan="${INPUT_SAVED_PLAN:-}"
+labels="${INPUT_LABELS:-false}"
 
 fail() {
   echo "::error title=icsync action::$1"
@@ -44,6 +46,16 @@ validate() {
     true | false) ;;
     *) fail "input 'comment-on-pr' must be true or false, not '$comment_on_pr'" ;;
   esac
+  case "$labels" in
+    true | false) ;;
+    *) fail "input 'labels' must be true or false, not '$labels'" ;;
+  esac
+  if [[ -n "$saved_plan" && "$command" != apply ]]; then
+    fail "input 'saved-plan' is for command apply, not $command"
+  fi
+  if [[ -n "$saved_plan" && ! -f "$saved_plan" ]]; then
+    fail "input 'saved-plan': '$saved_plan' is not a file (was the pull request's plan artifact downloaded?)"
+  fi
 }
 
 output() {
@@ -57,8 +69,13 @@ failed() {
   ((code != 0 && code != 2))
 }
 
-# Split `args` into words without globbing or evaluation.
-read -r -a extra <<<"$raw_args" || true
+# `args` as words, split as a shell would (quotes honoured) but by shlex: nothing is expanded or
+# run, and a word like 'prod-*' reaches icsync without its quotes.
+split_words() {
+  "$python" "$here/split_args.py" words "$raw_args" >"$work/args.words" ||
+    fail "input 'args' could not be split into words (an unclosed quote?)"
+  mapfile -d '' -t extra <"$work/args.words"
+}
 
 # The words of `args` that `icsync $1` (plan or apply) takes, NUL-separated in $work/args.$1:
 # which ones is read from icsync's own options (split_args.py), not from a list kept here, so
@@ -84,8 +101,15 @@ fenced() {
   printf '```\n\n</details>\n'
 }
 
+# An error is shown open: nobody should have to click to see why a check failed.
+fenced_open() {
+  printf '\n<details open><summary>%s</summary>\n\n```text\n' "$1"
+  cat "$2"
+  printf '```\n\n</details>\n'
+}
+
 run_plan_like() {
-  local saved="$work/plan.saved.json" fields="$work/fields.txt"
+  local fields="$work/fields.txt"
   local plan_args=() apply_args=()
   split_args plan
   split_args apply
@@ -94,13 +118,19 @@ run_plan_like() {
   env_args=()
   [[ -n "$environment" ]] && env_args=(--env "$environment")
   code=0
-  icsync_to "$work/plan.md" "$work/plan.err" plan -C "$workdir" "${env_args[@]}" --output markdown \
-    --detailed-exitcode --out "$saved" "${plan_args[@]}" || code=$?
-  if failed; then
-    printf '### icsync %s failed\n' "$command" >"$work/body.md"
-    fenced "error" "$work/plan.err" >>"$work/body.md"
+  if [[ -n "$saved_plan" ]]; then
+    run_reviewed_plan
     return
   fi
+  icsync_to "$work/plan.md" "$work/plan.err" plan -C "$workdir" "${env_args[@]}" --output markdown \
+    --also-output "text=$work/plan.txt" --detailed-exitcode --out "$saved" "${plan_args[@]}" || code=$?
+  if failed; then
+    printf '### icsync %s failed\n' "$command" >"$work/body.md"
+    fenced_open "error" "$work/plan.err" >>"$work/body.md"
+    return
+  fi
+  # The whole plan in the job log: the comment may be cut at GitHub's size limit, the log is not.
+  cat "$work/plan.txt"
   "$python" "$here/ghjson.py" plan-doc "$saved" "$plan_json" >"$fields"
   read_fields "$fields"
   cp "$work/plan.md" "$work/body.md"
@@ -113,6 +143,22 @@ run_plan_like() {
   fi
 }
 
+# Apply exactly the plan reviewed on the pull request (input saved-plan), as Atlantis does:
+# icsync re-reads live state and refuses the plan if anything changed since it was made.
+run_reviewed_plan() {
+  "$python" "$here/ghjson.py" plan-doc "$saved_plan" "$plan_json" >"$work/fields.txt"
+  read_fields "$work/fields.txt"
+  printf '### icsync apply: the reviewed plan for <code>%s</code>\n\n**%s**\n' "$label" "$summary" >"$work/body.md"
+  icsync_to "$work/apply.out" "$work/apply.err" apply "$saved_plan" -C "$workdir" "${apply_args[@]}" ||
+    code=$?
+  cat "$work/apply.err" >>"$work/apply.out"
+  if failed; then
+    fenced_open "icsync apply: exit $code" "$work/apply.out" >>"$work/body.md"
+  else
+    fenced "icsync apply: exit $code" "$work/apply.out" >>"$work/body.md"
+  fi
+}
+
 run_drift() {
   local scope=(--all-envs)
   [[ -n "$environment" ]] && scope=(--env "$environment")
@@ -121,7 +167,7 @@ run_drift() {
     --out "$plan_json" "${extra[@]}" || code=$?
   if failed; then
     printf '### icsync drift failed\n' >"$work/body.md"
-    fenced "error" "$work/drift.err" >>"$work/body.md"
+    fenced_open "error" "$work/drift.err" >>"$work/body.md"
     return
   fi
   "$python" "$here/ghjson.py" drift-doc "$plan_json" >"$work/fields.txt"
@@ -147,6 +193,12 @@ publish() {
     output plan-json ""
   fi
   output summary "$summary"
+  if [[ -s "$saved" ]]; then
+    output saved-plan "$saved"
+  else
+    output saved-plan ""
+  fi
+  "$python" "$here/ghjson.py" run-footer >>"$work/body.md"
   if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
     cp "$work/body.md" "$work/summary.md"
     "$python" "$here/ghjson.py" clip "$summary_limit" "$work/summary.md"
@@ -164,6 +216,29 @@ publish() {
     # A comment that cannot be posted (a fork's read-only token) must not fail a good plan.
     bash "$here/comment.sh" "$pr" "<!-- icsync:$command:$label -->" "$work/comment.md" ||
       echo "::warning title=icsync action::could not post the pull request comment; the job needs permissions: pull-requests: write (forks get a read-only token)"
+    if [[ "$labels" == true ]] && ! failed; then
+      set_labels "$pr" ||
+        echo "::warning title=icsync action::could not set the pull request labels; the job needs permissions: pull-requests: write"
+    fi
+  fi
+}
+
+# Labels icsync:changes and icsync:destroy, added when true and removed when not, so that branch
+# rules and reviewers can act on them.
+set_labels() {
+  local pr="$1" repo="${GITHUB_REPOSITORY:?}" add=() name flag
+  for name in changes destroy; do
+    flag="$has_changes"
+    [[ "$name" == destroy ]] && flag="$has_destroy"
+    if [[ "$flag" == true ]]; then
+      add+=("icsync:$name")
+    else
+      gh api --method DELETE "repos/$repo/issues/$pr/labels/icsync:$name" >/dev/null 2>&1 || true
+    fi
+  done
+  if ((${#add[@]})); then
+    "$python" "$here/ghjson.py" labels-payload "${add[@]}" >"$work/labels.json"
+    gh api --method POST "repos/$repo/issues/$pr/labels" --input "$work/labels.json" >/dev/null
   fi
 }
 
@@ -171,8 +246,11 @@ main() {
   validate
   [[ "${1:-run}" == check ]] && return 0
   work="$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/icsync.XXXXXX")"
+  split_words
   label="${environment:-all}"
   plan_json="${RUNNER_TEMP:-$work}/icsync-$command-$label.json"
+  # The saved plan, next to the JSON plan: both are uploaded as the run's artifact.
+  saved="${RUNNER_TEMP:-$work}/icsync-$command-$label.saved-plan.json"
   has_changes=false
   has_destroy=false
   summary=""

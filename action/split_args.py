@@ -1,5 +1,7 @@
-"""Which words of the action's `args` input go to `icsync plan` and which to `icsync apply`.
+"""The action's `args` input as words, and which of them go to `icsync plan` and `icsync apply`.
 
+  split_args.py words ARGS           ARGS split as a POSIX shell would (quotes honoured, nothing
+                                     expanded or run: shlex), each word ended by a NUL
   split_args.py plan|apply WORD...   print the words that command takes, each ended by a NUL
 
 Read from icsync's own click definition, so that no list of apply-only flags is kept by hand: an
@@ -10,11 +12,10 @@ all, goes to both, so that icsync itself reports it. Runs with the Python icsync
 
 from __future__ import annotations
 
+import shlex
 import sys
 
 import click
-
-from gitsync.cli import cli
 
 COMMANDS = ("plan", "apply")
 
@@ -31,6 +32,8 @@ def options_of(command: click.Command) -> dict[str, bool]:
 
 def words_for(name: str, words: list[str]) -> list[str]:
     """The words of `words` that `icsync NAME` takes, in their order."""
+    from gitsync.cli import cli  # here: `words` must work before icsync is installed
+
     mine = options_of(cli.commands[name])
     known = {option: takes for other in COMMANDS
              for option, takes in options_of(cli.commands[other]).items()}
@@ -46,7 +49,20 @@ def words_for(name: str, words: list[str]) -> list[str]:
     return picked
 
 
+def words(text: str) -> list[str]:
+    """`--target 'prod-*' --exclude "a b"` -> ['--target', 'prod-*', '--exclude', 'a b']: the
+    quoting rules of a shell, with no variable, glob or command expanded (shlex, POSIX mode)."""
+    return shlex.split(text, comments=False, posix=True)
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["words"] and len(argv) == 2:
+        try:
+            sys.stdout.write("".join(word + "\0" for word in words(argv[1])))
+        except ValueError as error:  # an unclosed quote
+            print(f"input 'args': {error} in {argv[1]!r}", file=sys.stderr)
+            return 1
+        return 0
     if not argv or argv[0] not in COMMANDS:
         print(__doc__, file=sys.stderr)
         return 2

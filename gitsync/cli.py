@@ -16,6 +16,7 @@ from gitsync import __version__, error_handler, model
 from gitsync.error_handler import Invocation
 from gitsync.errors import ExitCode
 from gitsync.options import (
+    also_output_callback,
     change_options,
     complete_environments,
     connection_options,
@@ -32,7 +33,7 @@ from gitsync.options import (
 )
 from gitsync.redact import REDACT, RedactingStream
 from gitsync.settings import Settings
-from gitsync.views import DRIFT_FORMATS, FORMATS
+from gitsync.views import APPLY_FORMATS, DRIFT_FORMATS, FORMATS
 
 # Each command's module is imported when that command runs, not here: a plan need not load
 # apply's executor, drift, import or the sandbox (a tenth of a second of every run's start-up).
@@ -64,6 +65,9 @@ def cli() -> None:
 @display_options("Show unchanged components, ignored differences and status.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 2: changes, 1: error.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for apply.")
+@click.option("--also-output", "also_output", multiple=True, metavar="FORMAT=FILE",
+              callback=also_output_callback,
+              help="Also write the plan in FORMAT (text, json, yaml, markdown) to FILE; repeatable.")
 @click.option("--all-envs", is_flag=True, help="Plan every environment concurrently, in one plan.")
 @shard_option
 @click.pass_obj
@@ -77,6 +81,9 @@ def plan(invocation: Invocation, /, **options: Any) -> int:
     """
     from gitsync.commands import plan as plan_command
 
+    if options["query"] and click.get_current_context().get_parameter_source(
+            "output") is click.core.ParameterSource.DEFAULT:
+        options["output"] = "json"  # `--query` alone prints JSON, as the AWS CLI's default
     return plan_command.run(to_settings(invocation, **options))
 
 
@@ -89,6 +96,7 @@ def plan(invocation: Invocation, /, **options: Any) -> int:
 @shard_option
 @change_options
 @display_options("Show unchanged components, ignored differences and status.")
+@output_option(APPLY_FORMATS)
 @click.option("--parallelism", type=click.IntRange(1, 1000), default=10, show_default=True,
               envvar="ICSYNC_PARALLELISM", help="Deployments in flight at a time: at most this many "
               "components are mid-deployment if a bad release goes out.")
@@ -202,11 +210,14 @@ def validate_cmd(project_dir: Path, environment: str | None, all_envs: bool) -> 
 @project_dir_option
 @env_option()
 @click.option("--show-secrets", is_flag=True, help="Do not mask secret-looking Environment values.")
-def render_command(project_dir: Path, environment: str | None, show_secrets: bool) -> int:
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write each rendered manifest to this folder, at its path in the project.")
+def render_command(project_dir: Path, environment: str | None, show_secrets: bool,
+                   out_dir: Path | None) -> int:
     """Print the rendered manifests of one environment (for debugging templates)."""
     from gitsync.commands import render_cmd
 
-    return render_cmd.run(render_cmd.RenderOptions(project_dir, environment, show_secrets))
+    return render_cmd.run(render_cmd.RenderOptions(project_dir, environment, show_secrets, out_dir))
 
 
 @cli.command("schema")

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.exceptions
 import botocore.loaders
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -34,7 +35,13 @@ class ShapeProblem:
 @functools.cache
 def _session() -> botocore.session.Session:
     session = botocore.session.get_session()
-    if session.get_config_variable("data_path") is None:  # else: the user's own model folders
+    try:
+        data_path = session.get_config_variable("data_path")
+    except botocore.exceptions.ProfileNotFound:
+        # Service models are the same for every profile: an unknown AWS_PROFILE must not stop
+        # validate, which needs none; plan names it where it makes the clients (aws/clients.py).
+        data_path = os.environ.get("AWS_DATA_PATH")
+    if data_path is None:  # else: the user's own model folders
         session.register_component("data_loader", _Loader())
     return session
 

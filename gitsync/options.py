@@ -16,6 +16,7 @@ import click
 from gitsync import shard
 from gitsync.error_handler import Invocation
 from gitsync.errors import IcsyncError
+from gitsync.views import FORMATS
 
 F = Callable[..., Any]
 
@@ -139,6 +140,19 @@ change_options = compose(  # what plan and apply (not drift, which never prunes)
 def output_option(formats: tuple[str, ...], envvar: str | None = None) -> Callable[[F], F]:
     return click.option("--output", type=click.Choice(formats), default="text", envvar=envvar,
                         show_default=True)
+
+
+def also_output_callback(ctx: click.Context, param: click.Parameter,
+                         value: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
+    """`--also-output markdown=plan.md` -> (("markdown", Path("plan.md")),)."""
+    found = []
+    for item in value:
+        form, equals, file = item.partition("=")
+        if not equals or form not in FORMATS or not file:
+            raise click.BadParameter(f"expected FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}, "
+                                     f"not {item!r}")
+        found.append((form, Path(file)))
+    return tuple(found)
 
 
 def display_options(verbose_help: str) -> Callable[[F], F]:

@@ -33,6 +33,10 @@ class Outcome(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+# An Event whose phase is one of these is the component's last.
+DONE_PHASES = frozenset(o.value for o in Outcome)
+
+
 @dataclass(frozen=True)
 class Result:
     name: str

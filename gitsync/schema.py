@@ -14,47 +14,11 @@ from typing import Any
 from botocore.model import Shape
 
 from gitsync import model
+from gitsync.manifests.option_schema import schema_fragment
 from gitsync.manifests.validate import DEPLOYMENT_KEY, OPTIONS_KEY, SPEC_KEYS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
-
-OPTIONS_SCHEMA: Schema = {
-    "type": "object",
-    "description": "icsync's own options for this component; never sent to AWS.",
-    "additionalProperties": False,
-    "properties": {
-        "ignore": {"type": "array", "items": {"type": "string"},
-                   "description": "Field paths whose live differences are ignored, e.g. "
-                                  "RuntimeConfig.CopyCount when autoscaling owns the copy count."},
-        "wave": {"type": "integer",
-                 "description": "Apply order: lower waves are applied (and settle) first."},
-        "prune": {"type": "boolean",
-                  "description": "false: `icsync apply --prune` never deletes this component."},
-        "autoscaling": {
-            "type": "object",
-            "description": "The Application Auto Scaling target and target-tracking policy icsync "
-                           "manages for this component's copy count.",
-            "additionalProperties": False,
-            "required": ["min", "max", "target"],
-            "properties": {
-                "min": {"type": "integer", "minimum": 0, "description": "Fewest copies; 0 scales to zero."},
-                "max": {"type": "integer", "minimum": 1, "description": "Most copies (not below min)."},
-                "target": {
-                    "type": "object",
-                    "description": "The metric to track (a predefined metric type, or `custom`: a "
-                                   "CustomizedMetricSpecification) and its target value.",
-                    "required": ["value"],
-                    "anyOf": [{"required": ["metric"]}, {"required": ["custom"]}],
-                    "properties": {"metric": {"type": "string"}, "custom": {"type": "object"},
-                                   "value": {"type": "number", "exclusiveMinimum": 0}},
-                },
-                "scale_in_cooldown": {"type": "integer", "minimum": 0, "description": "Seconds."},
-                "scale_out_cooldown": {"type": "integer", "minimum": 0, "description": "Seconds."},
-            },
-        },
-    },
-}
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
@@ -84,7 +48,7 @@ def manifest_schema() -> Schema:
     deployment = model.input_shape("UpdateInferenceComponent").members[DEPLOYMENT_KEY]  # type: ignore[attr-defined]
     schema = shape_schema(create)
     schema["properties"][DEPLOYMENT_KEY] = shape_schema(deployment)
-    schema["properties"][OPTIONS_KEY] = OPTIONS_SCHEMA
+    schema["properties"][OPTIONS_KEY] = schema_fragment()  # the definition validate checks against
     if all(key in schema["properties"] for key in SPEC_KEYS):
         # The API accepts exactly one of the two; the shapes alone cannot say so.
         schema["oneOf"] = [{"required": [key]} for key in SPEC_KEYS]

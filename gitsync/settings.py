@@ -43,4 +43,5 @@ class Settings:
     # plan's own.
     detailed_exitcode: bool = False
     out: Path | None = None
+    also_output: tuple[tuple[str, Path], ...] = ()  # --also-output FORMAT=FILE
     all_envs: bool = False

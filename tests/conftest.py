@@ -17,7 +17,7 @@ from tests.helpers.wire import Sandboxes
 LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "", None})
 # A developer's shell may carry AWS_ variables that point botocore at AWS or at their profiles,
 # and these, which change icsync's output.
-CLEARED = ("NO_COLOR", "ICSYNC_MASK")
+CLEARED = ("NO_COLOR", "ICSYNC_MASK", "CI")  # CI: a --target matching nothing is an error there
 
 
 class LocalNamesOnly:

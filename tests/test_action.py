@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -20,12 +21,15 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from tests.helpers import Live, child_env, demo_project, icsync
+from gitsync.views.capacity_view import MermaidIds, mermaid_text
+from tests.helpers import Live, child_env, demo_project, icsync, project_of
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action"
 SCRIPTS = sorted(ACTION.glob("*.sh"))
 PR = 7
+HEAD = "0123456789abcdef0123456789abcdef01234567"  # the pull request's head commit
+MERGE = "fedcba9876543210fedcba9876543210fedcba98"  # GITHUB_SHA on pull_request: a merge commit
 
 FAKE_GH = r'''
 import json, os, sys
@@ -41,7 +45,15 @@ method = args[args.index("--method") + 1] if "--method" in args else "GET"
 path = next(a for a in args[1:] if a.startswith("repos/"))
 if args[0] != "api":
     sys.exit("stand-in gh: only `gh api` is served")
-if method == "GET" and path.endswith("/comments?per_page=100"):
+if "/labels" in path:
+    labels = state.setdefault("labels", [])
+    if method == "POST":
+        labels += [l for l in json.load(open(args[args.index("--input") + 1]))["labels"] if l not in labels]
+    elif method == "DELETE" and path.rsplit("/", 1)[1] in labels:
+        labels.remove(path.rsplit("/", 1)[1])
+    elif method == "DELETE":
+        sys.exit("HTTP 404: Label does not exist")
+elif method == "GET" and path.endswith("/comments?per_page=100"):
     # One comment per page, printed back to back, as `gh api --paginate` does.
     out = "".join(json.dumps([c]) for c in state["comments"])
 elif method == "POST":
@@ -83,7 +95,8 @@ class Runner:
         for path in files.values():
             path.write_text("")
         event_file = self.root / "event.json"
-        payload = {"number": PR, "pull_request": {"number": PR}} if event == "pull_request" else {}
+        payload = ({"number": PR, "pull_request": {"number": PR, "head": {"sha": HEAD}}}
+                   if event == "pull_request" else {})
         event_file.write_text(json.dumps(payload))
         environ = {**child_env(),
                    "PATH": os.pathsep.join([str(self.root / "bin"), str(Path(sys.executable).parent),
@@ -91,7 +104,10 @@ class Runner:
                    "GITHUB_OUTPUT": str(files["output"]), "GITHUB_STEP_SUMMARY": str(files["summary"]),
                    "GITHUB_EVENT_PATH": str(event_file), "GITHUB_EVENT_NAME": event,
                    "GITHUB_REPOSITORY": "octo/models", "RUNNER_TEMP": str(self.root / "runner-temp"),
-                   "FAKE_GH_STATE": str(self.gh_state), "ICSYNC_ACTION_PYTHON": sys.executable}
+                   "FAKE_GH_STATE": str(self.gh_state), "ICSYNC_ACTION_PYTHON": sys.executable,
+                   # As on a runner: CI is set, and the run and the commit are named.
+                   "CI": "true", "GITHUB_SHA": MERGE, "GITHUB_RUN_ID": "4242",
+                   "GITHUB_SERVER_URL": "https://github.com"}
         environ |= {"INPUT_" + key.upper(): value for key, value in inputs.items()}
         done = subprocess.run(["bash", str(ACTION / "run.sh"), step], env=environ, cwd=self.root,
                               capture_output=True, text=True, timeout=120, check=False)
@@ -338,3 +354,126 @@ def test_exported_credentials_win_over_the_projects_laptop_profile(tmp_path: Pat
                          env={"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None})
     assert on_a_laptop.code == 1
     assert "AWS profile `laptop-only` is not configured" in on_a_laptop.err
+
+
+def test_args_are_split_as_a_shell_would_and_nothing_is_evaluated(runner: Runner, live: Live) -> None:
+    live.seed_endpoint()
+    demo_project(runner.root / "project")
+    args = f"--endpoint-url {live.url} --target 'we*' --exclude \"w eb\""
+    done, outputs, _ = runner.run(**inputs(live, args=args))
+    assert done.returncode == 1, done.stdout + done.stderr  # CI: a pattern matching nothing fails
+    assert "--exclude 'w eb' matches no component" in done.stderr  # one word, quotes removed
+    done, outputs, _ = runner.run(**inputs(live, args=f"--endpoint-url {live.url} --target 'we*'"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert outputs["exitcode"] == "2" and outputs["summary"].startswith("Plan: 1 to create")
+    evaluated = runner.run(**inputs(live, args=f"--endpoint-url {live.url} --target \"$(touch pwned)\""))[0]
+    assert "--target '$(touch pwned)' matches no component" in evaluated.stderr
+    assert not (runner.root / "pwned").exists() and not (runner.root / "project" / "pwned").exists()
+    unclosed = runner.run(**inputs(live, args="--target 'we*"))[0]
+    assert unclosed.returncode == 1 and "No closing quotation" in unclosed.stderr
+
+
+def test_a_target_matching_nothing_fails_in_ci_and_warns_on_a_terminal(runner: Runner, live: Live) -> None:
+    live.seed_endpoint()
+    project = demo_project(runner.root / "project")
+    done, outputs, _ = runner.run(**inputs(live, args=f"--endpoint-url {live.url} --target prod-*"))
+    assert done.returncode == 1 and outputs["exitcode"] == "1"
+    assert "--target 'prod-*' matches no component of environment dev (web)" in done.stderr
+    [posted] = [c for c in runner.comments() if c["id"] > 2]
+    assert "<details open><summary>error</summary>" in posted["body"]  # errors are shown open
+    here = icsync("plan", "-C", project, "--env", "dev", "--endpoint-url", live.url, "--target", "prod-*")
+    assert here.code == 0 and "Warning: --target 'prod-*' matches no component" in here.err
+
+
+def test_the_log_has_the_plan_and_the_comment_names_commit_and_run(runner: Runner, live: Live) -> None:
+    live.seed_endpoint()
+    demo_project(runner.root / "project")
+    done, outputs, summary = runner.run(**inputs(live, labels="true"))
+    assert done.returncode == 0, done.stderr
+    assert "icsync plan for environment dev (project demo)" in done.stdout
+    assert "+ web (ep): create" in done.stdout
+    [posted] = [c for c in runner.comments() if c["id"] > 2]
+    footer = ("<sub>commit `0123456789ab` · [workflow run 4242]"
+              "(https://github.com/octo/models/actions/runs/4242) (full log)</sub>")
+    assert posted["body"].rstrip().endswith(footer) and footer in summary
+    assert "| action | count |\n|---|---|\n| create | 1 |" in posted["body"]
+    saved = json.loads(Path(outputs["saved-plan"]).read_text())
+    assert saved["kind"] == "icsync-saved-plan"
+    assert Path(outputs["plan-json"]).parent == Path(outputs["saved-plan"]).parent  # one artifact
+    assert json.loads(runner.gh_state.read_text())["labels"] == ["icsync:changes"]
+
+
+def test_the_artifact_step_uploads_the_json_and_the_saved_plan() -> None:
+    action = YAML(typ="safe", pure=True).load(ROOT / "action.yml")
+    [upload] = [s for s in action["runs"]["steps"] if "upload-artifact" in str(s.get("uses"))]
+    assert "steps.run.outputs.plan-json" in upload["with"]["path"]
+    assert "steps.run.outputs.saved-plan" in upload["with"]["path"]
+    assert action["inputs"]["saved-plan"]["default"] == ""  # the stated default: plan again
+
+
+def test_apply_on_merge_applies_the_reviewed_plan_or_refuses_a_stale_one(runner: Runner,
+                                                                         live: Live) -> None:
+    live.seed_endpoint()
+    project = demo_project(runner.root / "project")
+    _, reviewed, _ = runner.run(**inputs(live))
+    kept = runner.root / "reviewed.plan.json"
+    kept.write_text(Path(reviewed["saved-plan"]).read_text())  # the downloaded artifact
+    live.clear_log()
+    done, outputs, summary = runner.run(event="push", **inputs(live, "apply", comment_on_pr="false",
+                                                              saved_plan=str(kept)))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert outputs["exitcode"] == "0" and "the reviewed plan for <code>dev</code>" in summary
+    assert "ListInferenceComponents" in live.operations()  # it re-read live state to check
+    # Reviewed, then someone changes live state before the merge: the plan is stale, refused.
+    assert icsync("apply", "-C", project, "--env", "dev", "--endpoint-url", live.url,
+                  "--auto-approve").code == 0
+    set_values_copies(project, 3)
+    _, second, _ = runner.run(**inputs(live))
+    kept.write_text(Path(second["saved-plan"]).read_text())
+    live.client.update_inference_component_runtime_config(
+        InferenceComponentName="web", DesiredRuntimeConfig={"CopyCount": 5})
+    stale, outputs, summary = runner.run(event="push", **inputs(live, "apply", comment_on_pr="false",
+                                                                saved_plan=str(kept)))
+    assert stale.returncode == 1 and outputs["exitcode"] == "1"
+    assert "<details open><summary>icsync apply: exit 1</summary>" in summary
+    assert "plan is stale; nothing was applied" in summary
+    assert "web: live state changed since the plan was made" in summary
+
+
+def set_values_copies(project: Path, copies: int) -> None:
+    values = project / "values" / "dev.yaml"
+    values.write_text(values.read_text().replace("copies: 2", f"copies: {copies}"))
+
+
+def mermaid_block(markdown: str) -> list[str]:
+    start = markdown.index("```mermaid\n")
+    return markdown[start:markdown.index("```\n", start + 3)].splitlines()[1:]
+
+
+def test_the_diagram_summarises_per_endpoint_above_30_components(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    names = [f"c{n:02}" for n in range(31)]
+    root = project_of(tmp_path / "p", names)
+    big = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--output", "markdown")
+    lines = mermaid_block(big.out)
+    assert lines[0] == "flowchart LR" and not any("subgraph" in line for line in lines)
+    [node] = [line for line in lines[1:]]
+    assert node.endswith('<br/>31 components: 31 create"]')
+    small = icsync("plan", "-C", project_of(tmp_path / "q", names[:30]), "--env", "dev",
+                   "--endpoint-url", live.url, "--output", "markdown")
+    assert sum("subgraph" in line for line in mermaid_block(small.out)) == 1
+    assert sum('["c' in line for line in mermaid_block(small.out)) == 30
+
+
+# Mermaid's own parser needs a browser DOM (DOMPurify), so the escaping rules are checked here:
+# a label is one double-quoted string in which `"` ends it, `<`/`>` open HTML and `#` an entity;
+# an id is letters, digits and `_`, and `end` (or any keyword) as an id breaks a flowchart.
+@pytest.mark.parametrize("name", ['a"b', "x<script>y", "#1 model", "end", "graph", "a-b", "a_b", "ünï"])
+def test_mermaid_labels_and_ids_are_escaped(name: str) -> None:
+    label = mermaid_text(name)
+    assert not set(label) & set('"<>') and "#" not in label.replace("#quot;", "").replace(
+        "#lt;", "").replace("#gt;", "").replace("#35;", "")
+    ids = MermaidIds()
+    first, other = ids(name), ids(name.replace("-", "_") + ("" if "-" in name else "-"))
+    assert re.fullmatch(r"n_[A-Za-z0-9_]+", first) and first != other
+    assert first not in ("end", "graph", "subgraph")

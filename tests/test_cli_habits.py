@@ -24,6 +24,7 @@ from tests.helpers import (
     credentials_used,
     demo_project,
     icsync,
+    project_of,
     signing_regions,
     write,
 )
@@ -61,6 +62,20 @@ def test_query_is_jmespath_on_the_json_plan(tmp_path: Path, live: Live) -> None:
     bad = plan(root, "--endpoint-url", live.url, "--query", "changes[?")
     assert bad.code == 1 and "is not a valid JMESPath expression" in bad.err
     assert "Traceback" not in bad.all
+
+
+def test_query_with_output_text_prints_raw_strings_as_the_aws_cli(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = project_of(tmp_path / "p", ["web", "api"])
+    line = plan(root, "--endpoint-url", live.url, "--query", "summary_line", "--output", "text")
+    assert line.code == 0 and line.out == "Plan: 2 to create, 0 to update, 0 unchanged.\n"
+    names = plan(root, "--endpoint-url", live.url, "--query", "changes[].name", "--output", "text")
+    assert names.out == "api\tweb\n"  # one line, tab-separated, as `aws ... --output text`
+    rows = plan(root, "--endpoint-url", live.url, "--query", "changes[].[name, action]",
+                "--output", "text")
+    assert rows.out == "api\tcreate\nweb\tcreate\n"
+    quoted = plan(root, "--endpoint-url", live.url, "--query", "summary_line")  # no --output: JSON
+    assert json.loads(quoted.out) == "Plan: 2 to create, 0 to update, 0 unchanged."
 
 
 def test_output_json_and_yaml_are_the_same_document(tmp_path: Path, live: Live) -> None:
@@ -172,6 +187,19 @@ def test_unknown_profile_is_one_clear_line(tmp_path: Path, live: Live, how: str)
     [line] = result.err.splitlines()
     assert line.startswith("Error: ") and "nosuch" in line and "profile" in line, line
     assert live.operations() == []
+
+
+def test_an_unknown_aws_profile_variable_is_named_in_a_fresh_process(tmp_path: Path, live: Live) -> None:
+    """A fresh process: the service model is read before any client is made, under AWS_PROFILE."""
+    root = demo_project(tmp_path / "p")
+    planned = process("plan", "-C", str(root), "--env", "dev", "--endpoint-url", live.url,
+                      env={"AWS_PROFILE": "nosuch"})
+    assert planned.returncode == 1, planned.stderr
+    assert planned.stderr.startswith("Error: AWS profile `nosuch` is not configured (it came from "
+                                     "AWS_PROFILE)"), planned.stderr
+    assert "crash" not in planned.stderr and live.operations() == []
+    validated = process("validate", "-C", str(root), env={"AWS_PROFILE": "nosuch"})
+    assert validated.returncode == 0, validated.stderr  # validate needs no profile at all
 
 
 # -- timeouts ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 
 from gitsync.commands import sandbox as sandbox_command
 from gitsync.errors import IcsyncError
-from tests.helpers import demo_project, icsync, write
+from tests.helpers import NOWHERE, demo_project, icsync, write
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "examples" / "quickstart"
@@ -316,3 +316,40 @@ def test_readme_shows_the_schema_line_and_the_hook() -> None:
     assert f"- id: {pre_commit_hook()['id']}" in readme
     for shell in ("bash", "zsh", "fish"):
         assert f"_ICSYNC_COMPLETE={shell}_source icsync" in readme
+
+
+def test_validate_and_render_need_no_secrets_plan_does(tmp_path: Path, offline: None,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    root = shutil.copytree(QUICKSTART, tmp_path / "quickstart")
+    llm = root / "components" / "llm.yaml"
+    text = llm.read_text()
+    assert "Environment:" in text
+    llm.write_text(text.replace("Environment:\n", "Environment:\n      API_TOKEN: {{ env_var('ICSYNC_TEST_TOKEN') }}\n"
+                                "      MODE: {{ env_var('ICSYNC_TEST_MODE', 'fast') }}\n", 1))
+    monkeypatch.delenv("ICSYNC_TEST_TOKEN", raising=False)
+    validated = icsync("validate", "-C", root, "--all-envs")
+    assert validated.code == 0, validated.all
+    rendered = icsync("render", "-C", root, "--env", "dev", "--show-secrets")
+    assert rendered.code == 0, rendered.all
+    assert "API_TOKEN: unset-ICSYNC-TEST-TOKEN" in rendered.out and "MODE: fast" in rendered.out
+    planned = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", NOWHERE)
+    assert planned.code == 1 and "`ICSYNC_TEST_TOKEN` is not set" in planned.err, planned.all
+
+
+def test_hook_names_files_from_the_repository_root_and_each_problem_once(
+        tmp_path: Path, offline: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    root = shutil.copytree(QUICKSTART, repo / "deploy" / "icsync")
+    (root / "components" / "extra.yaml").write_text("InferenceComponentName: x\nEndpoint: y\n")
+    (root / "values" / "prod.yaml").write_text((root / "values" / "prod.yaml").read_text()
+                                               .replace("llm_copies: 2", "llm_copies: two"))
+    monkeypatch.chdir(repo)  # pre-commit runs hooks from the repository root
+    _, *args = shlex.split(str(pre_commit_hook()["entry"]))
+    failed = icsync(*args, "-C", "deploy/icsync")
+    assert failed.code == 1
+    assert "dev: invalid" in failed.err and "prod: invalid" in failed.err
+    unknown = "deploy/icsync/components/extra.yaml:2:1: unknown key `Endpoint`"
+    assert failed.err.count(unknown) == 1, failed.err  # once, though both environments have it
+    assert not re.search(r"extra\.yaml:2:1: .*only in", failed.err)  # in every environment
+    assert re.search(r"\ndeploy/icsync/components/llm\.yaml:\d+:\d+: expected an integer, got str "
+                     r"`two` at `RuntimeConfig\.CopyCount` \(only in prod\)\n", failed.err), failed.err

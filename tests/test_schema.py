@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -194,3 +197,75 @@ def test_skeleton_comments_mark_required_fields_and_list_enum_values() -> None:
             in lines)
     instance_type = next(line for line in lines if line.startswith("  InstanceType:"))
     assert "ml.g5.12xlarge" in instance_type  # every enum value listed, straight from the model
+
+
+BLOCKS = {  # an `icsync:` block -> the key path validate names (None: valid)
+    "{wave: 2, prune: false, ignore: [RuntimeConfig.CopyCount, 'Specification.Container.*']}": None,
+    "{ignore: ['Specifications[0].InstanceType', '*Count']}": None,
+    "{autoscaling: {min: 0, max: 4, target: {metric: SageMakerInferenceComponentInvocationsPerCopy,"
+    " value: 4}}}": None,
+    "{autoscaling: {min: 0, max: 4, target: {metric: SageMakerVariantInvocationsPerInstance,"
+    " value: 4}}}": "icsync.autoscaling.target.metric",
+    "{autoscaling: {min: 0, max: 4, target: {metric: InvocationsPerCopy, value: 4}}}":
+        "icsync.autoscaling.target.metric",
+    "{ignore: [Runtime.CopyCount]}": "icsync.ignore.0",
+    "{ignore: [RuntimeConfigCopyCount]}": "icsync.ignore.0",
+    "{ignore: [3]}": "icsync.ignore.0",
+    "{wave: first}": "icsync.wave",
+    "{prun: false}": "icsync.prun",
+    "{autoscaling: {min: 1, max: 0, target: {metric: SageMakerInferenceComponentInvocationsPerCopy,"
+    " value: 4}}}": "icsync.autoscaling.max",
+}
+
+
+@pytest.mark.parametrize("block", list(BLOCKS))
+def test_schema_and_validate_agree_on_the_icsync_block(block: str, schema: dict[str, Any],
+                                                        tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(ROOT / "examples" / "quickstart", root)
+    web = root / "components" / "llm.yaml"
+    web.write_text(web.read_text() + f"icsync: {block}\n")
+    validated = icsync("validate", "-C", root, "--env", "dev")
+    [manifest] = [m for m in rendered(root, "dev") if m["InferenceComponentName"] == "dev-llm"]
+    by_schema = errors(schema, manifest)
+    where = BLOCKS[block]
+    if where is None:
+        assert validated.code == 0 and by_schema == [], (validated.all, by_schema)
+        return
+    assert validated.code == 1 and f"at `{where}`" in validated.err, validated.err
+    assert by_schema, f"the schema accepts what validate refuses: {block}"
+    # At the same key; an unknown key is reported at its mapping by the schema.
+    assert all(e.startswith((where + ":", where + "."))
+               or (e.endswith(": additionalProperties") and where.startswith(e.split(":")[0] + "."))
+               for e in by_schema), by_schema
+
+
+def test_validate_names_the_bad_part_of_an_ignore_path(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(ROOT / "examples" / "quickstart", root)
+    web = root / "components" / "llm.yaml"
+    web.write_text(web.read_text() + "icsync: {ignore: [RuntimeConfig.Copycount, "
+                   "Specifications.InstanceType]}\n")
+    result = icsync("validate", "-C", root, "--env", "dev")
+    assert result.code == 1
+    assert "`Copycount` is not a field of RuntimeConfig; did you mean `CopyCount`?" in result.err
+    assert "`Specifications` is a list: name an item, as in Specifications[0].InstanceType" in result.err
+
+
+def test_the_readme_check_jsonschema_recipe_works_as_written(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.DOTALL)
+    [recipe] = [b for b in blocks if "check-jsonschema" in b]
+    root = shutil.copytree(ROOT / "examples" / "quickstart", tmp_path / "quickstart")
+    # The console scripts of this Python (icsync, check-jsonschema) first on PATH.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    run = subprocess.run(["sh", "-ec", recipe], cwd=root, env={**os.environ, "PATH": path},
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "ok -- validation done" in run.stdout
+    llm = root / "rendered" / "components" / "llm.yaml"
+    llm.write_text(llm.read_text().replace("CopyCount: 2", "CopyCount: -1"))
+    failed = subprocess.run(["sh", "-ec", recipe.splitlines()[-1]], cwd=root,
+                            env={**os.environ, "PATH": path}, capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert failed.returncode == 1 and "CopyCount" in failed.stdout + failed.stderr

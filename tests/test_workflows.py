@@ -95,7 +95,8 @@ def test_example_workflow_passes_actionlint(workflow: Path) -> None:
 def workflow_using_every_input(action: dict[str, Any]) -> str:
     values = {"command": "plan", "working-directory": "examples/multi-env", "environment": "dev",
               "args": "--target 'dev-*' --parallelism 4", "comment-on-pr": "true",
-              "python-version": "3.11", "icsync-version": "0.1.0"}
+              "python-version": "3.11", "icsync-version": "0.1.0", "saved-plan": "",
+              "labels": "true", "upload-artifact": "true"}
     assert set(values) == set(action["inputs"]), "a new action input needs a value here"
     with_block = "\n".join(f"          {key}: {json.dumps(value)}" for key, value in values.items())
     outputs = "\n".join(f"          {key.upper().replace('-', '_')}: "

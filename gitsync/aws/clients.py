@@ -160,9 +160,21 @@ def session(profile: str | None, region: str | None,
             made.register_component("data_loader", model.loader())
         made.get_component("response_parser_factory").set_parser_defaults(
             timestamp_parser=timestamp_in_utc)
-    except botocore.exceptions.ProfileNotFound as error:
-        raise AwsError(f"AWS profile `{profile}` is not configured: {error}") from None
+    except botocore.exceptions.ProfileNotFound:
+        raise AwsError(_unknown_profile(profile)) from None
     return made
+
+
+def _unknown_profile(profile: str | None) -> str:
+    """Where the name came from, as the AWS CLI's `The config profile (x) could not be found`
+    does not say: --profile or icsync.yaml, else AWS_PROFILE / AWS_DEFAULT_PROFILE."""
+    source = "--profile or the environment's profile: in icsync.yaml"
+    if profile is None:
+        variable = "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+        profile, source = os.environ.get(variable), variable
+    return (f"AWS profile `{profile}` is not configured (it came from {source}): it is not in "
+            "~/.aws/config or ~/.aws/credentials; "
+            "set one that is, or unset it to use the default credentials")
 
 
 def timestamp_in_utc(value: Any) -> datetime.datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -17,11 +18,12 @@ import click
 from gitsync import executor, lock, surge
 from gitsync.commands import common, planning, saved
 from gitsync.errors import ApplyFailed, ConfigError, ExitCode
+from gitsync.outcome import ApplyResult
 from gitsync.plan import Action, Plan
 from gitsync.ratelimit import RateLimiter
 from gitsync.settings import Settings
-from gitsync.views import apply_view
-from gitsync.views.progress import LineReporter, LiveReporter
+from gitsync.views import apply_json, apply_view
+from gitsync.views.progress import SUMMARY_SECONDS, LineReporter, LiveReporter, Reporter
 from gitsync.views.render import of_plan, render
 
 
@@ -43,7 +45,7 @@ def run(settings: Settings, options: ApplyOptions) -> int:
     if document is not None:
         settings = saved.settings_for(document, settings)
     context = common.load(settings)
-    reporter = LiveReporter(sys.stderr) if sys.stderr.isatty() else LineReporter(sys.stderr)
+    reporter = _reporter(settings)
     table = lock.table_of(context.project.lock)
     with common.connect(settings, context) as clients:
         guard = (lock.held(clients, table, lock.lock_id(context.project.name, context.environment.name),
@@ -58,15 +60,23 @@ def run(settings: Settings, options: ApplyOptions) -> int:
             spend = planning.plan_cost(context, clients, room)
             if document is not None and options.plan_file is not None:
                 saved.check_fresh(document, plan, options.plan_file)
-            click.echo(render(of_plan(plan, room, spend), "text", color=settings.color,
-                              verbose=settings.verbose), nl=False, color=settings.color)
-            if not _approved(plan, context, options, document is not None):
+            if settings.output == "text":
+                click.echo(render(of_plan(plan, room, spend), "text", color=settings.color,
+                                  verbose=settings.verbose), nl=False, color=settings.color)
+            if not _approved(plan, context, options, document is not None, settings.output):
+                if settings.output == "json":
+                    click.echo(apply_json.summary(ApplyResult(())), nl=False)
                 return ExitCode.OK
             stop = executor.Stop()
-            with _interrupts(stop, reporter.message):
-                result = executor.apply(plan, clients, _apply_settings(settings, options, limiter),
-                                        reporter, stop, surge.room_of(plan, room))
-    click.echo(apply_view.render(result), nl=False)
+            reporter.start(plan.pending())
+            try:
+                with _interrupts(stop, reporter.message):
+                    result = executor.apply(plan, clients, _apply_settings(settings, options, limiter),
+                                            reporter, stop, surge.room_of(plan, room))
+            finally:
+                reporter.close()
+    click.echo(apply_json.summary(result) if settings.output == "json" else
+               apply_view.render(result, _width()), nl=False)
     if stop.event.is_set() and stop.reason.startswith("interrupted"):
         return ExitCode.INTERRUPTED
     if not result.ok:
@@ -75,6 +85,24 @@ def run(settings: Settings, options: ApplyOptions) -> int:
                           + (f"\nStill deploying in AWS: {', '.join(deploying)}; apply run again waits "
                              "for them and sends nothing twice." if deploying else ""))
     return ExitCode.OK
+
+
+def _reporter(settings: Settings) -> Reporter:
+    if settings.output == "json":
+        return apply_json.JsonReporter(sys.stdout)
+    if sys.stderr.isatty():
+        return LiveReporter(sys.stderr, settings.color)
+    return LineReporter(sys.stderr, _beat())
+
+
+def _beat() -> float:
+    """Seconds between the log's summary lines; ICSYNC_HEARTBEAT_SECONDS also paces the executor's."""
+    return float(os.environ.get("ICSYNC_HEARTBEAT_SECONDS") or SUMMARY_SECONDS)
+
+
+def _width() -> int | None:
+    """The terminal's width for the closing table; None (every cell whole) in a log or a pipe."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
 def _apply_settings(settings: Settings, options: ApplyOptions,
@@ -86,14 +114,20 @@ def _apply_settings(settings: Settings, options: ApplyOptions,
                                   heartbeat=heartbeat, limiter=limiter)
 
 
-def _approved(plan: Plan, context: common.Context, options: ApplyOptions, saved_plan: bool) -> bool:
+def _approved(plan: Plan, context: common.Context, options: ApplyOptions, saved_plan: bool,
+              output: str) -> bool:
     """False when there is nothing to send; raises when apply must not go ahead."""
     _refuse_destruction(plan, options)
     if not plan.has_changes:
         return False
     if options.dry_run:
-        click.echo(apply_view.dry_run(plan, context.project.secret_pattern), nl=False)
+        dry_run = apply_json.requests if output == "json" else apply_view.dry_run
+        click.echo(dry_run(plan, context.project.secret_pattern), nl=False)
         return False
+    if output == "json" and not (options.auto_approve or saved_plan):
+        # As terraform's -json: stdout is for the events, so there is nobody to ask.
+        raise ConfigError("apply --output json needs --auto-approve or a saved plan "
+                          "(`icsync plan --out FILE`, then `icsync apply FILE`); nothing was applied")
     if not (options.auto_approve or saved_plan):
         _ask_approval()
     return True

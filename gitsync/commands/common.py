@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import click
+
 from gitsync import aws, shard
-from gitsync.errors import CredentialsError, Problem
+from gitsync.errors import ConfigError, CredentialsError, Problem
 from gitsync.manifests.desired import manifest_documents, validated
 from gitsync.manifests.load import Parsed
 from gitsync.manifests.project import Environment, Project, load_project
@@ -48,8 +50,26 @@ def load(settings: Settings, reads: Announce | None = None) -> Context:
         for name in (d.data.get("InferenceComponentName") for d in parsed if isinstance(d.data, dict)):
             if reads is not None and isinstance(name, str):
                 reads.want(name)  # a name --target or --exclude leaves out is not read
-    desired = [d for d in validated(documents, problems) if selected(d.name, settings)]
+    every = validated(documents, problems)
+    if not settings.prune:  # with --prune a pattern may name a component only AWS still has
+        check_patterns(settings, environment.name, [d.name for d in every])
+    desired = [d for d in every if selected(d.name, settings)]
     return Context(project, environment, desired)
+
+
+def check_patterns(settings: Settings, environment: str, names: list[str]) -> None:
+    """A --target or --exclude that matches no component is a typo or a wrong quote: in CI (where
+    `CI` is set, as GitHub Actions and GitLab do) an error, on a terminal a warning."""
+    for flag, patterns in (("--target", settings.targets), ("--exclude", settings.excludes)):
+        for pattern in patterns:
+            if any(fnmatch.fnmatchcase(name, pattern) for name in names):
+                continue
+            known = ", ".join(sorted(names)[:10]) + (", ..." if len(names) > 10 else "")
+            message = (f"{flag} {pattern!r} matches no component of environment {environment} "
+                       f"({known or 'none'})")
+            if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+                raise ConfigError(message + "; nothing was planned")
+            click.echo(f"Warning: {message}", err=True)
 
 
 def selected(name: str, settings: Settings) -> bool:

@@ -21,6 +21,8 @@ def run(settings: Settings) -> int:
     from gitsync.views.render import of_plan, render
     click.echo(render(of_plan(plan, room, spend), settings.output, query=settings.query, color=settings.color,
                       verbose=settings.verbose), nl=False, color=settings.color)
+    for form, path in settings.also_output:  # the Action: markdown for the comment, text for the log
+        path.write_text(render(of_plan(plan, room), form, verbose=settings.verbose))
     if settings.out is not None:
         saved.save(plan, settings, settings.out)
     if settings.detailed_exitcode and plan.has_changes:

@@ -25,15 +25,21 @@ class RenderOptions:
     project_dir: Path
     environment: str | None = None
     show_secrets: bool = False
+    out_dir: Path | None = None  # one file per manifest, for tools that take files (check-jsonschema)
 
 
 def run(options: RenderOptions) -> int:
     project = load_project(options.project_dir)
     environment = project.environment(options.environment)
     pattern = re.compile(project.secret_pattern)
-    for path, text in rendered_files(project, environment).items():
+    for path, text in rendered_files(project, environment, offline=True).items():
         relative = path.relative_to(project.root).as_posix()
         shown = text if options.show_secrets else mask_secrets(text, pattern)
+        if options.out_dir is not None:
+            target = options.out_dir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(shown)
+            continue
         click.echo(f"---\n# Source: {relative} (environment {environment.name})")
         click.echo(shown, nl=not shown.endswith("\n"))
     return ExitCode.OK

@@ -71,10 +71,11 @@ def _real(path: Path, resolved: dict[Path, Path]) -> Path:
     return path.resolve() if path.is_symlink() else _real_dir(path.parent, resolved) / path.name
 
 
-def manifest_documents(project: Project, environment: Environment
+def manifest_documents(project: Project, environment: Environment, offline: bool = False
                        ) -> Iterator[tuple[list[Parsed], list[Problem]]]:
     """Each manifest file's documents, or its problems, as it is rendered and parsed (before
-    validation): a plan starts reading a component while the next files load."""
+    validation): a plan starts reading a component while the next files load. Offline: unset
+    env_vars rendered as placeholders, for validate and render, which send nothing."""
     values, problems = load_values(project, environment)
     if problems:
         yield [], problems
@@ -83,7 +84,7 @@ def manifest_documents(project: Project, environment: Environment
     if not files:
         yield [], [project.problem(("manifests",), f"no files match {', '.join(project.manifests)}; "
                                    "fix the globs (relative to the folder of icsync.yaml)")]
-    for _, relative, text, problem in _rendered(project, files, values):
+    for _, relative, text, problem in _rendered(project, files, values, offline):
         if problem is not None or text is None:
             yield [], [problem] if problem else []
             continue
@@ -104,22 +105,23 @@ def validated(documents: list[Parsed], problems: list[Problem]) -> list[Desired]
     return desired
 
 
-def load_desired(project: Project, environment: Environment) -> list[Desired]:
+def load_desired(project: Project, environment: Environment, offline: bool = False) -> list[Desired]:
     documents: list[Parsed] = []
     problems: list[Problem] = []
-    for parsed, found in manifest_documents(project, environment):
+    for parsed, found in manifest_documents(project, environment, offline):
         documents += parsed
         problems += found
     return validated(documents, problems)
 
 
-def rendered_files(project: Project, environment: Environment) -> dict[Path, str]:
-    """Each manifest file rendered (for `icsync render`)."""
+def rendered_files(project: Project, environment: Environment, offline: bool = False
+                   ) -> dict[Path, str]:
+    """Each manifest file rendered (for `icsync render`, offline)."""
     values, problems = load_values(project, environment)
     if problems:
         raise ValidationFailed(problems)
     out: dict[Path, str] = {}
-    for path, _, text, problem in _rendered(project, project.manifest_files(), values):
+    for path, _, text, problem in _rendered(project, project.manifest_files(), values, offline):
         if problem is not None:
             problems.append(problem)
         else:
@@ -129,10 +131,10 @@ def rendered_files(project: Project, environment: Environment) -> dict[Path, str
     return out
 
 
-def _rendered(project: Project, files: list[Path], values: dict[str, Any]
+def _rendered(project: Project, files: list[Path], values: dict[str, Any], offline: bool
               ) -> Iterator[tuple[Path, str, str | None, Problem | None]]:
     """Each file read and rendered: its path, its path in the project, its text or its problem."""
-    jinja = make_environment(project.root)
+    jinja = make_environment(project.root, offline)
     resolved: dict[Path, Path] = {}
     for path in files:
         relative = path.relative_to(project.root).as_posix()

@@ -1,5 +1,6 @@
 """icsync's own per-component options, the `icsync:` key of a manifest: their types, how they are
-read and what is wrong with them. Pure: planning and the schema read these types; nothing here
+read and what is wrong with them. What is allowed is defined once, as JSON Schema, in
+option_schema.py: `icsync schema` publishes it and validate checks against it. Pure: nothing here
 talks to AWS."""
 
 from __future__ import annotations
@@ -7,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
+from gitsync.manifests.option_schema import check, ignore_path_problems, schema_fragment
+
 OPTIONS_KEY = "icsync"
-AUTOSCALING_KEYS = ("min", "max", "target", "scale_in_cooldown", "scale_out_cooldown")
 
 
 @dataclass(frozen=True)
@@ -56,36 +58,28 @@ def parse_autoscaling(raw: Any) -> Autoscaling | None:
                        raw.get("scale_in_cooldown"), raw.get("scale_out_cooldown"), target.get("custom"))
 
 
-def _whole(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def autoscaling_problems(raw: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     """(key path inside the option, message) for each thing wrong with it."""
-    found: list[tuple[tuple[str, ...], str]] = []
-    for key in raw:
-        if key not in AUTOSCALING_KEYS:
-            expected = ", ".join(AUTOSCALING_KEYS)
-            found.append(((str(key),), f"unknown autoscaling key `{key}`; expected {expected}"))
-    low, high = raw.get("min"), raw.get("max")
-    if not _whole(low) or low < 0:
-        found.append((("min",), "min must be a whole number of copies, 0 or more (0 scales to zero)"))
-    if not _whole(high) or high < 1:
-        found.append((("max",), "max must be a whole number of copies, 1 or more"))
-    elif _whole(low) and high < low:
-        found.append((("max",), f"max ({high}) is below min ({low})"))
-    for key in ("scale_in_cooldown", "scale_out_cooldown"):
-        if key in raw and (not _whole(raw[key]) or raw[key] < 0):
-            found.append(((key,), f"{key} must be a whole number of seconds, 0 or more"))
-    target = raw.get("target")
-    if not isinstance(target, dict):
-        return found + [(("target",), ("target must be a mapping: {metric: "
-                         "SageMakerInferenceComponentInvocationsPerCopy, value: 4}"))]
-    if not isinstance(target.get("metric"), str) and not isinstance(target.get("custom"), dict):
-        found.append((("target", "metric"), ("target.metric must name a predefined metric type "
-                      "(e.g. SageMakerInferenceComponentInvocationsPerCopy), or target.custom a "
-                      "CustomizedMetricSpecification")))
-    value = target.get("value")
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        found.append((("target", "value"), "target.value must be a number above 0"))
+    return [(path[1:], message) for path, message in problems({"autoscaling": raw})
+            if path[:1] == ("autoscaling",)]
+
+
+def problems(raw: Any) -> list[tuple[tuple[str, ...], str]]:
+    """(key path inside the `icsync:` block, message) for each thing wrong with it: what the JSON
+    Schema says (schema_fragment, the one definition), then what a schema cannot say."""
+    found = check(schema_fragment(), raw, ())
+    if not isinstance(raw, dict):
+        return found
+    rules = raw.get("ignore")
+    for index, rule in enumerate(rules if isinstance(rules, list) else ()):
+        if not any(path == ("ignore", str(index)) for path, _ in found):
+            found += [(("ignore", str(index)), message) for message in ignore_path_problems(rule)]
+    scaling = raw.get("autoscaling")
+    low, high = (scaling.get("min"), scaling.get("max")) if isinstance(scaling, dict) else (None, None)
+    if _whole(low) and _whole(high) and 1 <= high < low:
+        found.append((("autoscaling", "max"), f"max ({high}) is below min ({low})"))
     return found
+
+
+def _whole(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)

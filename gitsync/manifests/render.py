@@ -59,6 +59,20 @@ def env_var(name: Any, default: Any = _MISSING) -> Any:
     return value
 
 
+def placeholder(name: Any) -> str:
+    """What an unset env_var renders as offline: a value that passes as a name, a tag or a string
+    (letters, digits and hyphens), and says where it came from."""
+    return "unset-" + "-".join(re.findall(r"[A-Za-z0-9]+", str(name)))
+
+
+def offline_env_var(name: Any, default: Any = _MISSING) -> Any:
+    """env_var for validate and render: they send nothing, so they need no secrets; an unset name
+    without a default renders as its placeholder (plan and apply, which send it, use env_var)."""
+    if os.environ.get(str(name)) is None and default is _MISSING:
+        return placeholder(name)
+    return env_var(name, default)
+
+
 def _finalize(value: Any) -> Any:
     """Only plain data may be printed: `{{ self }}` or `{{ env_var }}` would leak a Python object."""
     if isinstance(value, (jinja2.Undefined, *PLAIN)):
@@ -97,12 +111,13 @@ def _check_repeat(sequence: Any, times: Any) -> None:
         raise SecurityError(f"repeating a value {times} times would exceed the manifest size limit")
 
 
-def make_environment(root: Path) -> SandboxedEnvironment:
+def make_environment(root: Path, offline: bool = False) -> SandboxedEnvironment:
     environment = ManifestEnvironment(loader=ProjectLoader(root), undefined=jinja2.StrictUndefined,
                                       keep_trailing_newline=True, autoescape=False, finalize=_finalize)
     # Jinja's own globals (cycler, joiner, lipsum, namespace) are replaced, not added to: a template
     # sees its values, env_var, a bounded range, and dict.
-    environment.globals = {"env_var": env_var, "range": safe_range, "dict": dict}
+    environment.globals = {"env_var": offline_env_var if offline else env_var, "range": safe_range,
+                           "dict": dict}
     return environment
 
 

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from gitsync import model
 from gitsync.errors import Problem
 from gitsync.manifests.load import Parsed
-from gitsync.manifests.options import OPTIONS_KEY, Options, autoscaling_problems, parse_autoscaling
+from gitsync.manifests.options import OPTIONS_KEY, Options, parse_autoscaling
+from gitsync.manifests.options import problems as option_problems
 from gitsync.normalize import specs as specs_of
 
 DEPLOYMENT_KEY = "DeploymentConfig"
 SPEC_KEYS = ("Specification", "Specifications")
-_OPTION_TYPES: dict[str, tuple[type, ...]] = {"ignore": (list,), "wave": (int,), "prune": (bool,),
-                                              "autoscaling": (dict,)}
 
 
 @dataclass(frozen=True)
@@ -103,25 +102,7 @@ def _check_options(doc: Parsed) -> list[Problem]:
     raw = doc.data.get(OPTIONS_KEY)
     if raw is None:
         return []
-    if not isinstance(raw, dict):
-        return [doc.problem((OPTIONS_KEY,), "expected a mapping of icsync options "
-                             f"({', '.join(_OPTION_TYPES)})")]
-    problems = []
-    for key, value in raw.items():
-        path = (OPTIONS_KEY, str(key))
-        if key not in _OPTION_TYPES:
-            problems.append(doc.problem(path, f"unknown icsync option `{key}`"
-                                        + model.suggest(str(key), list(_OPTION_TYPES))))
-        elif isinstance(value, bool) and bool not in _OPTION_TYPES[key] or \
-                not isinstance(value, _OPTION_TYPES[key]):
-            expected = _OPTION_TYPES[key][0].__name__
-            problems.append(doc.problem(path, f"expected {expected}, got {type(value).__name__}"))
-        elif key == "ignore" and not all(isinstance(item, str) for item in cast(list[Any], value)):
-            problems.append(doc.problem(path, "expected a list of field paths like RuntimeConfig.CopyCount"))
-        elif key == "autoscaling":
-            problems += [doc.problem(path + sub, message)
-                         for sub, message in autoscaling_problems(cast(dict[str, Any], value))]
-    return problems
+    return [doc.problem((OPTIONS_KEY, *path), message) for path, message in option_problems(raw)]
 
 
 def rules(data: dict[str, Any]) -> list[tuple[model.Path, str]]:

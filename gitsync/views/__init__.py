@@ -3,3 +3,4 @@ render.py chooses one for --output."""
 
 FORMATS = ("text", "json", "yaml", "markdown")
 DRIFT_FORMATS = ("text", "json", "markdown")  # `icsync drift --output`
+APPLY_FORMATS = ("text", "json")  # `icsync apply --output`: json streams JSON lines of events

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gitsync.capacity import LABELS, RESOURCES, Capacity, EndpointCapacity, fmt
+from gitsync.capacity import LABELS, RESOURCES, Capacity, EndpointCapacity, Placed, fmt
 from gitsync.plan import Plan
 
 WIDTH = 20
@@ -46,26 +46,68 @@ def text(capacity: Capacity | None) -> list[str]:
     return lines + [""]
 
 
-def _node(name: str) -> str:
-    return "n_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+# Above this many components the diagram shows one node per endpoint, with counts: a graph of
+# hundreds of boxes is unreadable, and GitHub stops rendering large diagrams.
+MERMAID_DETAIL_LIMIT = 30
+
+
+def mermaid_text(text: str) -> str:
+    """Text for inside a quoted Mermaid label: `"` would end it, `<`/`>` would be read as HTML and
+    `#` starts an entity, so these become Mermaid's entity codes (#quot; #lt; #gt; #35;)."""
+    codes = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;"}
+    return "".join(codes.get(ch, ch) for ch in text)
+
+
+class MermaidIds:
+    """Node ids: `n_` and the name's letters and digits (the rest `_`), so that no id is a Mermaid
+    keyword (`end`, `graph`) or holds syntax; a second name that maps to a taken id gets `_2`."""
+
+    def __init__(self) -> None:
+        self.of: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        if name not in self.of:
+            base = "n_" + "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in name)
+            taken, node, n = set(self.of.values()), base, 1
+            while node in taken:
+                n += 1
+                node = f"{base}_{n}"
+            self.of[name] = node
+        return self.of[name]
 
 
 def mermaid(plan: Plan, capacity: Capacity) -> list[str]:
-    """Endpoints as subgraphs holding their components; adapters point at their base."""
+    """Endpoints as subgraphs holding their components; adapters point at their base. Above
+    MERMAID_DETAIL_LIMIT components, one node per endpoint with its counts instead."""
     lines = ["```mermaid", "flowchart LR"]
-    links: list[str] = []
     actions = {c.name: c.action.value for c in plan.changes}
+    total = sum(len(row.components) for row in capacity.endpoints)
+    ids = MermaidIds()  # one namespace: an endpoint's id starts `n__`, a component name never does
+    links: list[tuple[str, str]] = []
     for row in capacity.endpoints:
-        lines.append(f"  subgraph {_node(row.endpoint + '_' + row.variant)}"
-                     f"[\"{row.endpoint} / {row.variant} ({row.instance_type} x{row.current_count})\"]")
+        title = mermaid_text(f"{row.endpoint} / {row.variant} ({row.instance_type} x{row.current_count})")
+        group = ids(f"/{row.endpoint}/{row.variant}")
+        if total > MERMAID_DETAIL_LIMIT:
+            lines.append(f'  {group}["{title}<br/>{_tally(row.components, actions)}"]')
+            continue
+        lines.append(f'  subgraph {group}["{title}"]')
         for placed in row.components:
             note = actions.get(placed.name, "unmanaged")
             size = "adapter" if placed.base else f"{placed.copies} cop{'y' if placed.copies == 1 else 'ies'}"
-            lines.append(f"    {_node(placed.name)}[\"{placed.name}<br/>{size}, {note}\"]")
+            lines.append(f'    {ids(placed.name)}["{mermaid_text(placed.name)}<br/>{size}, {note}"]')
             if placed.base:
-                links.append(f"  {_node(placed.name)} -- adapter of --> {_node(placed.base)}")
+                links.append((placed.name, placed.base))
         lines.append("  end")
-    return lines + links + ["```"]
+    lines += [f"  {ids(a)} -- adapter of --> {ids(b)}" for a, b in links if b in ids.of]
+    return lines + ["```"]
+
+
+def _tally(components: tuple[Placed, ...], actions: dict[str, str]) -> str:
+    counts: dict[str, int] = {}
+    for placed in components:
+        note = actions.get(placed.name, "unmanaged")
+        counts[note] = counts.get(note, 0) + 1
+    return f"{sum(counts.values())} components: " + ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
 
 
 def markdown(plan: Plan, capacity: Capacity | None) -> str:

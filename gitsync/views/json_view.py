@@ -36,3 +36,27 @@ def document(plan: Plan, capacity: Capacity | None = None, cost: Cost | None = N
         found["cost"] = cost_view.document(cost)
     return found
 
+
+
+def as_text(value: Any) -> str:
+    """What --query picked, as the AWS CLI's `--output text` prints it: strings raw (no quotes),
+    null as None, a list of scalars on one line separated by tabs, a mapping's scalar values in
+    key order on one line, and nested lists and mappings on lines of their own."""
+    return "".join(line + "\n" for line in _text_lines(value))
+
+
+def _text_lines(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        scalars = [_scalar(value[k]) for k in sorted(value) if not isinstance(value[k], dict | list)]
+        nested = [line for k in sorted(value) if isinstance(value[k], dict | list)
+                  for line in _text_lines(value[k])]
+        return (["\t".join(scalars)] if scalars else []) + nested
+    if isinstance(value, list):
+        if all(not isinstance(item, dict | list) for item in value):
+            return ["\t".join(_scalar(item) for item in value)] if value else []
+        return [line for item in value for line in _text_lines(item)]
+    return [_scalar(value)]
+
+
+def _scalar(value: Any) -> str:
+    return "None" if value is None else str(value)

@@ -32,8 +32,9 @@ def render(plan: Plan, marker: str = "", capacity: Capacity | None = None,
         doomed = [c.name for c in plan.changes if c.action in (Action.DELETE, Action.REPLACE)]
         head += [f"> [!CAUTION]\n> This plan **deletes or replaces** {len(doomed)} component(s): "
                  + ", ".join(f"`{n}`" for n in doomed[:20]), ""]
-    head += ["| action | count |", "|---|---|"]
-    head += [f"| {action} | {count} |" for action, count in counts.items() if count]
+    rows = [f"| {action} | {count} |" for action, count in counts.items() if count]
+    if rows:  # never a table of headers only
+        head += ["| action | count |", "|---|---|", *rows]
     head += ["", f"**{summary_line(plan)}**{cost_view.summary(cost)}", ""]
     out = ("\n".join(head) + "\n" + capacity_view.markdown(plan, capacity)
            + cost_view.markdown(cost))

@@ -42,6 +42,8 @@ class Renderings:
 def render(item: Renderings, output: str, *, query: str | None = None, color: bool = False,
            verbose: bool = False) -> str:
     output = output_for(output, query)
+    if output == "text" and query:
+        return json_view.as_text(json_view.query(item.document(), query))
     if output == "text":
         return item.text(color, verbose)
     if output == "markdown":
@@ -74,8 +76,10 @@ def of_drift(report: DriftReport) -> Renderings:
 
 
 def output_for(output: str, query: str | None) -> str:
-    """--query filters the JSON document, as the AWS CLI's does: text and markdown become JSON."""
-    return "json" if query and output in ("text", "markdown") else output
+    """--query filters the JSON document, as the AWS CLI's does: markdown becomes JSON, and text
+    is the AWS CLI's text form of what it picked (raw strings, tab-separated); the click layer
+    makes the default --output json when --query is given, as `aws --query` prints JSON."""
+    return "json" if query and output == "markdown" else output
 
 
 def document_text(document: Any, output: str) -> str:
