@@ -180,8 +180,8 @@ def _settle(want: Desired, describe: dict[str, Any], decided: Decision,
     action, reason, calls = decided
     state = describe.get("InferenceComponentStatus")
     if state == "Deleting":
-        return (Action.WAIT, "being deleted (Deleting): apply waits until it is gone; plan again to "
-                "re-create it", ())
+        gone = "being deleted (Deleting): apply waits until it is gone; plan again to re-create it"
+        return Action.WAIT, gone, ()
     if state in IN_PROGRESS:
         if action is Action.NOOP:
             return Action.WAIT, f"{state}: a deployment is in progress; apply waits for it to settle", ()

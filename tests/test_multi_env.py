@@ -88,8 +88,10 @@ def test_all_envs_one_combined_plan(tmp_path: Path, live: Live, caplog: pytest.L
         check_plan_document(environment)
 
     assert icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--auto-approve").code == 0
-    # dev and prod share the one sandbox account: prod now wants 3 copies of the same component
-    after = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", live.url, "--detailed-exitcode")
+    # dev and prod share the one sandbox account: prod now wants 3 copies of the same component,
+    # which dev's apply tagged as dev's: prod may change it only by adopting it
+    after = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", live.url, "--detailed-exitcode",
+                   "--adopt", "web")
     assert after.code == 2 and "dev: No changes." in after.out and "prod: Plan: 0 to create, 1 to update" in after.out
 
 
