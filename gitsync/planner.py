@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from gitsync import applied, autoscaling, images, normalize, ownership
+from gitsync import applied, autoscaling, images, normalize, ownership, tag_calls
 from gitsync.diff import ABSENT, Difference, diff, leaves
 from gitsync.manifests.options import Options
 from gitsync.manifests.validate import Desired
@@ -214,7 +214,7 @@ def _bookkeeping(want: Desired, found: LiveComponent, decided: Decision, setting
         wanted |= owners
         if action is Action.NOOP:
             action, reason = Action.TAG, "adopted (--adopt): apply adds this project's ownership tags"
-    calls = _merge_tags(found.describe["InferenceComponentArn"], calls, found.tags, wanted)
+    calls = tag_calls.merged(found.describe["InferenceComponentArn"], calls, found.tags, wanted)
     return action, reason, calls, shown
 
 
@@ -230,26 +230,6 @@ def _record(want: Desired, found: LiveComponent, calls: tuple[Call, ...], adopti
     return wanted if adopting or (updating and applied.decode(wanted) != recorded) else {}
 
 
-def _merge_tags(arn: str, calls: tuple[Call, ...], live_tags: dict[str, str],
-                wanted: dict[str, str]) -> tuple[Call, ...]:
-    """icsync's own tags ride in the change's AddTags (and DeleteTags) call, or in new ones."""
-    added = [{"Key": k, "Value": v} for k, v in wanted.items() if live_tags.get(k) != v]
-    removed = applied.stale_keys(live_tags, wanted) if applied.TAG in wanted else []
-    out, placed = [], {"AddTags": not added, "DeleteTags": not removed}
-    for call in calls:
-        if call.operation == "AddTags" and added:
-            call, placed["AddTags"] = Call("AddTags", {**call.params, "Tags": call.params["Tags"] + added}), True
-        elif call.operation == "DeleteTags" and removed:
-            call = Call("DeleteTags", {**call.params, "TagKeys": call.params["TagKeys"] + removed})
-            placed["DeleteTags"] = True
-        out.append(call)
-    if not placed["AddTags"]:
-        out.append(Call("AddTags", {"ResourceArn": arn, "Tags": added}))
-    if not placed["DeleteTags"]:
-        out.append(Call("DeleteTags", {"ResourceArn": arn, "TagKeys": removed}))
-    return tuple(out)
-
-
 def _decide(want: Desired, arn: str, fields: list[FieldChange], live_view: dict[str, Any],
             desired_view: dict[str, Any], settings: PlanSettings) -> tuple[Action, str, tuple[Call, ...]]:
     if not fields:
@@ -261,16 +241,16 @@ def _decide(want: Desired, arn: str, fields: list[FieldChange], live_view: dict[
                  Call("CreateInferenceComponent", create_params(want, settings))))
     spec_changed = any(f.path.startswith(("Specification",)) for f in fields)
     count_changed = any(f.path.startswith("RuntimeConfig") for f in fields)
-    tag_calls = _tag_calls(arn, live_view, desired_view)
+    tagging = tag_calls.of_tags(arn, live_view, desired_view)
     if spec_changed:
         return (Action.UPDATE, _rollout(want),
-                (Call("UpdateInferenceComponent", _update_params(want, count_changed)), *tag_calls))
+                (Call("UpdateInferenceComponent", _update_params(want, count_changed)), *tagging))
     if count_changed:
         count = want.body["RuntimeConfig"]["CopyCount"]
         params = {"InferenceComponentName": want.name, "DesiredRuntimeConfig": {"CopyCount": count}}
         return (Action.SCALE, "only the copy count differs: no redeploy",
-                (Call("UpdateInferenceComponentRuntimeConfig", params), *tag_calls))
-    return Action.TAG, "only tags differ", tag_calls
+                (Call("UpdateInferenceComponentRuntimeConfig", params), *tagging))
+    return Action.TAG, "only tags differ", tagging
 
 
 def _redeploy_moved_tag(want: Desired, action: Action,
@@ -305,16 +285,3 @@ def _rollout(want: Desired) -> str:
     unit = "copies" if size["Type"] == "COPY_COUNT" else "% of capacity"
     return (f"specification differs: rolling redeploy in batches of {size['Value']}{' ' if unit == 'copies' else ''}"
             f"{unit}, baking {policy['WaitIntervalInSeconds']}s each")
-
-
-def _tag_calls(arn: str, live_view: dict[str, Any],
-               desired_view: dict[str, Any]) -> tuple[Call, ...]:
-    before, after = live_view.get("Tags", {}), desired_view.get("Tags", {})
-    calls: list[Call] = []
-    added = [{"Key": k, "Value": v} for k, v in after.items() if before.get(k) != v]
-    removed = [k for k in before if k not in after]
-    if added:
-        calls.append(Call("AddTags", {"ResourceArn": arn, "Tags": added}))
-    if removed:
-        calls.append(Call("DeleteTags", {"ResourceArn": arn, "TagKeys": removed}))
-    return tuple(calls)
