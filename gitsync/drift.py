@@ -76,8 +76,10 @@ def count(components: tuple[ComponentDrift, ...]) -> dict[str, int]:
 def _component(change: ComponentChange) -> ComponentDrift:
     if change.action is Action.CREATE:
         return ComponentDrift(change.name, change.endpoint, Status.MISSING)
-    drifted = tuple(f for f in change.fields if not (f.ignored or f.set_by_aws))
-    expected = tuple(f for f in change.fields if f.ignored and not f.set_by_aws)
+    # icsync's own tags (ownership an apply would add) are bookkeeping, not drift.
+    fields = [f for f in change.fields if not (f.set_by_aws or f.path.startswith("Tags.icsync:"))]
+    drifted = tuple(f for f in fields if not f.ignored)
+    expected = tuple(f for f in fields if f.ignored)
     if change.in_progress or change.failed:
         detail = ": ".join(str(change.status[k]) for k in ("InferenceComponentStatus", "FailureReason")
                            if change.status.get(k))

@@ -35,7 +35,7 @@ def change_document(change: ComponentChange) -> dict[str, Any]:
         "fields": [
             {"path": f.path, "before": f.before, "after": f.after, "sensitive": f.sensitive,
              "ignored": f.ignored, "forces_replacement": f.forces_replacement,
-             "set_by_aws": f.set_by_aws}
+             **({"set_by_aws": True} if f.set_by_aws else {})}  # the key only where true
             for f in change.fields
         ],
         "wave": change.wave,
