@@ -6,7 +6,6 @@ so a short run shows AssumeRole again in the request log and new keys signing th
 from __future__ import annotations
 
 import logging
-import os
 import re
 from pathlib import Path
 
@@ -97,5 +96,5 @@ def test_web_identity_signs_with_the_roles_credentials(
     result = _apply(root, live, env=env)
     assert result.code == 0, result.all
     assert "AssumeRoleWithWebIdentity" in live.operations()
-    assert all(k.startswith("ASIA") for k in _signers(caplog, live))
-    assert os.environ.get("AWS_ROLE_ARN") is None  # the test's environment is left as it was
+    keys = _signers(caplog, live)
+    assert keys and all(k.startswith("ASIA") for k in keys)

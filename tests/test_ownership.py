@@ -67,3 +67,14 @@ def test_an_unowned_component_is_adopted_by_the_first_apply_that_changes_it(tmp_
     assert _run("apply", root, live).code == 0
     assert {"icsync:project": "demo", "icsync:environment": "dev"}.items() <= _tags(live).items()
     assert _run("plan", root, live, "--detailed-exitcode").code == 0
+
+
+def test_a_saved_plan_keeps_its_adoption(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    _create(live, {"icsync:project": "search", "icsync:environment": "prod"})
+    root = demo_project(tmp_path / "p")
+    saved = tmp_path / "adopt.plan"
+    assert _run("plan", root, live, "--adopt", "web", "--out", str(saved)).code == 0
+    applied = icsync("apply", str(saved), "-C", root, "--endpoint-url", live.url)
+    assert applied.code == 0, applied.all
+    assert _tags(live)["icsync:project"] == "demo"

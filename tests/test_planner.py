@@ -311,3 +311,10 @@ def test_an_unowned_component_is_adopted_by_the_apply_that_changes_it() -> None:
     [same] = desired(manifest())
     [left] = build_plan([same], live_of((same, describe(same), {})), SETTINGS).changes
     assert (left.action, left.calls) == (Action.NOOP, ())  # left alone: no write, no adoption
+
+
+def test_a_component_being_deleted_is_a_wait_with_its_reason() -> None:
+    [web] = desired(manifest())
+    [change] = build_plan([web], live_of((web, describe(web, status="Deleting"), OWNED)), SETTINGS).changes
+    assert (change.action, change.calls, change.in_progress) == (Action.WAIT, (), True)
+    assert change.reason.startswith("being deleted (Deleting)")
