@@ -103,6 +103,7 @@ class Clients:
         credentials = botocore.credentials.DeferredRefreshableCredentials(
             fetcher.fetch_credentials, "assume-role")
         other = self._fresh()
+        # Sign with the role's credentials, never with fixed sandbox keys.
         other.connection = dataclasses.replace(self.connection, dummy_credentials=False)
         other._session = session(None, self._session.get_config_variable("region"), credentials)
         return other, credentials
