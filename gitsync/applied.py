@@ -17,6 +17,7 @@ The value starts with a format version; a tag of an unknown version reads as no 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from typing import Any
@@ -34,6 +35,7 @@ MAX_TAGS = 8  # AWS allows 50 tags on a resource: leave most to the user
 _TOKEN = re.compile(r"[^.\[\]]+|\[\d+\]")
 
 
+@functools.cache  # the same few dozen paths recur in every component
 def tracked_path(path: str) -> str:
     """The unit a path is recorded at: the path itself, cut after a map (its keys, such as
     Environment's variable names, are the user's: the map counts as one field)."""
@@ -59,6 +61,7 @@ def paths_of(desired_view: dict[str, Any]) -> frozenset[str]:
                                                          if k != "Tags"}))
 
 
+@functools.cache
 def code(path: str) -> str:
     digest = hashlib.sha256(tracked_path(path).encode()).digest()
     return base64.b64encode(digest[:3]).decode()[:CODE_LENGTH]
