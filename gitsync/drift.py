@@ -1,7 +1,9 @@
 """Drift is a reading of plans: per environment, what each component's plan says about live state.
 
 `from_plan` is pure. A plan's `create` means missing live, an in-place change means modified
-(its non-ignored fields), and differences an ignore rule covers are expected, not drift.
+(its non-ignored fields), and differences an ignore rule covers are expected, not drift. Fields AWS
+set and icsync never applied (three-way diff) are no drift. A component AWS is still deploying, or
+reports Failed, is never in sync: it is in progress, or failed.
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ class Status(enum.StrEnum):
     MODIFIED = "modified"
     MISSING = "missing"
     UNMANAGED = "unmanaged"
+    IN_PROGRESS = "in_progress"  # Creating, Updating or Deleting: live is not settled
+    FAILED = "failed"  # AWS reports it Failed
 
 
-DRIFT = (Status.MODIFIED, Status.MISSING, Status.UNMANAGED)
+DRIFT = (Status.MODIFIED, Status.MISSING, Status.UNMANAGED, Status.IN_PROGRESS, Status.FAILED)
+# Counted in a summary only when some component has them (the summary's keys before them stay).
+RARE = (Status.IN_PROGRESS, Status.FAILED)
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class ComponentDrift:
     status: Status
     fields: tuple[FieldChange, ...] = ()  # what drifted (live = before, git = after)
     expected: tuple[FieldChange, ...] = ()  # differences covered by an ignore rule
+    detail: str = ""  # AWS's status and FailureReason, for in_progress and failed
 
 
 @dataclass(frozen=True)
@@ -59,18 +66,25 @@ class DriftReport:
 
 
 def count(components: tuple[ComponentDrift, ...]) -> dict[str, int]:
-    counts = {"total": len(components)} | {status.value: 0 for status in Status}
+    counts = {"total": len(components)} | {s.value: 0 for s in Status if s not in RARE}
     for component in components:
-        counts[component.status.value] += 1
-    counts["drifted"] = sum(counts[s.value] for s in DRIFT)
+        counts[component.status.value] = counts.get(component.status.value, 0) + 1
+    counts["drifted"] = sum(counts.get(s.value, 0) for s in DRIFT)
     return counts
 
 
 def _component(change: ComponentChange) -> ComponentDrift:
     if change.action is Action.CREATE:
         return ComponentDrift(change.name, change.endpoint, Status.MISSING)
-    drifted = tuple(f for f in change.fields if not f.ignored)
-    expected = tuple(f for f in change.fields if f.ignored)
+    # icsync's own tags (ownership an apply would add) are bookkeeping, not drift.
+    fields = [f for f in change.fields if not (f.set_by_aws or f.path.startswith("Tags.icsync:"))]
+    drifted = tuple(f for f in fields if not f.ignored)
+    expected = tuple(f for f in fields if f.ignored)
+    if change.in_progress or change.failed:
+        detail = ": ".join(str(change.status[k]) for k in ("InferenceComponentStatus", "FailureReason")
+                           if change.status.get(k))
+        status = Status.IN_PROGRESS if change.in_progress else Status.FAILED
+        return ComponentDrift(change.name, change.endpoint, status, drifted, expected, detail)
     if change.action is Action.NOOP:
         status = Status.EXPECTED if expected else Status.IN_SYNC
         return ComponentDrift(change.name, change.endpoint, status, (), expected)

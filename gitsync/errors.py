@@ -77,3 +77,7 @@ class StalePlanError(IcsyncError):
 
 class ApplyFailed(IcsyncError):
     """Apply ran, and at least one component did not reach its desired state."""
+
+
+class OwnershipError(IcsyncError):
+    """A manifest names a component another project or environment owns (its ownership tags)."""

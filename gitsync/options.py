@@ -134,6 +134,9 @@ shard_option = click.option(
 change_options = compose(  # what plan and apply (not drift, which never prunes) decide
     click.option("--prune", is_flag=True, help="Delete owned components that are in no manifest."),
     click.option("--check-images", is_flag=True, help="Redeploy components whose ECR image tag moved."),
+    click.option("--adopt", "adopt", multiple=True, metavar="NAME",
+                 help="Take over this component from another project or environment, or from "
+                 "nobody: apply writes this project's ownership tags (repeatable)."),
 )
 
 

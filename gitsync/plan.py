@@ -14,6 +14,8 @@ from typing import Any
 FORMAT_VERSION = "1.0"
 # The calls that (re)deploy a component's specification, and those that change its copies.
 DEPLOYS = ("CreateInferenceComponent", "UpdateInferenceComponent")
+# AWS's statuses of a component whose deployment (or delete) is still under way.
+IN_PROGRESS = ("Creating", "Updating", "Deleting")
 PLACES = (*DEPLOYS, "UpdateInferenceComponentRuntimeConfig")
 
 
@@ -25,10 +27,11 @@ class Action(enum.StrEnum):
     REPLACE = "replace"
     DELETE = "delete"
     NOOP = "noop"
+    WAIT = "wait"  # a deployment is under way and nothing else is due: apply waits for it
 
 
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.SCALE: "~", Action.TAG: "~",
-           Action.REPLACE: "-/+", Action.DELETE: "-", Action.NOOP: " "}
+           Action.REPLACE: "-/+", Action.DELETE: "-", Action.NOOP: " ", Action.WAIT: "*"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class FieldChange:
     sensitive: bool = False
     ignored: bool = False
     forces_replacement: bool = False
+    set_by_aws: bool = False  # live only, and not applied by icsync (three-way diff): not a change
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,15 @@ class ComponentChange:
     timeout: float | None = None  # DeploymentConfig's MaximumExecutionTimeoutInSeconds
     desired: dict[str, Any] | None = field(default=None, hash=False, compare=False, repr=False)
     status: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def in_progress(self) -> bool:
+        """AWS is still creating, updating or deleting it."""
+        return self.status.get("InferenceComponentStatus") in IN_PROGRESS
+
+    @property
+    def failed(self) -> bool:
+        return self.status.get("InferenceComponentStatus") == "Failed"
 
     @property
     def deploys(self) -> bool:
@@ -97,6 +110,10 @@ class Plan:
     @property
     def has_destroy(self) -> bool:
         return any(c.action in (Action.DELETE, Action.REPLACE) for c in self.changes)
+
+    @property
+    def in_progress(self) -> int:
+        return sum(1 for c in self.changes if c.in_progress)
 
     def pending(self) -> list[ComponentChange]:
         return [c for c in self.changes if c.action is not Action.NOOP]

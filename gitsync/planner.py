@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from gitsync import autoscaling, images, normalize
+from gitsync import applied, autoscaling, images, normalize, ownership, tag_calls
 from gitsync.diff import ABSENT, Difference, diff, leaves
 from gitsync.manifests.options import Options
 from gitsync.manifests.validate import Desired
-from gitsync.plan import Action, Call, ComponentChange, FieldChange, Plan, fingerprint
+from gitsync.plan import IN_PROGRESS, Action, Call, ComponentChange, FieldChange, Plan, fingerprint
 from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, is_sensitive
 from gitsync.state import ENVIRONMENT_TAG, PROJECT_TAG, LiveComponent, LiveState
 
@@ -32,9 +32,12 @@ class PlanSettings:
     ignore: tuple[str, ...] = ()
     secret_pattern: str = DEFAULT_SECRET_PATTERN
     prune: bool = False
+    adopt: tuple[str, ...] = ()  # components to take over from another project or from nobody
 
 
 def build_plan(desired: list[Desired], live: LiveState, settings: PlanSettings) -> Plan:
+    ownership.check((d.name for d in desired), live, settings.project, settings.environment,
+                    settings.adopt)
     pattern = re.compile(settings.secret_pattern)
     wanted = {d.name for d in desired}
     changes = [_with_autoscaling(d, live, _change(d, live.components.get(d.name), settings, pattern,
@@ -44,6 +47,8 @@ def build_plan(desired: list[Desired], live: LiveState, settings: PlanSettings) 
     for name, summary in sorted(live.listed.items()):
         if name in wanted:
             continue
+        if summary.get("InferenceComponentStatus") == "Deleting":
+            continue  # already on its way out: nothing to do, nothing to report
         if settings.prune and live.owned(name, settings.project, settings.environment) \
                 and live.components[name].tags.get(PRUNE_TAG) != "false":
             changes.append(_delete(name, summary["EndpointName"], live))
@@ -84,7 +89,9 @@ def owner_tags(settings: PlanSettings, options: Options) -> list[dict[str, str]]
 
 def create_params(want: Desired, settings: PlanSettings) -> dict[str, Any]:
     params = {k: v for k, v in want.body.items() if k != "Tags"}
-    params["Tags"] = list(want.body.get("Tags") or []) + owner_tags(settings, want.options)
+    record = applied.encode(applied.paths_of(normalize.comparable_desired(want.body)))
+    params["Tags"] = (list(want.body.get("Tags") or []) + owner_tags(settings, want.options)
+                      + [{"Key": k, "Value": v} for k, v in record.items()])
     return params
 
 
@@ -133,15 +140,20 @@ def _delete(name: str, endpoint: str, live: LiveState) -> ComponentChange:
 
 
 def _field_changes(differences: list[Difference], rules: tuple[str, ...],
-                   pattern: re.Pattern[str]) -> tuple[FieldChange, ...]:
+                   pattern: re.Pattern[str], recorded: frozenset[str] | None = None
+                   ) -> tuple[FieldChange, ...]:
+    """`recorded`: the paths icsync applied last (applied.py); a field only live has and icsync
+    did not apply was set by AWS, and is no change."""
     out = []
     for d in differences:
         sensitive = is_sensitive(d.path, pattern)
         before = SENSITIVE if sensitive and d.before is not ABSENT else d.before
         after = SENSITIVE if sensitive and d.after is not ABSENT else d.after
+        by_aws = d.after is ABSENT and applied.set_by_aws(d.path, recorded)
         out.append(FieldChange(d.path, before, after, sensitive=sensitive,
-                               ignored=is_ignored(d.path, rules),
-                               forces_replacement=d.path in REPLACE_FIELDS and d.before is not ABSENT))
+                               ignored=is_ignored(d.path, rules), set_by_aws=by_aws,
+                               forces_replacement=d.path in REPLACE_FIELDS and d.before is not ABSENT
+                               and not by_aws))
     return tuple(out)
 
 
@@ -159,22 +171,89 @@ def _change(want: Desired, found: LiveComponent | None, settings: PlanSettings,
     live_view = normalize.comparable_live(found.describe, found.tags, want.body)
     rules = (settings.ignore + want.options.ignore
              + autoscaling.ignored_paths(want.options.autoscaling, found.describe))
-    fields = _field_changes(diff(live_view, desired_view), rules, pattern)
-    status = {k: found.describe.get(k) for k in ("InferenceComponentStatus", "FailureReason")
-              if found.describe.get(k)}
-    status.update({k: v for k, v in (found.describe.get("RuntimeConfig") or {}).items()
-                   if k in ("CurrentCopyCount", "PlacementStatus")})
+    fields = _field_changes(diff(live_view, desired_view), rules, pattern, applied.decode(found.tags))
+    status = _status(found.describe)
     arn = found.describe["InferenceComponentArn"]
-    action, reason, calls = _decide(want, arn, [f for f in fields if not f.ignored], live_view,
-                                    desired_view, settings)
+    action, reason, calls = _decide(want, arn, [f for f in fields if not (f.ignored or f.set_by_aws)],
+                                    live_view, desired_view, settings)
     tag_moves = images.moved(found.describe, want.body, image_digests)
     if tag_moves and action in (Action.NOOP, Action.SCALE, Action.TAG):
         action, reason, calls = _redeploy_moved_tag(want, action, calls)
         fields += tuple(FieldChange(m.path, m.before, m.after) for m in tag_moves)
+    action, reason, calls = _settle(want, found.describe, (action, reason, calls), settings)
+    action, reason, calls, owned = _bookkeeping(want, found, (action, reason, calls), settings)
+    fields += owned
     unchanged = len(leaves(desired_view)) - sum(1 for f in fields if f.after is not ABSENT)
     return ComponentChange(action=action, reason=reason, fields=fields, calls=calls,
                            live_fingerprint=fingerprint(found.describe), status=status,
                            unchanged_fields=max(0, unchanged), **common)
+
+
+def _status(describe: dict[str, Any]) -> dict[str, Any]:
+    """What AWS says of the deployment: shown in verbose output and the JSON plan, never diffed."""
+    status = {k: describe.get(k) for k in ("InferenceComponentStatus", "FailureReason") if describe.get(k)}
+    status.update({k: v for k, v in (describe.get("RuntimeConfig") or {}).items()
+                   if k in ("CurrentCopyCount", "PlacementStatus")})
+    return status
+
+
+Decision = tuple[Action, str, tuple[Call, ...]]
+
+
+def _settle(want: Desired, describe: dict[str, Any], decided: Decision,
+            settings: PlanSettings) -> Decision:
+    """A plan tells the truth about a deployment under way or failed: never "no changes"."""
+    action, reason, calls = decided
+    state = describe.get("InferenceComponentStatus")
+    if state == "Deleting":
+        gone = "being deleted (Deleting): apply waits until it is gone; plan again to re-create it"
+        return Action.WAIT, gone, ()
+    if state in IN_PROGRESS:
+        if action is Action.NOOP:
+            return Action.WAIT, f"{state}: a deployment is in progress; apply waits for it to settle", ()
+        return action, f"{state} (a deployment is in progress; apply waits for it first): {reason}", calls
+    if state == "Failed":
+        failure = describe.get("FailureReason") or "no reason given"
+        # AWS takes no update of a Failed component (only a delete): it is created again.
+        return (Action.REPLACE, f"Failed ({failure}): deleted and created again from the manifest",
+                (Call("DeleteInferenceComponent", {"InferenceComponentName": want.name}),
+                 Call("CreateInferenceComponent", create_params(want, settings))))
+    return decided
+
+
+def _bookkeeping(want: Desired, found: LiveComponent, decided: Decision, settings: PlanSettings
+                 ) -> tuple[Action, str, tuple[Call, ...], tuple[FieldChange, ...]]:
+    """The tags icsync keeps on a component it writes to: what it applied (three-way diff), and
+    its ownership when nobody owns it yet (adopted by the first apply that changes it, or by
+    --adopt at once). Create calls carry them already; a component left alone gets none."""
+    action, reason, calls = decided
+    adopting = want.name in settings.adopt and ownership.owner(found.tags) != (
+        settings.project, settings.environment)
+    if action in (Action.CREATE, Action.REPLACE, Action.WAIT) or (action is Action.NOOP and not adopting):
+        return action, reason, calls, ()
+    wanted = _record(want, found, calls, adopting)
+    shown: tuple[FieldChange, ...] = ()
+    if ownership.owner(found.tags) is None or adopting:
+        owners = {t["Key"]: t["Value"] for t in owner_tags(settings, want.options)}
+        shown = tuple(FieldChange(f"Tags.{k}", found.tags.get(k), v) for k, v in owners.items()
+                      if found.tags.get(k) != v)
+        wanted |= owners
+        if action is Action.NOOP:
+            action, reason = Action.TAG, "adopted (--adopt): apply adds this project's ownership tags"
+    calls = tag_calls.merged(found.describe["InferenceComponentArn"], calls, found.tags, wanted)
+    return action, reason, calls, shown
+
+
+def _record(want: Desired, found: LiveComponent, calls: tuple[Call, ...], adopting: bool) -> dict[str, str]:
+    """The applied-fields record to write: with an update whose manifest sets other fields than
+    the record says (a field removed must stay a change, not pass for AWS's), or on adoption.
+    A component created before records existed keeps the two-way diff until adopted."""
+    recorded = applied.decode(found.tags)
+    if recorded is None and not adopting:
+        return {}
+    wanted = applied.encode(applied.paths_of(normalize.comparable_desired(want.body)))
+    updating = any(c.operation == "UpdateInferenceComponent" for c in calls)
+    return wanted if adopting or (updating and applied.decode(wanted) != recorded) else {}
 
 
 def _decide(want: Desired, arn: str, fields: list[FieldChange], live_view: dict[str, Any],
@@ -188,16 +267,16 @@ def _decide(want: Desired, arn: str, fields: list[FieldChange], live_view: dict[
                  Call("CreateInferenceComponent", create_params(want, settings))))
     spec_changed = any(f.path.startswith(("Specification",)) for f in fields)
     count_changed = any(f.path.startswith("RuntimeConfig") for f in fields)
-    tag_calls = _tag_calls(arn, live_view, desired_view)
+    tagging = tag_calls.of_tags(arn, live_view, desired_view)
     if spec_changed:
         return (Action.UPDATE, _rollout(want),
-                (Call("UpdateInferenceComponent", _update_params(want, count_changed)), *tag_calls))
+                (Call("UpdateInferenceComponent", _update_params(want, count_changed)), *tagging))
     if count_changed:
         count = want.body["RuntimeConfig"]["CopyCount"]
         params = {"InferenceComponentName": want.name, "DesiredRuntimeConfig": {"CopyCount": count}}
         return (Action.SCALE, "only the copy count differs: no redeploy",
-                (Call("UpdateInferenceComponentRuntimeConfig", params), *tag_calls))
-    return Action.TAG, "only tags differ", tag_calls
+                (Call("UpdateInferenceComponentRuntimeConfig", params), *tagging))
+    return Action.TAG, "only tags differ", tagging
 
 
 def _redeploy_moved_tag(want: Desired, action: Action,
@@ -232,16 +311,3 @@ def _rollout(want: Desired) -> str:
     unit = "copies" if size["Type"] == "COPY_COUNT" else "% of capacity"
     return (f"specification differs: rolling redeploy in batches of {size['Value']}{' ' if unit == 'copies' else ''}"
             f"{unit}, baking {policy['WaitIntervalInSeconds']}s each")
-
-
-def _tag_calls(arn: str, live_view: dict[str, Any],
-               desired_view: dict[str, Any]) -> tuple[Call, ...]:
-    before, after = live_view.get("Tags", {}), desired_view.get("Tags", {})
-    calls: list[Call] = []
-    added = [{"Key": k, "Value": v} for k, v in after.items() if before.get(k) != v]
-    removed = [k for k in before if k not in after]
-    if added:
-        calls.append(Call("AddTags", {"ResourceArn": arn, "Tags": added}))
-    if removed:
-        calls.append(Call("DeleteTags", {"ResourceArn": arn, "TagKeys": removed}))
-    return tuple(calls)

@@ -33,6 +33,7 @@ class Settings:
     targets: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
     prune: bool = False
+    adopt: tuple[str, ...] = ()  # components to take over (ownership tags), by name
     shard: Shard | None = None
     check_images: bool = False
     # Output.

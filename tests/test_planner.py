@@ -6,6 +6,7 @@ check that shape against botocore's model); the manifests go through the real lo
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -189,3 +190,142 @@ def test_a_deployment_is_waited_for_as_long_as_its_deployment_config_lets_it_run
     capped = {**rolling, "MaximumExecutionTimeoutInSeconds": 7200}
     assert deployment_timeout({"RollingUpdatePolicy": capped}, body) == 7200
     assert deployment_timeout(None, body) is None  # the executor's default: three hours
+
+
+# -- three-way diff: what icsync applied last (the icsync:applied tags) -------------------------
+def _recorded(want: Desired) -> dict[str, str]:
+    """The tags a create of `want` carries: ownership and the applied-fields record."""
+    [call] = build_plan([want], LiveState(), SETTINGS).changes[0].calls
+    return {t["Key"]: t["Value"] for t in call.params["Tags"]}
+
+
+def _with_data_cache(document: dict[str, Any]) -> dict[str, Any]:
+    """AWS's answer with a field nobody set (data_cache_config_when_unset: DataCacheConfig)."""
+    document["Specification"]["DataCacheConfig"] = {"EnableCaching": False}
+    return document
+
+
+def test_create_records_the_paths_it_set_compactly_and_no_values() -> None:
+    [web] = desired(manifest())
+    tags = _recorded(web)
+    record = tags["icsync:applied"]
+    assert record.startswith("1:") and len(record) <= 256
+    assert re.fullmatch(r"[\w.:/=+\-@ ]*", record)  # AWS's tag value alphabet
+    assert "s3cr3t" not in record and "API_TOKEN" not in record and "repo/web" not in record
+
+
+def test_a_field_aws_filled_in_is_no_change_once_icsync_applied_the_manifest() -> None:
+    [web] = desired(manifest())
+    live = live_of((web, _with_data_cache(describe(web)), _recorded(web)))
+    [change] = build_plan([web], live, SETTINGS).changes
+    assert change.action is Action.NOOP and change.calls == ()
+    [field] = change.fields
+    assert field.path == "Specification.DataCacheConfig.EnableCaching" and field.set_by_aws
+
+
+def test_a_field_the_user_removed_is_still_a_change() -> None:
+    [before] = desired(manifest(extra="Tags: []\n").replace(
+        "  ComputeResourceRequirements:", "  DataCacheConfig: {EnableCaching: true}\n  ComputeResourceRequirements:"))
+    [after] = desired(manifest())
+    document = describe(before)
+    live = live_of((after, document, _recorded(before)))
+    [change] = build_plan([after], live, SETTINGS).changes
+    assert change.action is Action.UPDATE
+    [field] = change.fields
+    assert (field.path, field.before, field.after, field.set_by_aws) == (
+        "Specification.DataCacheConfig.EnableCaching", True, None, False)
+    update, tags = change.calls
+    assert update.operation == "UpdateInferenceComponent" and "DataCacheConfig" not in update.params["Specification"]
+    # The record follows the manifest: the field is no longer recorded as applied.
+    assert tags.operation == "AddTags" and tags.params["Tags"] == [
+        {"Key": "icsync:applied", "Value": _recorded(after)["icsync:applied"]}]
+
+
+def test_without_a_record_a_live_only_field_keeps_todays_two_way_diff() -> None:
+    [web] = desired(manifest())
+    [change] = build_plan([web], live_of((web, _with_data_cache(describe(web)), OWNED)), SETTINGS).changes
+    assert change.action is Action.UPDATE and not change.fields[0].set_by_aws
+
+
+def test_a_long_record_spills_into_numbered_tags() -> None:
+    from gitsync import applied
+
+    paths = frozenset(f"Specifications[{i}].Container.Image" for i in range(120))
+    tags = applied.encode(paths)
+    assert list(tags) == ["icsync:applied", "icsync:applied:2"]
+    assert all(len(v) <= 256 for v in tags.values())
+    assert applied.decode(tags) == {applied.code(p) for p in paths}
+    assert applied.encode(frozenset(f"Specifications[{i}].X" for i in range(1000))) == {"icsync:applied": ""}
+    assert applied.decode({"icsync:applied": ""}) is None
+    assert applied.tracked_path("Specification.Container.Environment.API_TOKEN") == \
+        "Specification.Container.Environment"
+
+
+# -- in progress and failed: never "no changes" --------------------------------------------
+@pytest.mark.parametrize("state", ["Creating", "Updating"])
+def test_a_deployment_in_progress_is_a_wait_not_no_changes(state: str) -> None:
+    [web] = desired(manifest())
+    plan = build_plan([web], live_of((web, describe(web, status=state), OWNED)), SETTINGS)
+    [change] = plan.changes
+    assert (change.action, change.calls, change.in_progress) == (Action.WAIT, (), True)
+    assert state in change.reason and plan.has_changes and plan.in_progress == 1
+
+
+def test_a_change_to_a_component_in_progress_says_so_and_keeps_its_calls() -> None:
+    [old] = desired(manifest())
+    [new] = desired(manifest(image="repo/web:2"))
+    [change] = build_plan([new], live_of((new, describe(old, status="Updating"), OWNED)), SETTINGS).changes
+    assert change.action is Action.UPDATE and change.in_progress
+    assert change.reason.startswith("Updating (a deployment is in progress")
+
+
+def test_a_failed_component_is_re_created_with_aws_reason() -> None:
+    [web] = desired(manifest())
+    document = describe(web, status="Failed") | {"FailureReason": "Image pull failed"}
+    [change] = build_plan([web], live_of((web, document, OWNED)), SETTINGS).changes
+    assert change.action is Action.REPLACE and change.failed
+    assert "Image pull failed" in change.reason
+    assert [c.operation for c in change.calls] == ["DeleteInferenceComponent", "CreateInferenceComponent"]
+
+
+def test_prune_leaves_a_component_already_deleting_alone() -> None:
+    [web] = desired(manifest())
+    [gone] = desired(manifest(name="gone"))
+    live = live_of((web, describe(web), OWNED), (gone, describe(gone, status="Deleting"), OWNED))
+    live.listed["gone"]["InferenceComponentStatus"] = "Deleting"
+    plan = build_plan([web], live, PlanSettings(environment="dev", project="shop", prune=True))
+    assert [c.name for c in plan.changes] == ["web"] and plan.unmanaged == ()
+
+
+# -- ownership ----------------------------------------------------------------------------------
+def test_a_component_another_project_owns_fails_the_plan_naming_the_owner() -> None:
+    from gitsync.errors import OwnershipError
+
+    [web] = desired(manifest(copies=3))
+    theirs = {PROJECT_TAG: "search", ENVIRONMENT_TAG: "prod"}
+    with pytest.raises(OwnershipError, match="web: owned by project `search`, environment `prod`"):
+        build_plan([web], live_of((web, describe(web, copies=1), theirs)), SETTINGS)
+    adopting = PlanSettings(environment="dev", project="shop", adopt=("web",))
+    [change] = build_plan([web], live_of((web, describe(web, copies=1), theirs)), adopting).changes
+    assert change.action is Action.SCALE
+    assert {(f.path, f.before, f.after) for f in change.fields if f.path.startswith("Tags.")} == {
+        ("Tags.icsync:project", "search", "shop"), ("Tags.icsync:environment", "prod", "dev")}
+    assert [c.operation for c in change.calls] == ["UpdateInferenceComponentRuntimeConfig", "AddTags"]
+
+
+def test_an_unowned_component_is_adopted_by_the_apply_that_changes_it() -> None:
+    [web] = desired(manifest(copies=3))
+    [change] = build_plan([web], live_of((web, describe(web, copies=1), {})), SETTINGS).changes
+    [tags] = [c for c in change.calls if c.operation == "AddTags"]
+    assert {t["Key"]: t["Value"] for t in tags.params["Tags"]} == {
+        PROJECT_TAG: "shop", ENVIRONMENT_TAG: "dev"}
+    [same] = desired(manifest())
+    [left] = build_plan([same], live_of((same, describe(same), {})), SETTINGS).changes
+    assert (left.action, left.calls) == (Action.NOOP, ())  # left alone: no write, no adoption
+
+
+def test_a_component_being_deleted_is_a_wait_with_its_reason() -> None:
+    [web] = desired(manifest())
+    [change] = build_plan([web], live_of((web, describe(web, status="Deleting"), OWNED)), SETTINGS).changes
+    assert (change.action, change.calls, change.in_progress) == (Action.WAIT, (), True)
+    assert change.reason.startswith("being deleted (Deleting)")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
 import botocore.session
 import botocore.utils
@@ -83,11 +84,34 @@ class Clients:
         moved.connection = dataclasses.replace(self.connection, region=region)
         return moved
 
-    def with_credentials(self, credentials: dict[str, str]) -> Clients:
-        """The same settings and region, signing with these temporary credentials (STS's shape)."""
+    def assuming(self, role_arn: str, session_name: str) -> tuple[Clients, Any]:
+        """The same settings and region, acting as `role_arn`, and the role's credentials.
+
+        They are botocore's refreshable credentials: STS AssumeRole again (with this connection's
+        own, themselves refreshable, credentials) before they expire, so an apply that outlasts a
+        role session (an hour by default, at most one when roles are chained) keeps working.
+        Nothing is fetched until first used."""
+        source = self._session.get_credentials()
+        if source is None:
+            raise botocore.exceptions.NoCredentialsError()
+        extra: dict[str, Any] = {"RoleSessionName": session_name}
+        seconds = _role_seconds()
+        if seconds is not None:
+            extra["DurationSeconds"] = seconds
+        fetcher = botocore.credentials.AssumeRoleCredentialFetcher(
+            self._sts_client, source, role_arn, extra_args=extra)
+        credentials = botocore.credentials.DeferredRefreshableCredentials(
+            fetcher.fetch_credentials, "assume-role")
         other = self._fresh()
+        # Sign with the role's credentials, never with fixed sandbox keys.
+        other.connection = dataclasses.replace(self.connection, dummy_credentials=False)
         other._session = session(None, self._session.get_config_variable("region"), credentials)
-        return other
+        return other, credentials
+
+    def _sts_client(self, service: str, **keys: Any) -> Any:
+        """botocore's AssumeRole fetcher makes its STS clients here: this connection's endpoint,
+        region, retries and timeouts, signing with the keys it passes."""
+        return self._make(service, **keys)
 
     @property
     def region(self) -> str:
@@ -106,7 +130,7 @@ class Clients:
                     found = self._clients[service] = self._make(service)
         return found
 
-    def _make(self, service: str) -> Any:
+    def _make(self, service: str, **signing: Any) -> Any:
         c = self.connection
         # Paced reads use standard retries: two rate limiters on one stream would slow each other.
         retry_mode = "adaptive" if self._limiter is None else "standard"
@@ -115,7 +139,7 @@ class Clients:
             retries={"mode": retry_mode, "max_attempts": _max_attempts(c.max_attempts)},
             read_timeout=c.read_timeout, connect_timeout=c.connect_timeout,
             max_pool_connections=c.pool_size)
-        keys = SANDBOX_KEYS if c.dummy_credentials else {}
+        keys = signing or (SANDBOX_KEYS if c.dummy_credentials else {})
         # None, not True, so that botocore still reads AWS_CA_BUNDLE and the profile's ca_bundle.
         verify: bool | str | None = c.ca_bundle or (None if c.verify_ssl else False)
         try:
@@ -146,16 +170,30 @@ def _observe(limiter: RateLimiter, response: Any) -> None:
     limiter.observe(http.status_code, parsed.get("Error", {}).get("Code"))
 
 
+class _Given(botocore.credentials.CredentialProvider):  # type: ignore[misc]
+    """A credential chain of one link: credentials icsync made (a role's refreshable ones)."""
+
+    METHOD = "icsync-role"
+
+    def __init__(self, credentials: botocore.credentials.Credentials) -> None:
+        super().__init__()
+        self.credentials = credentials
+
+    def load(self) -> botocore.credentials.Credentials:
+        return self.credentials
+
+
 def session(profile: str | None, region: str | None,
-            credentials: dict[str, str] | None = None) -> botocore.session.Session:
-    """A botocore session for this profile and region, whose timestamps are parsed in UTC."""
+            credentials: botocore.credentials.Credentials | None = None) -> botocore.session.Session:
+    """A botocore session for this profile and region, whose timestamps are parsed in UTC; with
+    `credentials`, signing with those only (the chain is replaced, not frozen)."""
     made = botocore.session.Session(profile=profile)
     try:
         if region:
             made.set_config_variable("region", region)
-        if credentials:
-            made.set_credentials(credentials["AccessKeyId"], credentials["SecretAccessKey"],
-                                 credentials["SessionToken"])
+        if credentials is not None:
+            made.register_component("credential_provider",
+                                    botocore.credentials.CredentialResolver([_Given(credentials)]))
         if made.get_config_variable("data_path") is None:  # else: the user's own model folders
             made.register_component("data_loader", model.loader())
         made.get_component("response_parser_factory").set_parser_defaults(
@@ -202,6 +240,18 @@ def paced_reads(clients: Clients, limiter: RateLimiter) -> Clients:
 def in_region(clients: Clients, region: str) -> Clients:
     """The same session and settings, for clients in another region (an ECR registry's own)."""
     return clients.in_region(region)
+
+
+def _role_seconds() -> int | None:
+    """ICSYNC_ROLE_SESSION_SECONDS: how long each role session lasts (AssumeRole's DurationSeconds,
+    900 to 43200; AWS's default, an hour, when unset). botocore refreshes a session in its last
+    15 minutes, so a 900-second session is refreshed at almost every call."""
+    value = os.environ.get("ICSYNC_ROLE_SESSION_SECONDS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 900 <= int(value) <= 43200:
+        raise AwsError(f"ICSYNC_ROLE_SESSION_SECONDS must be a whole number from 900 to 43200, not `{value}`")
+    return int(value)
 
 
 def _max_attempts(default: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitsync.aws.calls import call, pages
+from gitsync.aws.calls import answered, call, pages
 from gitsync.aws.clients import Clients
 from gitsync.errors import AwsError
 
@@ -75,7 +75,10 @@ def image_digest(clients: Clients, registry: str, repository: str, tag: str) -> 
 
 
 def assume_role(clients: Clients, role_arn: str, session_name: str = "icsync") -> Clients:
-    """Clients that act as `role_arn`: STS AssumeRole with the caller's credentials, then the same
-    connection settings with the temporary credentials."""
-    found = call(clients.client("sts"), "assume_role", RoleArn=role_arn, RoleSessionName=session_name)
-    return clients.with_credentials(found["Credentials"])
+    """Clients that act as `role_arn` with refreshable credentials (clients.Clients.assuming).
+    The first AssumeRole is made here, so that a role that cannot be assumed stops the run at
+    once, with AWS's reason."""
+    with answered("AssumeRole"):
+        assumed, credentials = clients.assuming(role_arn, session_name)
+        credentials.get_frozen_credentials()
+    return assumed

@@ -20,7 +20,7 @@ from gitsync.settings import Settings
 def plan_settings(settings: Settings, context: Context) -> PlanSettings:
     return PlanSettings(environment=context.environment.name, project=context.project.name,
                         ignore=context.project.ignore, secret_pattern=context.project.secret_pattern,
-                        prune=settings.prune)
+                        prune=settings.prune, adopt=settings.adopt)
 
 
 def make_plan(settings: Settings, context: Context, clients: aws.Clients,

@@ -29,7 +29,7 @@ def save(plan: Plan, settings: Settings, path: Path) -> None:
         "kind": KIND,
         "plan": plan_document(plan),
         "selection": {"targets": list(settings.targets), "excludes": list(settings.excludes),
-                      "prune": settings.prune},
+                      "prune": settings.prune, "adopt": list(settings.adopt)},
         "live": {c.name: c.live_fingerprint for c in plan.changes},
         "calls": _calls(plan),
     }
@@ -52,7 +52,7 @@ def settings_for(document: dict[str, Any], settings: Settings) -> Settings:
     selection = document["selection"]
     return replace(settings, environment=document["plan"]["environment"],
                    targets=tuple(selection["targets"]), excludes=tuple(selection["excludes"]),
-                   prune=bool(selection["prune"]))
+                   prune=bool(selection["prune"]), adopt=tuple(selection.get("adopt", ())))
 
 
 def check_fresh(document: dict[str, Any], fresh: Plan, path: Path) -> None:

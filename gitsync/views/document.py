@@ -18,6 +18,8 @@ def summary_line(plan: Plan) -> str:
     if counts["delete"]:
         parts.append(f"{counts['delete']} to delete")
     parts.append(f"{counts['noop']} unchanged")
+    if plan.in_progress:
+        parts.append(f"{plan.in_progress} in progress")
     return "Plan: " + ", ".join(parts) + "."
 
 
@@ -26,11 +28,14 @@ def change_document(change: ComponentChange) -> dict[str, Any]:
         "name": change.name,
         "endpoint": change.endpoint,
         "action": change.action.value,
+        "in_progress": change.in_progress,
+        "failed": change.failed,
         "reason": change.reason,
         "calls": [call.operation for call in change.calls],
         "fields": [
             {"path": f.path, "before": f.before, "after": f.after, "sensitive": f.sensitive,
-             "ignored": f.ignored, "forces_replacement": f.forces_replacement}
+             "ignored": f.ignored, "forces_replacement": f.forces_replacement,
+             **({"set_by_aws": True} if f.set_by_aws else {})}  # the key only where true
             for f in change.fields
         ],
         "wave": change.wave,
@@ -50,6 +55,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "summary_line": summary_line(plan),
         "has_changes": plan.has_changes,
         "has_destroy": plan.has_destroy,
+        "in_progress": plan.in_progress,
         "changes": [change_document(c) for c in plan.changes],
         "unmanaged": list(plan.unmanaged),
     }

@@ -15,7 +15,7 @@ def summary_line(report: DriftReport) -> str:
     if not report.drifted:
         expected = f", {counts['expected']} with expected differences" if counts["expected"] else ""
         return f"No drift: {counts['total']} component(s) in sync{expected}."
-    parts = [f"{counts[s.value]} {s.value}" for s in DRIFT if counts[s.value]]
+    parts = [f"{counts[s.value]} {s.value.replace('_', ' ')}" for s in DRIFT if counts.get(s.value)]
     return f"Drift: {', '.join(parts)} (of {counts['total']} component(s))."
 
 
@@ -36,7 +36,7 @@ def document(report: DriftReport) -> dict[str, Any]:
              "summary": env.summary(),
              "components": [{"name": c.name, "endpoint": c.endpoint, "status": c.status.value,
                              "fields": [_field(f) for f in c.fields],
-                             "expected": [_field(f) for f in c.expected]}
+                             "expected": [_field(f) for f in c.expected], "detail": c.detail}
                             for c in env.components]}
             for env in report.environments
         ],

@@ -20,7 +20,8 @@ def _environment(env: EnvironmentDrift) -> list[str]:
         if component.status not in DRIFT and not component.expected:
             continue
         where = f" ({component.endpoint})" if component.endpoint else ""
-        lines.append(f"- **{component.name}**{where}: {component.status.value}")
+        detail = f" ({component.detail})" if component.detail else ""
+        lines.append(f"- **{component.name}**{where}: {component.status.value}{detail}")
         lines += [f"  - `{f.path}`: live `{value(f.before)}`, git `{value(f.after)}`"
                   for f in component.fields]
         lines += [f"  - `{f.path}`: live `{value(f.before)}`, git `{value(f.after)}` *(expected: "

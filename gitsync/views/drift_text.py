@@ -9,8 +9,9 @@ from gitsync.views.drift_document import summary_line
 from gitsync.views.text import value
 
 _SYMBOLS = {Status.IN_SYNC: "=", Status.EXPECTED: "=", Status.MODIFIED: "~", Status.MISSING: "-",
-            Status.UNMANAGED: "?"}
-_COLORS = {Status.MODIFIED: "yellow", Status.MISSING: "red", Status.UNMANAGED: "magenta"}
+            Status.UNMANAGED: "?", Status.IN_PROGRESS: "*", Status.FAILED: "!"}
+_COLORS = {Status.MODIFIED: "yellow", Status.MISSING: "red", Status.UNMANAGED: "magenta",
+           Status.IN_PROGRESS: "cyan", Status.FAILED: "red"}
 _NOTES = {Status.MISSING: "in git, not live",
           Status.UNMANAGED: "live on a managed endpoint, in no manifest"}
 
@@ -19,7 +20,7 @@ def _component(component: ComponentDrift, color: bool, verbose: bool) -> list[st
     if component.status is Status.IN_SYNC and not verbose:
         return []
     where = f" ({component.endpoint})" if component.endpoint else ""
-    note = _NOTES.get(component.status, "")
+    note = component.detail or _NOTES.get(component.status, "")
     head = f"  {_SYMBOLS[component.status]} {component.name}{where}: {component.status.value}"
     head += f"  # {note}" if note else ""
     fg = _COLORS.get(component.status)
@@ -35,7 +36,7 @@ def render(report: DriftReport, *, color: bool = False, verbose: bool = False) -
     lines: list[str] = []
     for env in report.environments:
         counts = env.summary()
-        in_sync = counts["in_sync"] + counts["expected"]
+        in_sync = counts["in_sync"] + counts["expected"]  # never in_progress nor failed
         lines.append(f"Environment {env.environment} (project {env.project}): "
                      f"{counts['drifted']} drifted, {in_sync} in sync")
         for component in env.components:

@@ -15,7 +15,8 @@ LIMIT = 60_000
 def _details(change: ComponentChange) -> str:
     rows = ["| field | before | after |", "|---|---|---|"]
     for f in change.fields:
-        note = " *(ignored)*" if f.ignored else (" **forces replacement**" if f.forces_replacement else "")
+        note = (" *(ignored)*" if f.ignored else " *(set by AWS)*" if f.set_by_aws
+                else " **forces replacement**" if f.forces_replacement else "")
         rows.append(f"| `{f.path}`{note} | `{value(f.before)}` | `{value(f.after)}` |")
     calls = ", ".join(f"`{c.operation}`" for c in change.calls) or "none"
     return (f"<details><summary><code>{SYMBOLS[change.action]}</code> <b>{change.name}</b> "

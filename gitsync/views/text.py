@@ -14,7 +14,8 @@ from gitsync.views import capacity_view, cost_view
 from gitsync.views.document import summary_line
 
 _COLORS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.SCALE: "yellow",
-           Action.TAG: "yellow", Action.REPLACE: "red", Action.DELETE: "red", Action.NOOP: None}
+           Action.TAG: "yellow", Action.REPLACE: "red", Action.DELETE: "red", Action.NOOP: None,
+           Action.WAIT: "cyan"}
 
 
 def value(item: Any) -> str:
@@ -26,7 +27,7 @@ def value(item: Any) -> str:
 
 
 def _field(change: FieldChange, color: bool, verbose: bool) -> str | None:
-    if change.ignored and not verbose:
+    if (change.ignored or change.set_by_aws) and not verbose:
         return None
     if change.before is None:
         symbol, text = "+", f"{change.path}: {value(change.after)}"
@@ -40,9 +41,11 @@ def _field(change: FieldChange, color: bool, verbose: bool) -> str | None:
         text += "  # forces replacement"
     if change.ignored:
         text += "  # ignored"
+    if change.set_by_aws:
+        symbol, text = "=", f"{change.path}: {value(change.before)}  # set by AWS (icsync never applied it)"
     line = f"      {symbol} {text}"
     styles = {"+": "green", "-": "red", "~": "yellow"}
-    return click.style(line, fg=styles[symbol]) if color and not change.ignored else line
+    return click.style(line, fg=styles[symbol]) if color and symbol in styles and not change.ignored else line
 
 
 def _component(change: ComponentChange, color: bool, verbose: bool) -> list[str]:
@@ -51,9 +54,12 @@ def _component(change: ComponentChange, color: bool, verbose: bool) -> list[str]
     lines = [head, f"      # {change.reason}"]
     shown = [line for f in change.fields if (line := _field(f, color, verbose))]
     lines += shown
-    hidden = len(change.fields) - len(shown)
+    hidden = sum(1 for f in change.fields if f.ignored and not f.set_by_aws) if not verbose else 0
     if hidden:
         lines.append(f"      ({hidden} ignored difference{'s' if hidden > 1 else ''} hidden; --verbose shows them)")
+    by_aws = sum(1 for f in change.fields if f.set_by_aws) if not verbose else 0
+    if by_aws:
+        lines.append(f"      ({by_aws} field{'s' if by_aws > 1 else ''} set by AWS hidden; --verbose shows them)")
     if change.unchanged_fields and change.action is not Action.NOOP:
         lines.append(f"      ({change.unchanged_fields} unchanged field{'s' if change.unchanged_fields != 1 else ''} hidden)")
     if change.calls:

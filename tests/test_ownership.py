@@ -1,0 +1,80 @@
+"""Ownership through the CLI: another project's component is never changed without --adopt; a
+component nobody owns is adopted by the first apply that changes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.helpers import Live, demo_project, icsync, set_values
+
+
+def _run(command: str, root: Path, live: Live, *extra: str) -> Any:
+    more = ("--auto-approve",) if command == "apply" else ()
+    return icsync(command, "-C", root, "--env", "dev", "--endpoint-url", live.url, *more, *extra)
+
+
+def _tags(live: Live, name: str = "web") -> dict[str, str]:
+    arn = live.client.describe_inference_component(InferenceComponentName=name)["InferenceComponentArn"]
+    return {t["Key"]: t["Value"] for t in live.client.list_tags(ResourceArn=arn)["Tags"]}
+
+
+def _create(live: Live, tags: dict[str, str], copies: int = 2) -> None:
+    live.client.create_inference_component(
+        InferenceComponentName="web", EndpointName="ep", VariantName="AllTraffic",
+        Specification={"ModelName": "model-a", "Container": {"Image": "repo/app:1.0", "Environment": {
+            "LOG_LEVEL": "info", "API_TOKEN": "s3cr3t-value-123"}},
+            "ComputeResourceRequirements": {"NumberOfAcceleratorDevicesRequired": 1, "MinMemoryRequiredInMb": 1024}},
+        RuntimeConfig={"CopyCount": copies}, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+
+
+def test_another_projects_component_fails_the_plan_and_apply_until_adopted(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    _create(live, {"icsync:project": "search", "icsync:environment": "prod"}, copies=1)
+    root = demo_project(tmp_path / "p")  # project demo, environment dev, CopyCount 2
+    live.clear_log()
+    for command in ("plan", "apply"):
+        refused = _run(command, root, live)
+        assert refused.code == 1, refused.all
+        assert "web: owned by project `search`, environment `prod`" in refused.err
+        assert "--adopt NAME" in refused.err and "Traceback" not in refused.all
+    assert live.mutating() == []
+    plan = _run("plan", root, live, "--adopt", "web")
+    assert plan.code == 0 and '~ Tags.icsync:project: "search" -> "demo"' in plan.out, plan.all
+    applied = _run("apply", root, live, "--adopt", "web")
+    assert applied.code == 0, applied.all
+    assert _tags(live)["icsync:project"] == "demo" and _tags(live)["icsync:environment"] == "dev"
+    again = _run("plan", root, live, "--detailed-exitcode")
+    assert again.code == 0 and "No changes." in again.out, again.all
+
+
+def test_adopt_names_a_component_of_the_manifests(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    result = _run("plan", root, live, "--adopt", "nosuch")
+    assert result.code == 1 and "--adopt nosuch: no manifest of environment `dev` names it" in result.err
+
+
+def test_an_unowned_component_is_adopted_by_the_first_apply_that_changes_it(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    _create(live, {})
+    root = demo_project(tmp_path / "p")
+    plan = _run("plan", root, live, "--detailed-exitcode")
+    assert plan.code == 0 and "No changes." in plan.out, plan.all  # left alone while it matches
+    set_values(root, copies=3)
+    plan = _run("plan", root, live)
+    assert '+ Tags.icsync:project: "demo"' in plan.out and '+ Tags.icsync:environment: "dev"' in plan.out, plan.all
+    assert _run("apply", root, live).code == 0
+    assert {"icsync:project": "demo", "icsync:environment": "dev"}.items() <= _tags(live).items()
+    assert _run("plan", root, live, "--detailed-exitcode").code == 0
+
+
+def test_a_saved_plan_keeps_its_adoption(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    _create(live, {"icsync:project": "search", "icsync:environment": "prod"})
+    root = demo_project(tmp_path / "p")
+    saved = tmp_path / "adopt.plan"
+    assert _run("plan", root, live, "--adopt", "web", "--out", str(saved)).code == 0
+    applied = icsync("apply", str(saved), "-C", root, "--endpoint-url", live.url)
+    assert applied.code == 0, applied.all
+    assert _tags(live)["icsync:project"] == "demo"
