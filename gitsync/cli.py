@@ -135,7 +135,7 @@ def unlock(invocation: Invocation, /, lock_name: str, **options: Any) -> int:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=4566, show_default=True, help="0 picks a free port.")
+@click.option("--port", type=click.IntRange(0, 65535), default=4566, show_default=True, help="0 picks a free port.")
 @click.option("--seed", type=click.Path(dir_okay=False, path_type=Path), help="YAML starting state.")
 @click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
               help="Keep the account's state in this file across restarts.")
@@ -238,13 +238,16 @@ def import_command(invocation: Invocation, /, endpoints: tuple[str, ...], **opti
 
 def run(argv: list[str]) -> int:
     """Run one command line; every byte it writes is redacted, every failure is an exit code."""
-    REDACT.reset()
     invocation = Invocation(argv=list(argv))
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)  # type: ignore[assignment]
+
+    def command() -> int | None:
+        REDACT.reset()  # inside the handler: a bad ICSYNC_MASK is an error message, not a traceback
+        return cli.main(args=argv, prog_name="icsync", standalone_mode=False, obj=invocation)  # type: ignore[no-any-return]
+
     try:
-        return error_handler.handle(invocation, lambda: cli.main(
-            args=argv, prog_name="icsync", standalone_mode=False, obj=invocation))
+        return error_handler.handle(invocation, command)
     finally:
         disable_debug_logging()
         sys.stdout, sys.stderr = streams

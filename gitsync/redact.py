@@ -15,6 +15,7 @@ import re
 import threading
 from typing import Any, TextIO
 
+from gitsync.errors import ConfigError
 from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, secret_entries, secret_pairs
 
 # Shorter or all-digit values ("1", "4096") would mask unrelated text: the plan masks those fields
@@ -35,8 +36,8 @@ class Redactor:
             self._values.clear()
             self._pattern = re.compile(pattern)
             self._pairs = secret_pairs(pattern)
-            masks = os.environ.get("ICSYNC_MASK", "")
-            self._extra = [re.compile(m) for m in masks.split(",") if m.strip()]
+            self._extra = []
+            self._extra = _masks(os.environ.get("ICSYNC_MASK", ""))
 
     def add_document(self, document: Any) -> None:
         """Register every secret value of a manifest or describe document."""
@@ -55,6 +56,18 @@ class Redactor:
         for extra in self._extra:
             text = extra.sub("***", text)
         return text
+
+
+def _masks(text: str) -> list[re.Pattern[str]]:
+    """ICSYNC_MASK's patterns; a broken one is the user's mistake, named, not a crash."""
+    compiled = []
+    for mask in (m for m in text.split(",") if m.strip()):
+        try:
+            compiled.append(re.compile(mask))
+        except re.error as error:
+            raise ConfigError(f"ICSYNC_MASK: `{mask}` is not a regular expression ({error}); "
+                              "it takes comma-separated Python regular expressions") from None
+    return compiled
 
 
 REDACT = Redactor()  # one per process: output streams and log handlers are process-wide too

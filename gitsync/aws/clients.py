@@ -9,6 +9,7 @@ import datetime
 import os
 import platform
 import threading
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,7 @@ class Clients:
     use) costs a quarter of a second of every run."""
 
     def __init__(self, connection: Connection) -> None:
+        check_endpoint_url(connection.endpoint_url)
         self.connection = connection
         # botocore reads only AWS_DEFAULT_REGION; the AWS CLI also AWS_REGION, first.
         self._session = session(connection.profile, connection.region or os.environ.get("AWS_REGION") or None)
@@ -174,6 +176,23 @@ def timestamp_in_utc(value: Any) -> datetime.datetime:
             pass  # out of the platform's range: botocore's own fallbacks
     parsed: datetime.datetime = botocore.utils.parse_timestamp(value)
     return parsed.astimezone(datetime.UTC)
+
+
+def check_endpoint_url(url: str | None) -> None:
+    """A URL botocore would refuse with a bare ValueError, refused here in words."""
+    if url is None:
+        return
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it: a port that is not a number raises
+    except ValueError as error:
+        reason = str(error)
+    else:
+        reason = "" if parts.scheme in ("http", "https") and parts.hostname else \
+            "it needs http:// or https:// and a host name"
+    if reason:
+        raise AwsError(f"endpoint URL `{url}` is not valid: {reason}; write it as "
+                       "https://HOST[:PORT] (--endpoint-url, ICSYNC_ENDPOINT_URL or icsync.yaml)")
 
 
 def paced_reads(clients: Clients, limiter: RateLimiter) -> Clients:
