@@ -16,6 +16,7 @@ from gitsync import __version__, error_handler, model
 from gitsync.error_handler import Invocation
 from gitsync.errors import ExitCode
 from gitsync.options import (
+    AMOUNT,
     change_options,
     complete_environments,
     connection_options,
@@ -94,12 +95,12 @@ def plan(invocation: Invocation, /, **options: Any) -> int:
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
 @click.option("--allow-replace", is_flag=True, help="Allow delete-and-create replacements.")
 @click.option("--dry-run", is_flag=True, help="Print the requests apply would send; send nothing.")
-@click.option("--timeout", type=float, help="Seconds to wait for each component (default 1800).")
+@click.option("--timeout", type=AMOUNT, help="Seconds to wait for each component (default 1800).")
 @click.option("--fail-fast", is_flag=True, help="Start nothing new after a failure.")
 @click.option("--no-wait-busy", is_flag=True, help="Fail instead of waiting for busy components.")
 @click.option("--max-deletes", type=click.IntRange(0), default=3, show_default=True,
               help="Refuse a plan that deletes or replaces more components than this.")
-@click.option("--lock-timeout", type=float, default=0, show_default=True,
+@click.option("--lock-timeout", type=AMOUNT, default=0, show_default=True,
               help="Seconds to wait for the environment lock (with `lock:` in icsync.yaml).")
 @click.pass_obj
 def apply(invocation: Invocation, /, plan_file: Path | None, auto_approve: bool,
@@ -141,9 +142,9 @@ def unlock(invocation: Invocation, /, lock_name: str, **options: Any) -> int:
               help="Keep the account's state in this file across restarts.")
 @click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path),
               help="Append one JSON line per call received.")
-@click.option("--latency-ms", type=float, default=0, help="Added latency per call.")
-@click.option("--max-tps", type=float, default=0, help="Calls per second above which calls are throttled.")
-@click.option("--transition-seconds", type=float, default=0, show_default=True,
+@click.option("--latency-ms", type=AMOUNT, default=0, help="Added latency per call.")
+@click.option("--max-tps", type=AMOUNT, default=0, help="Calls per second above which calls are throttled.")
+@click.option("--transition-seconds", type=AMOUNT, default=0, show_default=True,
               help="How long Creating/Updating/Deleting last.")
 @click.option("--region", default="us-east-1", show_default=True, help="Region used in ARNs.")
 def sandbox(**options: Any) -> int:

@@ -215,3 +215,28 @@ def test_drift_out_into_a_missing_folder_is_named(tmp_path: Path, seeded: Live) 
                     "--out", out)
     assert result.code == 1, result.all
     assert_expected_error(result, f"--out {out}: cannot write it: No such file or directory")
+
+
+# (case, command line after `icsync`, the option click names)
+NUMBER_CASES = [
+    ("read-timeout-nan", ["plan", "--read-timeout", "nan"], "Invalid value for '--read-timeout': nan is not a finite number"),
+    ("read-timeout-negative", ["plan", "--read-timeout", "-1"], "Invalid value for '--read-timeout': -1.0 is not in the range x>=0"),
+    ("connect-timeout-infinite", ["plan", "--connect-timeout", "inf"], "Invalid value for '--connect-timeout': inf is not a finite number"),
+    ("read-rate-nan", ["plan", "--read-rate", "nan"], "Invalid value for '--read-rate': nan is not a finite number"),
+    ("read-rate-from-environment", ["plan"], "Invalid value for '--read-rate': -3.0 is not in the range x>=0"),
+    ("apply-timeout-nan", ["apply", "--timeout", "nan"], "Invalid value for '--timeout': nan is not a finite number"),
+    ("apply-timeout-negative", ["apply", "--timeout", "-5"], "Invalid value for '--timeout': -5.0 is not in the range x>=0"),
+    ("lock-timeout-negative", ["apply", "--lock-timeout", "-1"], "Invalid value for '--lock-timeout': -1.0 is not in the range x>=0"),
+    ("parallelism-zero", ["apply", "--parallelism", "0"], "Invalid value for '--parallelism': 0 is not in the range 1<=x<=256"),
+    ("read-parallelism-negative", ["plan", "--read-parallelism", "-4"], "Invalid value for '--read-parallelism': -4 is not in the range 1<=x<=256"),
+    ("sandbox-latency-nan", ["sandbox", "--latency-ms", "nan"], "Invalid value for '--latency-ms': nan is not a finite number"),
+    ("sandbox-transition-negative", ["sandbox", "--transition-seconds", "-1"], "Invalid value for '--transition-seconds': -1.0 is not in the range x>=0"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), [case[1:] for case in NUMBER_CASES],
+                         ids=[case[0] for case in NUMBER_CASES])
+def test_negative_or_nan_option_values_are_refused(args: list[str], message: str, tmp_path: Path) -> None:
+    where = [] if args[0] == "sandbox" else ["--env", "dev", "-C", project(tmp_path)]
+    result = icsync(*args, *where, env={"ICSYNC_READ_RATE": "-3"} if args == ["plan"] else None)
+    assert_expected_error(result, message)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gitsync.errors import Problem, ValidationFailed
-from gitsync.manifests.load import MAX_BYTES, Parsed, binary, parse
+from gitsync.manifests.load import MAX_BYTES, Parsed, binary, decoded, parse
 from gitsync.manifests.project import Environment, Project
 from gitsync.manifests.render import make_environment, render
 from gitsync.manifests.validate import Desired, to_desired
@@ -57,8 +57,7 @@ def read_file(root: Path, path: Path, relative: str,
                            "is this the right file?")
     if b"\x00" in data[:8192]:
         return "", binary(relative)
-    # As text mode reads it: universal newlines.
-    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n"), None
+    return decoded(relative, data)
 
 
 def _real_dir(folder: Path, resolved: dict[Path, Path]) -> Path:

@@ -45,7 +45,7 @@ class ProjectLoader(jinja2.BaseLoader):
         if not path.is_file():
             raise jinja2.TemplateNotFound(template)
         mtime = path.stat().st_mtime
-        return path.read_text(errors="replace"), str(path), lambda: path.stat().st_mtime == mtime
+        return path.read_text(encoding="utf-8"), str(path), lambda: path.stat().st_mtime == mtime
 
 
 def env_var(name: Any, default: Any = _MISSING) -> Any:

@@ -17,6 +17,7 @@ from gitsync.normalize import specs as specs_of
 
 DEPLOYMENT_KEY = "DeploymentConfig"
 SPEC_KEYS = ("Specification", "Specifications")
+OWNER_PREFIX = "icsync:"  # planner.owner_tags: the project, environment, prune and wave tags
 _OPTION_TYPES: dict[str, tuple[type, ...]] = {"ignore": (list,), "wave": (int,), "prune": (bool,),
                                               "autoscaling": (dict,)}
 
@@ -93,6 +94,9 @@ def _check_document(doc: Parsed) -> list[Problem]:
         shape_problems += model.validate(update.members[DEPLOYMENT_KEY], data[DEPLOYMENT_KEY],
                                          (DEPLOYMENT_KEY,))
     problems += [doc.problem(p.path, p.message) for p in shape_problems]
+    problems += [doc.problem(path, f"`{value}` is not a number AWS accepts (JSON has no NaN or "
+                                   "infinity); write a finite number")
+                 for path, value in non_finite(data) if path not in {p.path for p in shape_problems}]
     problems += _check_options(doc)
     if not shape_problems:
         problems += [doc.problem(path, message) for path, message in rules(data)]
@@ -138,6 +142,42 @@ def rules(data: dict[str, Any]) -> list[tuple[model.Path, str]]:
         at: model.Path = ("Specification",) if "Specification" in data else ("Specifications", index)
         found += _spec_rules(spec, at, has_runtime="RuntimeConfig" in data)
     found += _batch_rules(data)
+    found += tag_rules(data.get("Tags"))
+    return found
+
+
+def non_finite(document: Any, at: model.Path = ()) -> list[tuple[model.Path, float]]:
+    """Every NaN or infinite number (`.nan`, `.inf`, `1e400`) at any depth: botocore would send
+    `NaN` or `Infinity`, which is not JSON, and AWS refuses the request."""
+    if isinstance(document, float) and not math.isfinite(document):
+        return [(at, document)]
+    if isinstance(document, dict):
+        return [found for key, value in document.items() for found in non_finite(value, at + (key,))]
+    if isinstance(document, list):
+        return [found for index, item in enumerate(document) for found in non_finite(item, at + (index,))]
+    return []
+
+
+def tag_rules(tags: Any) -> list[tuple[model.Path, str]]:
+    """What AWS's tagging rules refuse that the tag shape cannot say: a key twice, a key with the
+    `aws:` prefix (reserved for AWS in any case: AWS General Reference, "Tagging AWS resources",
+    and awsdocs/amazon-ecs-developer-guide#72 on `AWS:`), and icsync's own ownership keys."""
+    found: list[tuple[model.Path, str]] = []
+    first: dict[str, int] = {}
+    for index, tag in enumerate(tags if isinstance(tags, list) else []):
+        key = tag.get("Key") if isinstance(tag, dict) else None
+        if not isinstance(key, str):
+            continue
+        at = ("Tags", index, "Key")
+        if key.lower().startswith("aws:"):
+            found.append((at, f"tag key `{key}`: the `aws:` prefix is reserved for AWS's own tags"))
+        elif key.startswith(OWNER_PREFIX):
+            found.append((at, (f"tag key `{key}`: `{OWNER_PREFIX}` tags are set by icsync to mark "
+                              "ownership; use another key")))
+        elif key in first:
+            found.append((at, (f"tag key `{key}` is set twice (first at Tags[{first[key]}]); "
+                              "AWS keeps one value a key: remove one")))
+        first.setdefault(key, index)
     return found
 
 
