@@ -5,7 +5,9 @@ Every problem of a run is collected, each with file, line and key path; the call
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -14,9 +16,11 @@ from gitsync.errors import Problem
 from gitsync.manifests.load import Parsed
 from gitsync.manifests.options import OPTIONS_KEY, Options, autoscaling_problems, parse_autoscaling
 from gitsync.normalize import specs as specs_of
+from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, is_sensitive
 
 DEPLOYMENT_KEY = "DeploymentConfig"
 SPEC_KEYS = ("Specification", "Specifications")
+_QUOTED_VALUE = re.compile(r"`[^`]*`")  # how validation messages quote the value they refuse
 OWNER_PREFIX = "icsync:"  # planner.owner_tags: the project, environment, prune and wave tags
 _OPTION_TYPES: dict[str, tuple[type, ...]] = {"ignore": (list,), "wave": (int,), "prune": (bool,),
                                               "autoscaling": (dict,)}
@@ -45,12 +49,14 @@ def top_level_keys() -> list[str]:
     return list(model.input_shape("CreateInferenceComponent").members) + [DEPLOYMENT_KEY, OPTIONS_KEY]
 
 
-def to_desired(documents: list[Parsed]) -> tuple[list[Desired], list[Problem]]:
+def to_desired(documents: list[Parsed], secret_pattern: str = DEFAULT_SECRET_PATTERN
+               ) -> tuple[list[Desired], list[Problem]]:
     desired: list[Desired] = []
     problems: list[Problem] = []
     seen: dict[str, Parsed] = {}
+    secret = re.compile(secret_pattern)
     for doc in documents:
-        found = _check_document(doc)
+        found = [_unechoed(problem, secret) for problem in _check_document(doc)]
         problems += found
         if found or not isinstance(doc.data, dict):
             continue
@@ -66,6 +72,14 @@ def to_desired(documents: list[Parsed]) -> tuple[list[Desired], list[Problem]]:
         seen[component.name] = doc
         desired.append(component)
     return desired, problems
+
+
+def _unechoed(problem: Problem, secret: re.Pattern[str]) -> Problem:
+    """A problem with a secret-looking variable's value says what is wrong without quoting it:
+    the value may be a real secret in the wrong type (a token YAML read as a number)."""
+    if not is_sensitive(problem.path, secret):
+        return problem
+    return dataclasses.replace(problem, message=_QUOTED_VALUE.sub(f"`{SENSITIVE}`", problem.message))
 
 
 def _desired(doc: Parsed) -> Desired:
