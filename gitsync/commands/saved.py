@@ -23,6 +23,7 @@ from typing import Any
 
 from gitsync.errors import ConfigError, StalePlanError
 from gitsync.plan import Plan, fingerprint
+from gitsync.redact import REDACT
 from gitsync.settings import Settings
 from gitsync.views.document import plan_document
 
@@ -58,7 +59,9 @@ def save(plan: Plan, settings: Settings, path: Path) -> None:
         "live": live,
         "calls": _calls(plan, salt),
     }
-    write_private(path, json.dumps(document, indent=2, default=str) + "\n", "--out")
+    # Redacted as the screen is: a value masked by value (a credential, env_var()) is in no field
+    # the plan marks sensitive by its key.
+    write_private(path, REDACT(json.dumps(document, indent=2, default=str)) + "\n", "--out")
 
 
 def write_private(path: Path, text: str, option: str) -> None:
