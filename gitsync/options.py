@@ -123,9 +123,9 @@ connection_options = compose(
                  help="Do not verify TLS certificates."),
     click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False),
                  help="CA bundle for TLS verification (else AWS_CA_BUNDLE)."),
-    click.option("--read-timeout", type=AMOUNT, default=60, show_default=True, callback=_timeout,
+    click.option("--read-timeout", type=AMOUNT, default=30, show_default=True, callback=_timeout,
                  help="Socket read timeout, seconds (0: none)."),
-    click.option("--connect-timeout", type=AMOUNT, default=60, show_default=True, callback=_timeout,
+    click.option("--connect-timeout", type=AMOUNT, default=10, show_default=True, callback=_timeout,
                  help="Socket connect timeout, seconds (0: none)."),
     debug_option,
 )

@@ -14,6 +14,7 @@ from gitsync.aws.calls import Document, is_not_found
 from gitsync.aws.clients import Clients, Connection, in_region, paced_reads, timestamp_in_utc
 from gitsync.aws.others import (
     assume_role,
+    caller_account,
     delete_lock,
     existing_alarms,
     get_lock,
@@ -45,7 +46,7 @@ from gitsync.aws.scaling import (
 from gitsync.aws.writes import CALLS, send
 
 __all__ = [
-    "CALLS", "Clients", "Connection", "Document", "add_tags", "assume_role", "create_component",
+    "CALLS", "Clients", "Connection", "Document", "add_tags", "assume_role", "caller_account", "create_component",
     "delete_component", "delete_lock", "delete_tags", "deregister_scalable_target", "describe_component",
     "describe_endpoint", "describe_endpoint_config", "describe_model", "describe_scalable_targets",
     "describe_scaling_policies", "existing_alarms", "get_lock", "image_digest", "in_region",

@@ -3,6 +3,8 @@ run the pre-flight and capacity checks that refuse a plan AWS would reject."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from gitsync import aws, capacity, gather, preflight
 from gitsync.commands.common import Context, bulk_tags, selected
 from gitsync.errors import ValidationFailed
@@ -36,7 +38,8 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
     state = gather.gather(clients, context.desired, request)
     for component in state.components.values():
         REDACT.add_document(component.describe)
-    plan = build_plan(context.desired, state, request.settings)
+    plan = dataclasses.replace(build_plan(context.desired, state, request.settings),
+                               region=clients.region, account=account_of(context, clients))
     if not preflight_checks:
         return plan, None
     found = preflight.problems(plan, context.desired, state)
@@ -45,3 +48,10 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
     room = capacity.compute(plan, context.desired, state)
     capacity.raise_errors(room)
     return plan, room
+
+
+def account_of(context: Context, clients: aws.Clients) -> str | None:
+    """The account the plan was made against, for its header: an assumed role's is in its ARN
+    (arn:aws:iam::ACCOUNT:role/NAME), else STS says whose the credentials are."""
+    role = context.environment.role_arn
+    return role.split(":")[4] if role else aws.caller_account(clients)
