@@ -15,6 +15,7 @@ file it was rendering. Where there is no fork (Windows), files render in-process
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -89,12 +90,17 @@ def run_all(jobs: list[Any], work: Work, budget: Budget) -> Iterator[Any]:
         os.close(reading)
         _child(writing, jobs, work, budget)
     os.close(writing)
-    with os.fdopen(reading, encoding="utf-8") as results:
-        done = 0
-        for line in results:
-            yield json.loads(line)
-            done += 1
-    _, status = os.waitpid(pid, 0)
+    done = 0
+    try:
+        with os.fdopen(reading, encoding="utf-8") as results:
+            for line in results:
+                yield json.loads(line)
+                done += 1
+    finally:
+        if done < len(jobs):  # the child died, or the caller stopped reading: never leave it running
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
     if done < len(jobs):
         yield Stopped(os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
 
