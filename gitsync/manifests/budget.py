@@ -96,10 +96,11 @@ def run_all(jobs: list[Any], work: Work, budget: Budget) -> Iterator[Any]:
             for line in results:
                 yield json.loads(line)
                 done += 1
+    except GeneratorExit:  # the caller stopped reading: never leave the child running
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        raise
     finally:
-        if done < len(jobs):  # the child died, or the caller stopped reading: never leave it running
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
     if done < len(jobs):
         yield Stopped(os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
