@@ -16,6 +16,7 @@ from gitsync import __version__, error_handler, model
 from gitsync.error_handler import Invocation
 from gitsync.errors import ExitCode
 from gitsync.options import (
+    AMOUNT,
     also_output_callback,
     change_options,
     complete_environments,
@@ -103,13 +104,13 @@ def plan(invocation: Invocation, /, **options: Any) -> int:
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
 @click.option("--allow-replace", is_flag=True, help="Allow delete-and-create replacements.")
 @click.option("--dry-run", is_flag=True, help="Print the requests apply would send; send nothing.")
-@click.option("--timeout", type=float, help="Seconds to wait for each deployment (default: its "
+@click.option("--timeout", type=AMOUNT, help="Seconds to wait for each deployment (default: its "
               "MaximumExecutionTimeoutInSeconds, or batches x bake time, else 3 hours).")
 @click.option("--fail-fast", is_flag=True, help="Start nothing new after a failure.")
 @click.option("--no-wait-busy", is_flag=True, help="Fail instead of waiting for busy components.")
 @click.option("--max-deletes", type=click.IntRange(0), default=3, show_default=True,
               help="Refuse a plan that deletes or replaces more components than this.")
-@click.option("--lock-timeout", type=float, default=0, show_default=True,
+@click.option("--lock-timeout", type=AMOUNT, default=0, show_default=True,
               help="Seconds to wait for the environment lock (with `lock:` in icsync.yaml).")
 @click.pass_obj
 def apply(invocation: Invocation, /, plan_file: Path | None, auto_approve: bool,
@@ -145,17 +146,17 @@ def unlock(invocation: Invocation, /, lock_name: str, **options: Any) -> int:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=4566, show_default=True, help="0 picks a free port.")
+@click.option("--port", type=click.IntRange(0, 65535), default=4566, show_default=True, help="0 picks a free port.")
 @click.option("--seed", type=click.Path(dir_okay=False, path_type=Path), help="YAML starting state.")
 @click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
               help="Keep the account's state in this file across restarts.")
 @click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path),
               help="Append one JSON line per call received.")
-@click.option("--latency-ms", type=float, default=0, help="Added latency per call.")
-@click.option("--max-tps", type=float, default=0, help="Calls per second above which calls are throttled.")
-@click.option("--speed", type=float, default=None,
+@click.option("--latency-ms", type=AMOUNT, default=0, help="Added latency per call.")
+@click.option("--max-tps", type=AMOUNT, default=0, help="Calls per second above which calls are throttled.")
+@click.option("--speed", type=AMOUNT, default=None,
               help="Play real deployment durations times this factor (0.001: a 7-minute create takes 0.42 s).")
-@click.option("--transition-seconds", type=float, default=0, show_default=True,
+@click.option("--transition-seconds", type=AMOUNT, default=0, show_default=True,
               help="Deprecated (use --speed): one flat duration for every Creating/Updating/Deleting.")
 @click.option("--region", default="us-east-1", show_default=True, help="Region used in ARNs.")
 def sandbox(**options: Any) -> int:
@@ -273,13 +274,16 @@ def prices_update(**options: Any) -> int:
 
 def run(argv: list[str]) -> int:
     """Run one command line; every byte it writes is redacted, every failure is an exit code."""
-    REDACT.reset()
     invocation = Invocation(argv=list(argv))
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)  # type: ignore[assignment]
+
+    def command() -> int | None:
+        REDACT.reset()  # inside the handler: a bad ICSYNC_MASK is an error message, not a traceback
+        return cli.main(args=argv, prog_name="icsync", standalone_mode=False, obj=invocation)  # type: ignore[no-any-return]
+
     try:
-        return error_handler.handle(invocation, lambda: cli.main(
-            args=argv, prog_name="icsync", standalone_mode=False, obj=invocation))
+        return error_handler.handle(invocation, command)
     finally:
         disable_debug_logging()
         sys.stdout, sys.stderr = streams

@@ -12,11 +12,28 @@ import uuid
 from collections.abc import Callable, Iterator
 
 from gitsync import aws
-from gitsync.errors import ConfigError, IcsyncError
+from gitsync.errors import AwsError, ConfigError, IcsyncError
 
 
 class LockHeld(IcsyncError):
     """Another run holds the environment's lock."""
+
+
+@contextlib.contextmanager
+def table_exists(clients: aws.Clients, table: str) -> Iterator[None]:
+    """DynamoDB's answer for a table that does not exist is a bare `ResourceNotFoundException:
+    Requested resource not found`; said here with the table, the region and how to create it."""
+    try:
+        yield
+    except AwsError as error:
+        if error.code != "ResourceNotFoundException":
+            raise
+        raise ConfigError(
+            f"the lock table `{table}` (icsync.yaml `lock: table:`) does not exist in "
+            f"{clients.region}; nothing was applied. Create it once with: aws dynamodb create-table "
+            f"--region {clients.region} --table-name {table} --attribute-definitions "
+            "AttributeName=LockID,AttributeType=S --key-schema AttributeName=LockID,KeyType=HASH "
+            "--billing-mode PAY_PER_REQUEST") from None
 
 
 def lock_id(project: str, environment: str) -> str:
@@ -48,7 +65,18 @@ def held(clients: aws.Clients, table: str, name: str, timeout: float,
     owner = _owner()
     since = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     item = {"LockID": name, "Who": owner, "Since": since, "Operation": "apply"}
-    deadline, pause, announced = time.monotonic() + timeout, 0.2, False
+    with table_exists(clients, table):
+        _take(clients, table, item, time.monotonic() + timeout, log)
+    try:
+        yield owner
+    finally:
+        aws.delete_lock(clients, table, name, owner)
+
+
+def _take(clients: aws.Clients, table: str, item: dict[str, str], deadline: float,
+          log: Callable[[str], None]) -> None:
+    """Put the lock item, waiting (and saying so once) while another run holds it."""
+    name, pause, announced = item["LockID"], 0.2, False
     while not aws.put_lock(clients, table, item):
         holder = aws.get_lock(clients, table, name) or {}
         if time.monotonic() >= deadline:
@@ -62,7 +90,3 @@ def held(clients: aws.Clients, table: str, name: str, timeout: float,
             announced = True
         time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
         pause = min(pause * 1.5, 5)
-    try:
-        yield owner
-    finally:
-        aws.delete_lock(clients, table, name, owner)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -19,6 +20,23 @@ from gitsync.errors import IcsyncError
 from gitsync.views import FORMATS
 
 F = Callable[..., Any]
+
+
+class Amount(click.FloatRange):
+    """A number of 0 or more that is a number: click's FloatRange lets NaN through (NaN < 0 is
+    false), and a NaN timeout makes every socket wait forever."""
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number", param, ctx)
+        return number
+
+
+AMOUNT = Amount()
 
 
 def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -106,9 +124,9 @@ connection_options = compose(
                  help="Do not verify TLS certificates."),
     click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False),
                  help="CA bundle for TLS verification (else AWS_CA_BUNDLE)."),
-    click.option("--read-timeout", type=float, default=60, show_default=True, callback=_timeout,
+    click.option("--read-timeout", type=AMOUNT, default=30, show_default=True, callback=_timeout,
                  help="Socket read timeout, seconds (0: none)."),
-    click.option("--connect-timeout", type=float, default=60, show_default=True, callback=_timeout,
+    click.option("--connect-timeout", type=AMOUNT, default=10, show_default=True, callback=_timeout,
                  help="Socket connect timeout, seconds (0: none)."),
     debug_option,
 )
@@ -116,7 +134,7 @@ connection_options = compose(
 read_options = compose(
     click.option("--read-parallelism", type=click.IntRange(1, 256), default=64, show_default=True,
                  envvar="ICSYNC_READ_PARALLELISM", help="Describe calls in flight at a time."),
-    click.option("--read-rate", type=click.FloatRange(0, min_open=False), default=0,
+    click.option("--read-rate", type=AMOUNT, default=0,
                  envvar="ICSYNC_READ_RATE", help="Read calls per second, if you know the account's "
                  "limit (0: learn it from the first throttle)."),
 )

@@ -95,6 +95,8 @@ class Plan:
     project: str
     changes: tuple[ComponentChange, ...]
     unmanaged: tuple[str, ...] = ()
+    region: str | None = None  # where the plan was made, for its header: None in pure tests
+    account: str | None = None
 
     def summary(self) -> dict[str, int]:
         counts = {action.value: 0 for action in Action}

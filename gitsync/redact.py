@@ -13,10 +13,18 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Iterable
 from typing import Any, TextIO
 
+from gitsync.errors import ConfigError
 from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, secret_entries, secret_pairs
 
+CREDENTIAL_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+# `scheme://user:password@host`: the password, wherever a URL is printed (an endpoint, an image).
+_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][\w+.-]*://[^\s/@:]*:)[^\s/@]+@")
+# A SigV4 signature (botocore's debug log prints the Authorization header and presigned URLs):
+# not a credential, but proof of one for that request for five minutes.
+_SIGNATURE = re.compile(r"((?:Signature|X-Amz-Signature)=)[0-9a-fA-F]{16,}")
 # Shorter or all-digit values ("1", "4096") would mask unrelated text: the plan masks those fields
 # structurally, and the key/value net catches them in logs.
 _MIN_SECRET = 8
@@ -35,13 +43,21 @@ class Redactor:
             self._values.clear()
             self._pattern = re.compile(pattern)
             self._pairs = secret_pairs(pattern)
-            masks = os.environ.get("ICSYNC_MASK", "")
-            self._extra = [re.compile(m) for m in masks.split(",") if m.strip()]
+            self._extra = []
+            self._extra = _masks(os.environ.get("ICSYNC_MASK", ""))
+        # The process's own credentials: a template, an error or a debug log could hold them.
+        self.add_values(os.environ.get(name) for name in CREDENTIAL_VARIABLES)
 
     def add_document(self, document: Any) -> None:
         """Register every secret value of a manifest or describe document."""
         found = {value for _, value in secret_entries(document, self._pattern)
                  if isinstance(value, str) and len(value) >= _MIN_SECRET and not value.isdigit()}
+        with self._lock:
+            self._values |= found
+
+    def add_values(self, values: Iterable[str | None]) -> None:
+        """Register secret values read outside any document (env_var(), the process's credentials)."""
+        found = {v for v in values if v and len(v) >= _MIN_SECRET and not v.isdigit()}
         with self._lock:
             self._values |= found
 
@@ -52,9 +68,23 @@ class Redactor:
             if value in text:
                 text = text.replace(value, SENSITIVE)
         text = self._pairs.sub(lambda m: m.group(1) + SENSITIVE, text)
+        text = _URL_PASSWORD.sub(r"\1***@", text)
+        text = _SIGNATURE.sub(r"\1***", text)
         for extra in self._extra:
             text = extra.sub("***", text)
         return text
+
+
+def _masks(text: str) -> list[re.Pattern[str]]:
+    """ICSYNC_MASK's patterns; a broken one is the user's mistake, named, not a crash."""
+    compiled = []
+    for mask in (m for m in text.split(",") if m.strip()):
+        try:
+            compiled.append(re.compile(mask))
+        except re.error as error:
+            raise ConfigError(f"ICSYNC_MASK: `{mask}` is not a regular expression ({error}); "
+                              "it takes comma-separated Python regular expressions") from None
+    return compiled
 
 
 REDACT = Redactor()  # one per process: output streams and log handlers are process-wide too

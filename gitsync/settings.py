@@ -22,8 +22,8 @@ class Settings:
     sandbox: bool = False
     verify_ssl: bool = True
     ca_bundle: str | None = None
-    read_timeout: float | None = 60  # None: no timeout (--read-timeout 0)
-    connect_timeout: float | None = 60
+    read_timeout: float | None = 30  # None: no timeout (--read-timeout 0)
+    connect_timeout: float | None = 10
     debug: bool = False
     # Reads and writes: how many at a time.
     read_parallelism: int = 64

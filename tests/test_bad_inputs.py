@@ -1,8 +1,9 @@
 """Every case under tests/bad_inputs/ fails cleanly: exit 1, a located message, no call sent.
 
 A case is a small project (icsync.yaml, values, components) plus `expected.yaml`: the command line
-(`args`, default `plan --env dev`), files to generate at run time (`generate`: too large or too
-binary to commit), and the substrings stderr must contain (`stderr`).
+(`args`, default `plan --env dev`), environment variables to set (`env`), files to generate at run
+time (`generate`: too large or too binary to commit), and the substrings stderr must contain
+(`stderr`).
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ def project_for(name: str, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     return root, expected
 
 
-def run_case(root: Path, live: Live, args: list[str], *extra: str) -> Result:
-    return icsync(*args, "-C", root, "--endpoint-url", live.url, *extra)
+def run_case(root: Path, live: Live, args: list[str], *extra: str,
+             env: dict[str, str] | None = None) -> Result:
+    return icsync(*args, "-C", root, "--endpoint-url", live.url, *extra, env=env)
 
 
 def assert_clean_failure(result: Result, live: Live, substrings: list[str]) -> None:
@@ -75,7 +77,8 @@ def test_the_corpus_is_large_enough() -> None:
 @pytest.mark.parametrize("name", case_names())
 def test_bad_input_fails_cleanly(name: str, tmp_path: Path, seeded: Live) -> None:
     root, expected = project_for(name, tmp_path)
-    result = run_case(root, seeded, expected.get("args") or ["plan", "--env", "dev"])
+    result = run_case(root, seeded, expected.get("args") or ["plan", "--env", "dev"],
+                      env=expected.get("env"))
     assert_clean_failure(result, seeded, expected["stderr"])
 
 
@@ -83,7 +86,8 @@ def test_bad_input_fails_cleanly(name: str, tmp_path: Path, seeded: Live) -> Non
 def test_validate_reports_the_same_offline(name: str, tmp_path: Path) -> None:
     root, expected = project_for(name, tmp_path)
     args = expected.get("args") or ["plan", "--env", "dev"]
-    result = icsync("validate", *args[1:], "-C", root)
+    result = icsync("validate", *args[1:], "-C", root, env=expected.get("env"))
+    assert result.code == 1, result.all
     assert "Traceback" not in result.all
     if expected.get("validate") == "ok":  # e.g. an unset env_var: a placeholder offline (issue 21)
         assert result.code == 0 and result.err == "", result.all
@@ -98,7 +102,7 @@ def test_validate_reports_the_same_offline(name: str, tmp_path: Path) -> None:
                                   "batch-size-percent-over-50"])
 def test_apply_sends_nothing_on_bad_input(name: str, tmp_path: Path, seeded: Live) -> None:
     root, expected = project_for(name, tmp_path)
-    result = run_case(root, seeded, ["apply", "--env", "dev"], "--auto-approve")
+    result = run_case(root, seeded, ["apply", "--env", "dev"], "--auto-approve", env=expected.get("env"))
     assert_clean_failure(result, seeded, expected["stderr"])
 
 

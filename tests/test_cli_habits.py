@@ -149,7 +149,8 @@ def test_endpoint_variables_work_through_botocore(tmp_path: Path, live: Live, va
     live.clear_log()
     root = demo_project(tmp_path / "p")
     # SageMaker's own variable leaves the tags read (Resource Groups Tagging API) to its own.
-    tagging = {"AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API": live.url}
+    tagging = {"AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API": live.url,
+               "AWS_ENDPOINT_URL_STS": live.url}  # and the plan header's account to STS's
     result = plan(root, env={variable: live.url, **tagging})  # no --endpoint-url
     assert result.code == 0, result.all
     assert "+ web (ep): create" in result.out

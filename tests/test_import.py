@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
 from gitsync.importer import import_component, stem
@@ -40,6 +41,13 @@ def _import(root: Path, live: Live, env: str = "dev", *args: str) -> tuple[int, 
     result = icsync("import", "-C", root, "--env", env, "--endpoint-url", live.url, *args)
     return result.code, result.out, result.err
 
+
+
+@pytest.fixture(autouse=True)
+def a_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some projects here name no region, and icsync refuses to guess one (as the AWS CLI does):
+    the shell has one, as a configured machine does."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
 def test_imported_project_plans_no_changes(tmp_path: Path, live: Live) -> None:
     _seed(live)

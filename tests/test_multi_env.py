@@ -46,6 +46,13 @@ def two_envs(root: Path, prod_extra: str = "") -> Path:
     return root
 
 
+
+@pytest.fixture(autouse=True)
+def a_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some projects here name no region, and icsync refuses to guess one (as the AWS CLI does):
+    the shell has one, as a configured machine does."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
 def test_role_arn_is_assumed_and_its_credentials_sign_the_calls(
         tmp_path: Path, live: Live, caplog: pytest.LogCaptureFixture) -> None:
     for region in ("us-east-1", "eu-west-1"):  # each environment's region is its own account state

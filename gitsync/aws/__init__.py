@@ -15,6 +15,7 @@ from gitsync.aws.calls import Document, is_not_found
 from gitsync.aws.clients import Clients, Connection, in_region, paced_reads, timestamp_in_utc
 from gitsync.aws.others import (
     assume_role,
+    caller_account,
     delete_lock,
     existing_alarms,
     get_lock,
@@ -47,7 +48,8 @@ from gitsync.aws.scaling import (
 from gitsync.aws.writes import CALLS, send
 
 __all__ = [
-    "CALLS", "PRICE_LIST_REGION", "Clients", "Connection", "Document", "add_tags", "assume_role", "create_component",
+    "CALLS", "PRICE_LIST_REGION", "Clients", "Connection", "Document", "add_tags", "assume_role",
+    "caller_account", "create_component",
     "delete_component", "delete_lock", "delete_tags", "deregister_scalable_target", "describe_component",
     "describe_endpoint", "describe_endpoint_config", "describe_model", "describe_scalable_targets",
     "describe_scaling_policies", "existing_alarms", "get_lock", "hosting_prices", "image_digest", "in_region",

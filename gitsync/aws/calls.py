@@ -20,7 +20,7 @@ NO_CREDENTIALS = ("no AWS credentials found: set AWS_PROFILE or pass --profile "
 
 def call(client: Any, operation: str, **params: Any) -> Document:
     """Every single AWS call goes through here, so every failure becomes an AwsError."""
-    with answered(operation):
+    with answered(operation, client.meta.endpoint_url):
         response: Document = getattr(client, operation)(**params)
     response.pop("ResponseMetadata", None)
     return response
@@ -30,29 +30,34 @@ def pages(client: Any, operation: str, page_size: int | None = None, **params: A
     """Every page of a call that botocore's service model says is paginated, as each arrives;
     botocore's paginator carries the token (NextToken, PaginationToken, ...) from page to page."""
     config = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
-    with answered(operation):
+    with answered(operation, client.meta.endpoint_url):
         for page in client.get_paginator(operation).paginate(**params, **config):
             page.pop("ResponseMetadata", None)
             yield page
 
 
 @contextlib.contextmanager
-def answered(operation: str) -> Iterator[None]:
+def answered(operation: str, endpoint: str = "AWS") -> Iterator[None]:
     """botocore's exceptions inside the block, as our errors."""
     try:
         yield
     except botocore.exceptions.ClientError as error:
-        raise refused(error) from None
+        raise refused(error, operation, endpoint) from None
     except botocore.exceptions.NoCredentialsError:
         raise AwsError(NO_CREDENTIALS) from None
     except botocore.exceptions.BotoCoreError as error:
         raise AwsError(f"{operation} failed: {error}") from None
 
 
-def refused(error: botocore.exceptions.ClientError) -> AwsError | CredentialsError:
+def refused(error: botocore.exceptions.ClientError, operation: str = "the call",
+            endpoint: str = "AWS") -> AwsError | CredentialsError:
     """AWS's answer as our error: its code first, then its message, as the AWS CLI prints them."""
     info = error.response.get("Error", {})
     code = str(info.get("Code") or "Error")
+    if code.isdigit():  # botocore's code for a body it could not parse is the HTTP status
+        return AwsError(f"{operation}: {endpoint} answered HTTP {code} with something that is not "
+                        "an AWS API response (a web page or a proxy's error?); check --endpoint-url "
+                        "and any proxy in between", code)
     message = f"{code}: {info.get('Message', error)}"
     if code in CREDENTIAL_CODES:
         return CredentialsError(message)

@@ -8,7 +8,9 @@ import dataclasses
 import datetime
 import os
 import platform
+import sys
 import threading
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +23,28 @@ import botocore.utils
 from gitsync import __version__, model
 from gitsync.errors import AwsError
 from gitsync.ratelimit import RateLimiter
+from gitsync.redact import REDACT
 
+SANDBOX_REGION = "us-east-1"
 SANDBOX_KEYS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}  # any will do
 
 # Set whole, not assembled: botocore builds its default User-Agent anew for every request, a
 # third of a millisecond of CPU a call, which a thousand-component plan pays 2,000 times.
 USER_AGENT = (f"icsync/{__version__} Botocore/{botocore.__version__} "
               f"Python/{platform.python_version()} {platform.system()}/{platform.release()}")
+
+
+# Timeouts and attempts, sized together. Ten attempts are for throttling (the adaptive retries
+# wait them out); a server that never answers must not be waited on ten times: with 60 s timeouts
+# that was 686 s in silence. Now: each attempt that gets no answer is said on stderr (after
+# READ_TIMEOUT, well within a minute), and the call gives up after TIMEOUT_ATTEMPTS of them
+# (about 1.5 minutes with backoff), naming the endpoint. SageMaker's control plane answers in
+# well under a second, and a TCP connect to it in milliseconds.
+CONNECT_TIMEOUT = 10
+READ_TIMEOUT = 30
+TIMEOUT_ATTEMPTS = 3
+_NO_ANSWER = (botocore.exceptions.ReadTimeoutError, botocore.exceptions.EndpointConnectionError,
+              botocore.exceptions.ConnectionClosedError)
 
 
 @dataclass(frozen=True)
@@ -40,8 +57,8 @@ class Connection:
     endpoint_url: str | None = None
     verify_ssl: bool = True
     ca_bundle: str | None = None
-    read_timeout: float | None = 60  # None: no timeout
-    connect_timeout: float | None = 60
+    read_timeout: float | None = READ_TIMEOUT  # None: no timeout
+    connect_timeout: float | None = CONNECT_TIMEOUT
     max_attempts: int = 10
     pool_size: int = 32
     dummy_credentials: bool = False  # the sandbox accepts any credentials
@@ -55,6 +72,7 @@ class Clients:
     use) costs a quarter of a second of every run."""
 
     def __init__(self, connection: Connection) -> None:
+        check_endpoint_url(connection.endpoint_url)
         self.connection = connection
         # botocore reads only AWS_DEFAULT_REGION; the AWS CLI also AWS_REGION, first.
         self._session = session(connection.profile, connection.region or os.environ.get("AWS_REGION") or None)
@@ -113,11 +131,6 @@ class Clients:
         region, retries and timeouts, signing with the keys it passes."""
         return self._make(service, **keys)
 
-    @property
-    def region(self) -> str:
-        """The region calls go to: the connection's, else the profile's or AWS_DEFAULT_REGION."""
-        return self.connection.region or self._session.get_config_variable("region") or "us-east-1"
-
     def client(self, service: str) -> Any:
         """The service's client, made on first use by the thread that first needs it."""
         found = self._clients.get(service)
@@ -140,6 +153,8 @@ class Clients:
             read_timeout=c.read_timeout, connect_timeout=c.connect_timeout,
             max_pool_connections=c.pool_size)
         keys = signing or (SANDBOX_KEYS if c.dummy_credentials else {})
+        if not c.dummy_credentials:
+            _mask_credentials(self._session)
         # None, not True, so that botocore still reads AWS_CA_BUNDLE and the profile's ca_bundle.
         verify: bool | str | None = c.ca_bundle or (None if c.verify_ssl else False)
         try:
@@ -150,11 +165,58 @@ class Clients:
             raise AwsError(f"cannot create a {service} client: {error}") from None
         if self._limiter is not None:
             _pace(client, self._limiter)
+        _give_up_on_silence(client, min(TIMEOUT_ATTEMPTS, _max_attempts(c.max_attempts)))
         return client
+
+    @property
+    def region(self) -> str:
+        """The region every client signs for. None anywhere is an error, as in the AWS CLI ("You
+        must specify a region"): a silent us-east-1 would plan against the wrong account's
+        components. The sandbox, which has no regions of its own to confuse, defaults to it."""
+        region = self.connection.region or self._session.get_config_variable("region")
+        if region:
+            return str(region)
+        if self.connection.dummy_credentials:
+            return SANDBOX_REGION
+        raise AwsError("no AWS region: set `region:` for the environment in icsync.yaml, pass "
+                       "--region, or set AWS_REGION (or a profile's region); icsync does not guess one")
 
     @property
     def sagemaker(self) -> Any:
         return self.client("sagemaker")
+
+
+def _give_up_on_silence(client: Any, limit: int) -> None:
+    """Each attempt that got no answer is said on stderr; after `limit` of them the call fails,
+    naming the endpoint, whatever attempts are left for throttling."""
+    endpoint = client.meta.endpoint_url
+
+    def no_answer(attempts: int, caught_exception: Exception | None = None, operation: Any = None,
+                  **_: Any) -> None:
+        if not isinstance(caught_exception, _NO_ANSWER):
+            return
+        name = getattr(operation, "name", "a call")
+        if attempts >= limit:
+            raise AwsError(f"no answer from {endpoint} to {name} after {attempts} attempt"
+                           f"{'s' if attempts > 1 else ''} ({caught_exception}); giving up. Check the "
+                           "endpoint (--endpoint-url, the region), the network and any proxy; "
+                           "--read-timeout and --connect-timeout set how long each attempt waits")
+        print(f"waiting for {endpoint}: no answer to {name} ({caught_exception}); trying again "
+              f"(attempt {attempts + 1} of {limit})", file=sys.stderr, flush=True)
+
+    client.meta.events.register_first("needs-retry", no_answer)
+
+
+def _mask_credentials(made: botocore.session.Session) -> None:
+    """The secret key and session token the clients sign with, wherever botocore found them (a
+    profile, SSO, an assumed role), are masked in all output as the environment's are."""
+    try:
+        credentials = made.get_credentials()
+    except botocore.exceptions.BotoCoreError:
+        return  # the first call reports it, in words
+    if credentials is not None:
+        frozen = credentials.get_frozen_credentials()
+        REDACT.add_values([frozen.secret_key, frozen.token])
 
 
 def _pace(client: Any, limiter: RateLimiter) -> None:
@@ -229,6 +291,23 @@ def timestamp_in_utc(value: Any) -> datetime.datetime:
             pass  # out of the platform's range: botocore's own fallbacks
     parsed: datetime.datetime = botocore.utils.parse_timestamp(value)
     return parsed.astimezone(datetime.UTC)
+
+
+def check_endpoint_url(url: str | None) -> None:
+    """A URL botocore would refuse with a bare ValueError, refused here in words."""
+    if url is None:
+        return
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it: a port that is not a number raises
+    except ValueError as error:
+        reason = str(error)
+    else:
+        reason = "" if parts.scheme in ("http", "https") and parts.hostname else \
+            "it needs http:// or https:// and a host name"
+    if reason:
+        raise AwsError(f"endpoint URL `{url}` is not valid: {reason}; write it as "
+                       "https://HOST[:PORT] (--endpoint-url, ICSYNC_ENDPOINT_URL or icsync.yaml)")
 
 
 def paced_reads(clients: Clients, limiter: RateLimiter) -> Clients:

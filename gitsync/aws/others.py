@@ -74,6 +74,13 @@ def image_digest(clients: Clients, registry: str, repository: str, tag: str) -> 
     return digest
 
 
+def caller_account(clients: Clients) -> str | None:
+    """The account the credentials belong to (STS GetCallerIdentity, which needs no permission)."""
+    found = call(clients.client("sts"), "get_caller_identity")
+    account = found.get("Account")
+    return str(account) if account else None
+
+
 def assume_role(clients: Clients, role_arn: str, session_name: str = "icsync") -> Clients:
     """Clients that act as `role_arn` with refreshable credentials (clients.Clients.assuming).
     The first AssumeRole is made here, so that a role that cannot be assumed stops the run at

@@ -50,7 +50,7 @@ def load(settings: Settings, reads: Announce | None = None) -> Context:
         for name in (d.data.get("InferenceComponentName") for d in parsed if isinstance(d.data, dict)):
             if reads is not None and isinstance(name, str):
                 reads.want(name)  # a name --target or --exclude leaves out is not read
-    every = validated(documents, problems)
+    every = validated(documents, problems, project.secret_pattern)
     if not settings.prune:  # with --prune a pattern may name a component only AWS still has
         check_patterns(settings, environment.name, [d.name for d in every])
     desired = [d for d in every if selected(d.name, settings)]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from gitsync.commands import common, drift_issue, planning
+from gitsync.commands import common, drift_issue, planning, saved
 from gitsync.drift import DriftReport, EnvironmentDrift, from_plan
 from gitsync.errors import ConfigError, ExitCode
 from gitsync.manifests.project import PROJECT_FILE, load_project
@@ -57,7 +57,7 @@ def run(settings: Settings, options: DriftOptions) -> int:
     click.echo(render(of_drift(report), settings.output, color=settings.color, verbose=settings.verbose),
                nl=False)
     if options.out is not None:
-        options.out.write_text(render(of_drift(report), "json"))
+        saved.write_private(options.out, render(of_drift(report), "json"), "--out")
     if options.report_issue:
         for env in report.environments:
             click.echo(f"{env.environment}: {drift_issue.report(env)}", err=True)

@@ -4,6 +4,7 @@ run the pre-flight and capacity checks that refuse a plan AWS would reject."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 
 from gitsync import aws, capacity, cost, gather, preflight
@@ -64,7 +65,8 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
         state = gathering.finish(context.desired)
     for component in state.components.values():
         REDACT.add_document(component.describe)
-    plan = build_plan(context.desired, state, plan_settings(settings, context))
+    plan = dataclasses.replace(build_plan(context.desired, state, plan_settings(settings, context)),
+                               region=clients.region, account=account_of(context, clients))
     if not preflight_checks:
         return plan, None
     found = preflight.problems(plan, context.desired, state)
@@ -81,3 +83,10 @@ def plan_cost(context: Context, clients: aws.Clients, room: capacity.Capacity | 
     if room is None:
         return None
     return cost.compute(room, cost.shipped().overridden(context.project.prices), clients.region)
+
+
+def account_of(context: Context, clients: aws.Clients) -> str | None:
+    """The account the plan was made against, for its header: an assumed role's is in its ARN
+    (arn:aws:iam::ACCOUNT:role/NAME), else STS says whose the credentials are."""
+    role = context.environment.role_arn
+    return role.split(":")[4] if role else aws.caller_account(clients)

@@ -18,7 +18,7 @@ def run(settings: Settings, lock_name: str) -> int:
         raise ConfigError("icsync.yaml has no `lock:` section; there is no lock to free")
     environment = project.environment(settings.environment or lock_name.rsplit("/", 1)[-1])
     context = common.Context(project, environment, [])
-    with common.connect(settings, context) as clients:
+    with common.connect(settings, context) as clients, lock.table_exists(clients, table):
         holder = aws.get_lock(clients, table, lock_name)
         if holder is None:
             click.echo(f"lock `{lock_name}` is not held")

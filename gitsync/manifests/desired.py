@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from gitsync.errors import Problem, ValidationFailed
-from gitsync.manifests.load import MAX_BYTES, Parsed, binary, parse
+from gitsync.manifests.budget import Budget, Stopped, run_all
+from gitsync.manifests.load import MAX_BYTES, Parsed, binary, decoded, parse
 from gitsync.manifests.project import Environment, Project
 from gitsync.manifests.render import make_environment, render
 from gitsync.manifests.validate import Desired, to_desired
@@ -57,8 +61,7 @@ def read_file(root: Path, path: Path, relative: str,
                            "is this the right file?")
     if b"\x00" in data[:8192]:
         return "", binary(relative)
-    # As text mode reads it: universal newlines.
-    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n"), None
+    return decoded(relative, data)
 
 
 def _real_dir(folder: Path, resolved: dict[Path, Path]) -> Path:
@@ -96,9 +99,9 @@ def manifest_documents(project: Project, environment: Environment, offline: bool
         yield [doc for doc in parsed if doc.data is not None], found
 
 
-def validated(documents: list[Parsed], problems: list[Problem]) -> list[Desired]:
+def validated(documents: list[Parsed], problems: list[Problem], secret_pattern: str) -> list[Desired]:
     """The desired components, or every problem of the run at once."""
-    desired, found = to_desired(documents)
+    desired, found = to_desired(documents, secret_pattern)
     problems = problems + found
     if problems:
         raise ValidationFailed(problems)
@@ -111,7 +114,7 @@ def load_desired(project: Project, environment: Environment, offline: bool = Fal
     for parsed, found in manifest_documents(project, environment, offline):
         documents += parsed
         problems += found
-    return validated(documents, problems)
+    return validated(documents, problems, project.secret_pattern)
 
 
 def rendered_files(project: Project, environment: Environment, offline: bool = False
@@ -133,10 +136,13 @@ def rendered_files(project: Project, environment: Environment, offline: bool = F
 
 def _rendered(project: Project, files: list[Path], values: dict[str, Any], offline: bool
               ) -> Iterator[tuple[Path, str, str | None, Problem | None]]:
-    """Each file read and rendered: its path, its path in the project, its text or its problem."""
+    """Each file read and rendered, under the render budget: its path, its path in the project,
+    its text or its problem. Secret-looking variables that env_var() read are masked from here on."""
     jinja = make_environment(project.root, offline)
     resolved: dict[Path, Path] = {}
-    for path in files:
+    secret = re.compile(project.secret_pattern)
+
+    def one(path: Path) -> dict[str, Any]:
         relative = path.relative_to(project.root).as_posix()
         # read_file refuses what no template should be given (outside, too large, binary); Jinja's
         # project loader then reads the text itself.
@@ -144,4 +150,25 @@ def _rendered(project: Project, files: list[Path], values: dict[str, Any], offli
         text = None
         if problem is None:
             text, problem = render(jinja, project.root, path, values)
-        yield path, relative, text, problem
+        return {"text": text, "problem": dataclasses.astuple(problem) if problem else None,
+                "read": jinja.take_variables_read()}
+
+    budget = Budget.from_environment()
+    for path, result in zip(files, run_all(files, one, budget), strict=False):
+        relative = path.relative_to(project.root).as_posix()
+        if isinstance(result, Stopped):
+            yield path, relative, None, _stopped(relative, result, budget)
+            return
+        REDACT.add_values(os.environ.get(name) for name in result["read"] if secret.search(name))
+        problem = Problem(*result["problem"]) if result["problem"] else None
+        yield path, relative, result["text"], problem
+
+
+def _stopped(relative: str, stopped: Stopped, budget: Budget) -> Problem:
+    limits = (f"{budget.run_seconds:g} s of CPU a run, {budget.file_seconds:g} s a file, "
+              f"{budget.memory_mb} MiB")
+    if stopped.signal is None:
+        return Problem(relative, 0, 0, "", f"template not rendered: the run's render budget ({limits}) "
+                       "was spent before this file; neither it nor the files after it were rendered")
+    return Problem(relative, 0, 0, "", f"template stopped: rendering was killed (signal {stopped.signal}) "
+                   f"on this file, over its budget ({limits}); the files after it were not rendered")

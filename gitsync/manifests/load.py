@@ -149,6 +149,21 @@ def _yaml(role: str) -> YAML:
     return cast(YAML, found)
 
 
+def decoded(file: str, data: bytes) -> tuple[str, Problem | None]:
+    """The file's text as text mode reads it (universal newlines); bytes that are not UTF-8 are a
+    problem at their line and column (AWS takes UTF-8 only; a replacement character sent in their
+    place would be a silent change of the value)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        byte = data[error.start:error.start + 1].hex()
+        return "", Problem(file, line, column, "", f"byte 0x{byte} is not UTF-8 text; save the file "
+                           "as UTF-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), None
+
+
 def binary(file: str) -> Problem:
     return Problem(file, 0, 0, "", "file is binary, not YAML text; remove it or exclude it "
                    "from `manifests` in icsync.yaml")

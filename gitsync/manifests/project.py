@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gitsync.errors import ConfigError, Problem, ValidationFailed
-from gitsync.manifests.load import Parsed, parse
+from gitsync.manifests.load import Parsed, decoded, parse
 from gitsync.manifests.prices import check_prices, load_prices
 from gitsync.model import suggest
 from gitsync.secrets import DEFAULT_SECRET_PATTERN
@@ -77,14 +78,18 @@ def load_project(root: Path) -> Project:
         raise ConfigError(f"{path}: no project file here; create {PROJECT_FILE} "
                           "(see examples/quickstart) or pass -C DIR")
     try:
-        text = path.read_text(errors="replace")
+        data = path.read_bytes()
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the project file: {error.strerror or error}") from None
+    text, undecodable = decoded(PROJECT_FILE, data)
+    if undecodable is not None:
+        raise ValidationFailed([undecodable])
     documents, problems = parse(PROJECT_FILE, text)
     if problems:
         raise ValidationFailed(problems)
     doc = documents[0] if documents else Parsed(PROJECT_FILE, 0, None)
     problems = _check(doc)
+    problems += _tag_value_problems(doc, root)
     if problems:
         raise ValidationFailed(problems)
     data = doc.data
@@ -131,6 +136,43 @@ def _check(doc: Parsed) -> list[Problem]:
         except (re.error, TypeError, RecursionError) as error:
             problems.append(doc.problem(("secret_pattern",), f"not a regular expression: {error}"))
     return problems
+
+
+def tag_value_fault(value: str) -> str | None:
+    """Why AWS would refuse `value` as a tag value (the TagValue shape: at most 256 letters,
+    numbers, spaces and `_.:/=+-@`; the `aws:` prefix is AWS's own), or None."""
+    if len(value) > 256:
+        return "it is longer than 256 characters"
+    bad = [ch for ch in value if not (unicodedata.category(ch)[0] in "LNZ" or ch in "_.:/=+-@")]
+    if bad:
+        return f"`{bad[0]}` is not allowed (letters, numbers, spaces and _ . : / = + - @ are)"
+    if value.lower().startswith("aws:"):
+        return "the `aws:` prefix is reserved for AWS"
+    return None
+
+
+def _tag_value_problems(doc: Parsed, root: Path) -> list[Problem]:
+    """The project and environment names become the values of icsync's ownership tags: a name AWS
+    refuses as a tag value would fail every create at apply time, after other calls were made."""
+    data = doc.data
+    if not isinstance(data, dict):
+        return []
+    named = isinstance(data.get("name"), str)
+    project = data["name"] if named else root.resolve().name
+    found = []
+    fault = tag_value_fault(project)
+    if fault:
+        whose = f"the project name `{project}`" if named else \
+            f"the project's folder name `{project}` (the project name when icsync.yaml sets none)"
+        found.append(doc.problem(("name",) if named else (),
+                                 f"{whose} cannot be a tag value: {fault}; set `name:` to one that can"))
+    environments = data.get("environments")
+    for name in environments if isinstance(environments, dict) else {}:
+        fault = tag_value_fault(str(name))
+        if fault:
+            found.append(doc.problem(("environments", name), f"environment name `{name}` cannot be a "
+                                     f"tag value: {fault}; rename it"))
+    return found
 
 
 def inside_project(relative: str) -> bool:

@@ -19,6 +19,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from gitsync.errors import Problem
+from gitsync.manifests.budget import BudgetSpent
 from gitsync.manifests.load import MAX_BYTES
 
 MAX_RENDERED_CHARS = MAX_BYTES  # the loader refuses a larger manifest anyway: stop rendering there
@@ -45,7 +46,7 @@ class ProjectLoader(jinja2.BaseLoader):
         if not path.is_file():
             raise jinja2.TemplateNotFound(template)
         mtime = path.stat().st_mtime
-        return path.read_text(errors="replace"), str(path), lambda: path.stat().st_mtime == mtime
+        return path.read_text(encoding="utf-8"), str(path), lambda: path.stat().st_mtime == mtime
 
 
 def env_var(name: Any, default: Any = _MISSING) -> Any:
@@ -86,6 +87,15 @@ class ManifestEnvironment(SandboxedEnvironment):
 
     intercepted_binops = frozenset(["*", "**"])
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.variables_read: list[str] = []  # env_var()'s names since the last take_variables_read
+
+    def take_variables_read(self) -> list[str]:
+        names = list(self.variables_read)
+        self.variables_read.clear()  # the same list: env_var's closure appends to it
+        return names
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(obj, jinja2.Undefined):
             obj._fail_with_undefined_error()  # "'x' is undefined", not "unsafe attribute of Undefined"
@@ -111,13 +121,19 @@ def _check_repeat(sequence: Any, times: Any) -> None:
         raise SecurityError(f"repeating a value {times} times would exceed the manifest size limit")
 
 
-def make_environment(root: Path, offline: bool = False) -> SandboxedEnvironment:
+def make_environment(root: Path, offline: bool = False) -> ManifestEnvironment:
     environment = ManifestEnvironment(loader=ProjectLoader(root), undefined=jinja2.StrictUndefined,
                                       keep_trailing_newline=True, autoescape=False, finalize=_finalize)
     # Jinja's own globals (cycler, joiner, lipsum, namespace) are replaced, not added to: a template
     # sees its values, env_var, a bounded range, and dict.
-    environment.globals = {"env_var": offline_env_var if offline else env_var, "range": safe_range,
-                           "dict": dict}
+    read = environment.variables_read
+
+    def noted_env_var(name: Any, default: Any = _MISSING) -> Any:
+        """env_var, noting each name: a secret-looking variable's value is masked in all output."""
+        read.append(str(name))
+        return (offline_env_var if offline else env_var)(name, default)
+
+    environment.globals = {"env_var": noted_env_var, "range": safe_range, "dict": dict}
     return environment
 
 
@@ -139,11 +155,23 @@ def render(environment: SandboxedEnvironment, root: Path, path: Path,
                                "relative to the project folder (where icsync.yaml is)", str(error.name))
     except SecurityError as error:
         return None, _at_frame(root, error, relative, f"template not allowed: {_security_message(error)}")
+    except (BudgetSpent, MemoryError) as error:
+        return None, _at_frame(root, error, relative, _stop_message(error))
     except jinja2.UndefinedError as error:
         return None, _at_frame(root, error, relative, f"template error: {_undefined_message(error)}")
     except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, LookupError,
-            RecursionError, MemoryError, OverflowError, OSError) as error:
+            RecursionError, OverflowError, OSError) as error:
+        if isinstance(error.__context__, BudgetSpent | MemoryError):
+            # A stop can land where Jinja cannot map the line back (its traceback rewrite fails).
+            return None, Problem(relative, 0, 0, "", _stop_message(error.__context__))
         return None, _at_frame(root, error, relative, f"template error: {type(error).__name__}: {error}")
+
+
+def _stop_message(error: BaseException) -> str:
+    if isinstance(error, MemoryError):
+        return ("template stopped: rendering needs more memory than its budget "
+                "(ICSYNC_RENDER_MEMORY_MB): a filter that pads, indents or repeats by millions?")
+    return f"template stopped: {error}"
 
 
 def _at_frame(root: Path, error: BaseException, default: str, message: str,

@@ -5,7 +5,9 @@ Every problem of a run is collected, each with file, line and key path; the call
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +17,12 @@ from gitsync.manifests.load import Parsed
 from gitsync.manifests.options import OPTIONS_KEY, Options, parse_autoscaling
 from gitsync.manifests.options import problems as option_problems
 from gitsync.normalize import specs as specs_of
+from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, is_sensitive
 
 DEPLOYMENT_KEY = "DeploymentConfig"
 SPEC_KEYS = ("Specification", "Specifications")
+_QUOTED_VALUE = re.compile(r"`[^`]*`")  # how validation messages quote the value they refuse
+OWNER_PREFIX = "icsync:"  # planner.owner_tags: the project, environment, prune and wave tags
 
 
 @dataclass(frozen=True)
@@ -43,12 +48,14 @@ def top_level_keys() -> list[str]:
     return list(model.input_shape("CreateInferenceComponent").members) + [DEPLOYMENT_KEY, OPTIONS_KEY]
 
 
-def to_desired(documents: list[Parsed]) -> tuple[list[Desired], list[Problem]]:
+def to_desired(documents: list[Parsed], secret_pattern: str = DEFAULT_SECRET_PATTERN
+               ) -> tuple[list[Desired], list[Problem]]:
     desired: list[Desired] = []
     problems: list[Problem] = []
     seen: dict[str, Parsed] = {}
+    secret = re.compile(secret_pattern)
     for doc in documents:
-        found = _check_document(doc)
+        found = [_unechoed(problem, secret) for problem in _check_document(doc)]
         problems += found
         if found or not isinstance(doc.data, dict):
             continue
@@ -64,6 +71,14 @@ def to_desired(documents: list[Parsed]) -> tuple[list[Desired], list[Problem]]:
         seen[component.name] = doc
         desired.append(component)
     return desired, problems
+
+
+def _unechoed(problem: Problem, secret: re.Pattern[str]) -> Problem:
+    """A problem with a secret-looking variable's value says what is wrong without quoting it:
+    the value may be a real secret in the wrong type (a token YAML read as a number)."""
+    if not is_sensitive(problem.path, secret):
+        return problem
+    return dataclasses.replace(problem, message=_QUOTED_VALUE.sub(f"`{SENSITIVE}`", problem.message))
 
 
 def _desired(doc: Parsed) -> Desired:
@@ -92,6 +107,9 @@ def _check_document(doc: Parsed) -> list[Problem]:
         shape_problems += model.validate(update.members[DEPLOYMENT_KEY], data[DEPLOYMENT_KEY],
                                          (DEPLOYMENT_KEY,))
     problems += [doc.problem(p.path, p.message) for p in shape_problems]
+    problems += [doc.problem(path, f"`{value}` is not a number AWS accepts (JSON has no NaN or "
+                                   "infinity); write a finite number")
+                 for path, value in non_finite(data) if path not in {p.path for p in shape_problems}]
     problems += _check_options(doc)
     if not shape_problems:
         problems += [doc.problem(path, message) for path, message in rules(data)]
@@ -119,6 +137,42 @@ def rules(data: dict[str, Any]) -> list[tuple[model.Path, str]]:
         at: model.Path = ("Specification",) if "Specification" in data else ("Specifications", index)
         found += _spec_rules(spec, at, has_runtime="RuntimeConfig" in data)
     found += _batch_rules(data)
+    found += tag_rules(data.get("Tags"))
+    return found
+
+
+def non_finite(document: Any, at: model.Path = ()) -> list[tuple[model.Path, float]]:
+    """Every NaN or infinite number (`.nan`, `.inf`, `1e400`) at any depth: botocore would send
+    `NaN` or `Infinity`, which is not JSON, and AWS refuses the request."""
+    if isinstance(document, float) and not math.isfinite(document):
+        return [(at, document)]
+    if isinstance(document, dict):
+        return [found for key, value in document.items() for found in non_finite(value, at + (key,))]
+    if isinstance(document, list):
+        return [found for index, item in enumerate(document) for found in non_finite(item, at + (index,))]
+    return []
+
+
+def tag_rules(tags: Any) -> list[tuple[model.Path, str]]:
+    """What AWS's tagging rules refuse that the tag shape cannot say: a key twice, a key with the
+    `aws:` prefix (reserved for AWS in any case: AWS General Reference, "Tagging AWS resources",
+    and awsdocs/amazon-ecs-developer-guide#72 on `AWS:`), and icsync's own ownership keys."""
+    found: list[tuple[model.Path, str]] = []
+    first: dict[str, int] = {}
+    for index, tag in enumerate(tags if isinstance(tags, list) else []):
+        key = tag.get("Key") if isinstance(tag, dict) else None
+        if not isinstance(key, str):
+            continue
+        at = ("Tags", index, "Key")
+        if key.lower().startswith("aws:"):
+            found.append((at, f"tag key `{key}`: the `aws:` prefix is reserved for AWS's own tags"))
+        elif key.startswith(OWNER_PREFIX):
+            found.append((at, (f"tag key `{key}`: `{OWNER_PREFIX}` tags are set by icsync to mark "
+                              "ownership; use another key")))
+        elif key in first:
+            found.append((at, (f"tag key `{key}` is set twice (first at Tags[{first[key]}]); "
+                              "AWS keeps one value a key: remove one")))
+        first.setdefault(key, index)
     return found
 
 

@@ -90,16 +90,26 @@ def load_seed(account: Account, path: Path) -> None:
               lambda c: components.create_inference_component(account, c)),
              ("describe_responses", None, lambda d: replay(account, d)))
     for section, operation, create in steps:
-        for index, entry in enumerate(seed.get(section) or []):
+        entries = seed.get(section) or []
+        if not isinstance(entries, list):
+            raise ConfigError(f"--seed {path}: `{section}` must be a list of mappings")
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                raise ConfigError(f"--seed {path}: {section}[{index}]: each entry must be a mapping")
             try:
                 if operation:
                     validate_request(operation, entry)
                 create(entry)
             except (ApiError, KeyError, TypeError, ValueError) as error:
-                detail = error.message if isinstance(error, ApiError) else f"{type(error).__name__}: {error}"
-                raise ConfigError(f"--seed {path}: {section}[{index}]: {detail}") from None
+                raise ConfigError(f"--seed {path}: {section}[{index}]: {_seed_detail(error)}") from None
     # A seed is the account as it stands: whatever it started is finished.
     account.settle(max((p.until for p in account.pending.values()), default=0.0))
+
+
+def _seed_detail(error: Exception) -> str:
+    if isinstance(error, ApiError):
+        return error.message
+    return f"{type(error).__name__}: {error}"
 
 
 def replay(account: Account, document: dict[str, Any]) -> None:

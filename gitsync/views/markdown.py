@@ -29,6 +29,8 @@ def render(plan: Plan, marker: str = "", capacity: Capacity | None = None,
     counts = plan.summary()
     head = [marker] if marker else []
     head += [f"### icsync plan: `{plan.environment}`", ""]
+    if plan.region or plan.account:
+        head += [f"Region `{plan.region or '?'}`, account `{plan.account or '?'}`.", ""]
     if plan.has_destroy:
         doomed = [c.name for c in plan.changes if c.action in (Action.DELETE, Action.REPLACE)]
         head += [f"> [!CAUTION]\n> This plan **deletes or replaces** {len(doomed)} component(s): "

@@ -69,9 +69,17 @@ def _component(change: ComponentChange, color: bool, verbose: bool) -> list[str]
     return lines
 
 
+def _where(plan: Plan) -> str:
+    """The region and account the plan was made against: a plan for the wrong one reads right."""
+    parts = [f"region {plan.region}"] if plan.region else []
+    parts += [f"account {plan.account}"] if plan.account else []
+    return f" in {', '.join(parts)}" if parts else ""
+
+
 def render(plan: Plan, color: bool = False, verbose: bool = False,
            capacity: Capacity | None = None, cost: Cost | None = None) -> str:
-    lines = [f"icsync plan for environment {plan.environment} (project {plan.project})", ""]
+    lines = [f"icsync plan for environment {plan.environment} (project {plan.project})"
+             + _where(plan), ""]
     pending = plan.pending()
     for change in pending:
         lines += _component(change, color, verbose) + [""]
