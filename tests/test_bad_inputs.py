@@ -87,7 +87,6 @@ def test_validate_reports_the_same_offline(name: str, tmp_path: Path) -> None:
     root, expected = project_for(name, tmp_path)
     args = expected.get("args") or ["plan", "--env", "dev"]
     result = icsync("validate", *args[1:], "-C", root, env=expected.get("env"))
-    assert result.code == 1, result.all
     assert "Traceback" not in result.all
     if expected.get("validate") == "ok":  # e.g. an unset env_var: a placeholder offline (issue 21)
         assert result.code == 0 and result.err == "", result.all

@@ -227,7 +227,7 @@ NUMBER_CASES = [
     ("apply-timeout-nan", ["apply", "--timeout", "nan"], "Invalid value for '--timeout': nan is not a finite number"),
     ("apply-timeout-negative", ["apply", "--timeout", "-5"], "Invalid value for '--timeout': -5.0 is not in the range x>=0"),
     ("lock-timeout-negative", ["apply", "--lock-timeout", "-1"], "Invalid value for '--lock-timeout': -1.0 is not in the range x>=0"),
-    ("parallelism-zero", ["apply", "--parallelism", "0"], "Invalid value for '--parallelism': 0 is not in the range 1<=x<=256"),
+    ("parallelism-zero", ["apply", "--parallelism", "0"], "Invalid value for '--parallelism': 0 is not in the range 1<=x<=1000"),
     ("read-parallelism-negative", ["plan", "--read-parallelism", "-4"], "Invalid value for '--read-parallelism': -4 is not in the range 1<=x<=256"),
     ("sandbox-latency-nan", ["sandbox", "--latency-ms", "nan"], "Invalid value for '--latency-ms': nan is not a finite number"),
     ("sandbox-transition-negative", ["sandbox", "--transition-seconds", "-1"], "Invalid value for '--transition-seconds': -1.0 is not in the range x>=0"),
