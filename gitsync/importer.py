@@ -9,7 +9,11 @@ named steps the plan uses (`normalize.comparable_live`) give the manifest's shap
   between environments;
 - a secret-looking Environment value is never written: `{{ env_var("NAME") | tojson }}` reads it;
 - a live string that holds Jinja's own delimiters goes to the values file as it is, so rendering
-  cannot change it.
+  cannot change it;
+- what AWS filled in is left out (`without_what_aws_set`): the fields icsync's `icsync:applied`
+  record says it never applied, and on an adapter what only its base can set (its compute, its data
+  cache and its variant, which AWS may echo from the base): a manifest holding them would be
+  refused by validate, or by AWS.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from gitsync import model, normalize
+from gitsync import applied, model, normalize
 from gitsync.secrets import is_secret_name
 
 NAME_FIELDS = ("InferenceComponentName", "EndpointName", "ModelName", "BaseInferenceComponentName")
@@ -54,7 +58,7 @@ def stem(name: str, env: str) -> str:
 
 def import_component(describe: dict[str, Any], tags: dict[str, str], env: str,
                      secret_pattern: str) -> Imported:
-    body = whole_numbers(_ordered(normalize.comparable_live(describe, tags)))
+    body = without_what_aws_set(whole_numbers(_ordered(normalize.comparable_live(describe, tags))), tags)
     if body.get("Tags"):
         body["Tags"] = [{"Key": k, "Value": v} for k, v in body["Tags"].items()]
     else:
@@ -68,6 +72,40 @@ def import_component(describe: dict[str, Any], tags: dict[str, str], env: str,
     writer.names(body)
     writer.literals_of(body)
     return Imported(name, writer.stem, writer.dump(body), copies, secrets, writer.literals)
+
+
+ADAPTER_ECHOES = ("ComputeResourceRequirements", "DataCacheConfig")
+
+
+def without_what_aws_set(body: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+    """The body less the fields icsync's record says AWS set, and less an adapter's echoes of its
+    base (an adapter runs on its base's variant and resources; AWS's samples create adapters
+    without them, aws/model-hosting-container-standards docs/sagemaker/05_lora_adapter_management.md)."""
+    recorded = applied.decode(tags)
+    out = normalize.drop_empty_blocks(_pruned(body, "", recorded)) if recorded is not None else body
+    specs = normalize.specs(out)
+    if any(s.get("BaseInferenceComponentName") for s in specs):
+        out.pop("VariantName", None)
+        for spec in specs:
+            for key in ADAPTER_ECHOES:
+                spec.pop(key, None)
+    return out
+
+
+def _pruned(value: Any, path: str, recorded: frozenset[str]) -> Any:
+    """`value` without the leaves at paths AWS set (the names and the copy count are always kept)."""
+    if isinstance(value, dict):
+        kept = {}
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if not isinstance(item, dict | list) and applied.set_by_aws(here, recorded) \
+                    and here not in NAME_FIELDS + ("RuntimeConfig.CopyCount",):
+                continue
+            kept[key] = _pruned(item, here, recorded)
+        return kept
+    if isinstance(value, list):
+        return [_pruned(item, f"{path}[{i}]", recorded) for i, item in enumerate(value)]
+    return value
 
 
 def whole_numbers(value: Any) -> Any:
