@@ -23,7 +23,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from plan_scale import ENVIRONMENT, ICSYNC, VALUES, Shape, child_env, write_project, write_seed
+from plan_scale import (
+    ENVIRONMENT,
+    ICSYNC,
+    VALUES,
+    Shape,
+    child_env,
+    start_sandbox,
+    write_project,
+    write_seed,
+)
 
 CALLS_NEEDED = 3  # a component: the plan's describe, the update, the describe that verifies it
 NEW_TAG = "1.4.3"  # every manifest's image tag; the seed deploys VALUES' (1.4.2)
@@ -40,26 +49,12 @@ class Run:
     stderr: str = ""
 
 
-def start_sandbox(work: Path, args: argparse.Namespace) -> tuple[subprocess.Popen[str], str, Path]:
-    log = work / "requests.jsonl"
-    log.write_text("")
-    process = subprocess.Popen(
-        [*ICSYNC, "sandbox", "--port", "0", "--seed", str(work / "seed.yaml"), "--request-log", str(log),
-         "--latency-ms", str(args.latency_ms), "--max-tps", str(args.max_tps),
-         "--transition-seconds", str(args.deploy_seconds)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=child_env())
-    assert process.stdout is not None
-    url = process.stdout.readline().strip()  # printed once the seed is loaded and the port is open
-    if not url.startswith("http"):
-        process.kill()
-        raise SystemExit(f"the sandbox did not start (exit {process.wait()})")
-    return process, url, log
-
-
 def run_apply(work: Path, args: argparse.Namespace, parallelism: int) -> Run:
     """A fresh sandbox, one `icsync apply` subprocess, then a plan that should find nothing to do."""
-    sandbox, url, log = start_sandbox(work, args)
-    common = ["-C", str(work / "project"), "--env", ENVIRONMENT, "--endpoint-url", url]
+    sandbox = start_sandbox(work, work / "seed.yaml", args.latency_ms, args.max_tps,
+                            "--transition-seconds", str(args.deploy_seconds))
+    log = sandbox.log
+    common = ["-C", str(work / "project"), "--env", ENVIRONMENT, "--endpoint-url", sandbox.url]
     try:
         log.write_text("")
         started = time.perf_counter()
@@ -78,8 +73,7 @@ def run_apply(work: Path, args: argparse.Namespace, parallelism: int) -> Run:
                                env=child_env(), check=False)
         run.after = "No changes." if "No changes." in after.stdout else after.stdout[-500:]
     finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=30)
+        sandbox.stop()
     return run
 
 

@@ -162,12 +162,14 @@ class Sandbox:
             self.process.wait()
 
 
-def start_sandbox(work: Path, seed: Path, latency_ms: float, max_tps: float) -> Sandbox:
+def start_sandbox(work: Path, seed: Path, latency_ms: float, max_tps: float,
+                  *more: str) -> Sandbox:
+    """The sandbox in a process of its own, as AWS is one: `more` are further options of it."""
     log = work / "requests.jsonl"
     started = time.perf_counter()
     process = subprocess.Popen(
         [*ICSYNC, "sandbox", "--port", "0", "--seed", str(seed), "--request-log", str(log),
-         "--latency-ms", str(latency_ms), "--max-tps", str(max_tps)],
+         "--latency-ms", str(latency_ms), "--max-tps", str(max_tps), *more],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=child_env())
     assert process.stdout is not None
     url = process.stdout.readline().strip()  # printed once the seed is loaded and the port is open

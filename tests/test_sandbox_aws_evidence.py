@@ -15,15 +15,11 @@ from botocore.exceptions import ClientError
 
 from gitsync.sandbox import timing
 from tests.helpers import icsync
-from tests.helpers.wire import ROLE, Sandboxes, Started
+from tests.helpers.wire import ROLE, Sandboxes, Started, error_of
 
 NO_ROOM = ("There is not enough hardware resources on the instances for this endpoint to create a "
            "copy of the inference component.")
 GPU = {"NumberOfAcceleratorDevicesRequired": 1, "MinMemoryRequiredInMb": 1024}
-
-
-def error_of(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
 
 
 @pytest.fixture

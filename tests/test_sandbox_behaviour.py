@@ -8,14 +8,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers.wire import Sandboxes, Started
+from tests.helpers.wire import Sandboxes, Started, error_of
 
 TRANSITION = 1.0  # long enough that a loaded machine still describes a component mid-transition
 DIGEST = "ab" * 32
-
-
-def error_of(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
 
 
 @pytest.fixture

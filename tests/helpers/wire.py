@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from botocore.model import Shape
 
 from gitsync import model
@@ -150,3 +152,8 @@ class Sandboxes:
     def close(self) -> None:
         self._stack.close()
         assert self.wire.problems == [], "\n".join(self.wire.problems)
+
+
+def error_of(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    """AWS's error code and message of a refused call."""
+    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
