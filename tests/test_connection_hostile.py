@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gitsync.aws import clients
+from gitsync.aws import hooks
 from tests.helpers import Live, Result, icsync
 
 VALID = Path(__file__).parent / "bad_inputs" / "_valid"
@@ -72,8 +72,8 @@ def test_a_server_that_never_answers_is_said_and_given_up(tmp_path: Path, silent
 def test_the_default_wait_is_minutes_not_a_quarter_of_an_hour() -> None:
     """Each silent attempt waits at most the read timeout plus botocore's backoff (at most 20 s);
     before, ten attempts of 60 s waited 686 s."""
-    worst = clients.TIMEOUT_ATTEMPTS * (clients.READ_TIMEOUT + 20)
-    assert worst <= 180 and clients.READ_TIMEOUT < 60 and clients.CONNECT_TIMEOUT <= 10
+    worst = hooks.TIMEOUT_ATTEMPTS * (hooks.READ_TIMEOUT + 20)
+    assert worst <= 180 and hooks.READ_TIMEOUT < 60 and hooks.CONNECT_TIMEOUT <= 10
     help_text = icsync("plan", "--help").out
     assert "[default: 30" in help_text and "[default: 10" in help_text
 

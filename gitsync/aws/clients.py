@@ -1,5 +1,5 @@
 """Where and how to reach AWS: the botocore session, the client factory, retries, timeouts, and the
-rate limiter's hooks on each client."""
+rate limiter's hooks on each client (hooks.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import dataclasses
 import datetime
 import os
 import platform
-import sys
 import threading
 import urllib.parse
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ import botocore.session
 import botocore.utils
 
 from gitsync import __version__, model
+from gitsync.aws import hooks
+from gitsync.aws.hooks import CONNECT_TIMEOUT, READ_TIMEOUT
 from gitsync.errors import AwsError
 from gitsync.ratelimit import RateLimiter
 from gitsync.redact import REDACT
@@ -32,19 +33,6 @@ SANDBOX_KEYS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbo
 # third of a millisecond of CPU a call, which a thousand-component plan pays 2,000 times.
 USER_AGENT = (f"icsync/{__version__} Botocore/{botocore.__version__} "
               f"Python/{platform.python_version()} {platform.system()}/{platform.release()}")
-
-
-# Timeouts and attempts, sized together. Ten attempts are for throttling (the adaptive retries
-# wait them out); a server that never answers must not be waited on ten times: with 60 s timeouts
-# that was 686 s in silence. Now: each attempt that gets no answer is said on stderr (after
-# READ_TIMEOUT, well within a minute), and the call gives up after TIMEOUT_ATTEMPTS of them
-# (about 1.5 minutes with backoff), naming the endpoint. SageMaker's control plane answers in
-# well under a second, and a TCP connect to it in milliseconds.
-CONNECT_TIMEOUT = 10
-READ_TIMEOUT = 30
-TIMEOUT_ATTEMPTS = 3
-_NO_ANSWER = (botocore.exceptions.ReadTimeoutError, botocore.exceptions.EndpointConnectionError,
-              botocore.exceptions.ConnectionClosedError)
 
 
 @dataclass(frozen=True)
@@ -149,7 +137,7 @@ class Clients:
         retry_mode = "adaptive" if self._limiter is None else "standard"
         config = botocore.config.Config(
             user_agent=USER_AGENT,
-            retries={"mode": retry_mode, "max_attempts": _max_attempts(c.max_attempts)},
+            retries={"mode": retry_mode, "max_attempts": hooks.max_attempts(c.max_attempts)},
             read_timeout=c.read_timeout, connect_timeout=c.connect_timeout,
             max_pool_connections=c.pool_size)
         keys = signing or (SANDBOX_KEYS if c.dummy_credentials else {})
@@ -164,8 +152,8 @@ class Clients:
         except botocore.exceptions.BotoCoreError as error:
             raise AwsError(f"cannot create a {service} client: {error}") from None
         if self._limiter is not None:
-            _pace(client, self._limiter)
-        _give_up_on_silence(client, min(TIMEOUT_ATTEMPTS, _max_attempts(c.max_attempts)))
+            hooks.pace(client, self._limiter)
+        hooks.give_up_on_silence(client, min(hooks.TIMEOUT_ATTEMPTS, hooks.max_attempts(c.max_attempts)))
         return client
 
     @property
@@ -186,27 +174,6 @@ class Clients:
         return self.client("sagemaker")
 
 
-def _give_up_on_silence(client: Any, limit: int) -> None:
-    """Each attempt that got no answer is said on stderr; after `limit` of them the call fails,
-    naming the endpoint, whatever attempts are left for throttling."""
-    endpoint = client.meta.endpoint_url
-
-    def no_answer(attempts: int, caught_exception: Exception | None = None, operation: Any = None,
-                  **_: Any) -> None:
-        if not isinstance(caught_exception, _NO_ANSWER):
-            return
-        name = getattr(operation, "name", "a call")
-        if attempts >= limit:
-            raise AwsError(f"no answer from {endpoint} to {name} after {attempts} attempt"
-                           f"{'s' if attempts > 1 else ''} ({caught_exception}); giving up. Check the "
-                           "endpoint (--endpoint-url, the region), the network and any proxy; "
-                           "--read-timeout and --connect-timeout set how long each attempt waits")
-        print(f"waiting for {endpoint}: no answer to {name} ({caught_exception}); trying again "
-              f"(attempt {attempts + 1} of {limit})", file=sys.stderr, flush=True)
-
-    client.meta.events.register_first("needs-retry", no_answer)
-
-
 def _mask_credentials(made: botocore.session.Session) -> None:
     """The secret key and session token the clients sign with, wherever botocore found them (a
     profile, SSO, an assumed role), are masked in all output as the environment's are."""
@@ -217,19 +184,6 @@ def _mask_credentials(made: botocore.session.Session) -> None:
     if credentials is not None:
         frozen = credentials.get_frozen_credentials()
         REDACT.add_values([frozen.secret_key, frozen.token])
-
-
-def _pace(client: Any, limiter: RateLimiter) -> None:
-    """Every attempt, retries included, waits for its turn and tells the limiter how it went."""
-    client.meta.events.register("before-send", lambda **_: limiter.acquire())
-    client.meta.events.register("needs-retry", lambda response=None, **_: _observe(limiter, response))
-
-
-def _observe(limiter: RateLimiter, response: Any) -> None:
-    if response is None:
-        return  # a connection error: no word on the rate
-    http, parsed = response
-    limiter.observe(http.status_code, parsed.get("Error", {}).get("Code"))
 
 
 class _Given(botocore.credentials.CredentialProvider):  # type: ignore[misc]
@@ -330,14 +284,4 @@ def _role_seconds() -> int | None:
         return None
     if not value.isdigit() or not 900 <= int(value) <= 43200:
         raise AwsError(f"ICSYNC_ROLE_SESSION_SECONDS must be a whole number from 900 to 43200, not `{value}`")
-    return int(value)
-
-
-def _max_attempts(default: int) -> int:
-    """AWS_MAX_ATTEMPTS, as the AWS CLI honours it; else icsync's default."""
-    value = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise AwsError(f"AWS_MAX_ATTEMPTS must be a whole number of at least 1, not `{value}`")
     return int(value)
