@@ -51,11 +51,33 @@ def text(capacity: Capacity | None) -> list[str]:
 MERMAID_DETAIL_LIMIT = 30
 
 
+# Kept as they are in a label: ASCII letters and digits, and ` -_./,()`. Other whitespace (a
+# newline) becomes a space: a label is one line. Every other character becomes Mermaid's numeric
+# entity code `#N;`, which Mermaid shows as the character itself. Rendering each diagram with
+# Mermaid (tests/test_mermaid.py) showed that coding `" < > #` alone is not enough: `&lt;` and
+# `&amp;` were shown decoded, a `%%{init: ...}%%` in a name was taken as a directive and cut out of
+# the label, a leading backtick opened a markdown string (a parse error), and `style`/`classDef`
+# with `:` and `#` cut a `;`.
+MERMAID_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_./,()")
+# Some sequences mean something to Mermaid after it has decoded the codes: `$$x$$` is KaTeX math,
+# and `ﬂ°°35¶ß` is its own placeholder for `#35;`, decoded again in the finished SVG. So `$`, `ﬂ`
+# and `¶` are each followed by an invisible word joiner (U+2060): no such sequence forms.
+JOINED = frozenset("$ﬂ¶")
+WORD_JOINER = "#8288;"
+
+
+def _mermaid_char(ch: str) -> str:
+    if ch in MERMAID_PLAIN:
+        return ch
+    if ch.isspace():
+        return " "
+    return f"#{ord(ch)};" + (WORD_JOINER if ch in JOINED else "")
+
+
 def mermaid_text(text: str) -> str:
-    """Text for inside a quoted Mermaid label: `"` would end it, `<`/`>` would be read as HTML and
-    `#` starts an entity, so these become Mermaid's entity codes (#quot; #lt; #gt; #35;)."""
-    codes = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;"}
-    return "".join(codes.get(ch, ch) for ch in text)
+    """Text for inside a double-quoted Mermaid label: ASCII letters, digits and ` -_./,()` as they
+    are, every other character as its entity code (`"` as `#34;`, `<` as `#60;`, `#` as `#35;`)."""
+    return "".join(_mermaid_char(ch) for ch in text)
 
 
 class MermaidIds:
