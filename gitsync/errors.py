@@ -28,12 +28,15 @@ class Problem:
     path: str  # key path inside the document, e.g. Specification.Container.Image
     message: str
 
-    def render(self) -> str:
+    def render(self, severity: str = "") -> str:
+        """`file:line:column: message at `path``; a severity (`warning`) follows the place, as a
+        compiler writes it."""
         where = self.file
         if self.line:
             where += f":{self.line}" + (f":{self.column}" if self.column else "")
         at = f" at `{self.path}`" if self.path else ""
-        return f"{where}: {self.message.rstrip('.')}{at}"
+        kind = f"{severity}: " if severity else ""
+        return f"{where}: {kind}{self.message.rstrip('.')}{at}"
 
 
 class ValidationFailed(IcsyncError):

@@ -13,7 +13,10 @@ named steps the plan uses (`normalize.comparable_live`) give the manifest's shap
 - what AWS filled in is left out (`without_what_aws_set`): the fields icsync's `icsync:applied`
   record says it never applied, and on an adapter what only its base can set (its compute, its data
   cache and its variant, which AWS may echo from the base): a manifest holding them would be
-  refused by validate, or by AWS.
+  refused by validate, or by AWS;
+- a component's Application Auto Scaling target and icsync's policy on it become its
+  `icsync: {autoscaling: ...}` (`autoscaling.live_view`, the form the plan compares), so that the
+  plan does not deregister them.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from gitsync import applied, model, normalize
+from gitsync.manifests.options import OPTIONS_KEY
 from gitsync.secrets import is_secret_name
 
 NAME_FIELDS = ("InferenceComponentName", "EndpointName", "ModelName", "BaseInferenceComponentName")
@@ -57,12 +61,16 @@ def stem(name: str, env: str) -> str:
 
 
 def import_component(describe: dict[str, Any], tags: dict[str, str], env: str,
-                     secret_pattern: str) -> Imported:
+                     secret_pattern: str, scaling: dict[str, Any] | None = None) -> Imported:
+    """`scaling`: the component's live autoscaling in the manifest's form (`autoscaling.live_view`),
+    None when it has none."""
     body = without_what_aws_set(whole_numbers(_ordered(normalize.comparable_live(describe, tags))), tags)
     if body.get("Tags"):
         body["Tags"] = [{"Key": k, "Value": v} for k, v in body["Tags"].items()]
     else:
         body.pop("Tags", None)
+    if scaling is not None:
+        body[OPTIONS_KEY] = {"autoscaling": scaling}
     name = describe["InferenceComponentName"]
     writer = _Writer(env, stem(name, env))
     secrets = writer.secrets(body, re.compile(secret_pattern))

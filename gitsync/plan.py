@@ -97,6 +97,8 @@ class Plan:
     unmanaged: tuple[str, ...] = ()
     region: str | None = None  # where the plan was made, for its header: None in pure tests
     account: str | None = None
+    # What the manifests ask that AWS may refuse, each `file:line:column: message at `path``
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, int]:
         counts = {action.value: 0 for action in Action}

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from gitsync import autoscaling
 from gitsync.importer import import_component, stem
 from tests.helpers import Live, icsync, write
 
@@ -130,3 +131,35 @@ def test_names_are_templated_only_where_the_environment_is_a_word() -> None:
     text = import_component(describe, {}, "dev", "TOKEN").text
     assert "InferenceComponentName: device-{{ env }}" in text
     assert "EndpointName: {{ env | tojson }}" in text and "ModelName: devmodel" in text
+
+
+def test_autoscaling_is_imported_so_the_plan_keeps_it(tmp_path: Path, live: Live) -> None:
+    """web's target and icsync's policy on it become its `icsync: {autoscaling: ...}`: the plan
+    does not deregister them. multi's target carries another tool's policy only: left to it, named."""
+    env = "scaled"  # moto holds autoscaling per process: names no other test uses
+    _seed(live, env)
+    scaling = live.boto("application-autoscaling")
+    for name, policy in ((f"web-{env}", autoscaling.POLICY_NAME), (f"multi-{env}", "their-policy")):
+        ident = {"ServiceNamespace": autoscaling.NAMESPACE, "ResourceId": autoscaling.resource_id(name),
+                 "ScalableDimension": autoscaling.DIMENSION}
+        scaling.register_scalable_target(**ident, MinCapacity=1, MaxCapacity=4)
+        scaling.put_scaling_policy(**ident, PolicyName=policy, PolicyType="TargetTrackingScaling",
+                                   TargetTrackingScalingPolicyConfiguration={
+                                       "TargetValue": 70.0, "ScaleInCooldown": 300, "PredefinedMetricSpecification": {
+                                           "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"}})
+    web = live.client.describe_inference_component(InferenceComponentName=f"web-{env}")
+    # as icsync's apply marks what it autoscales: a plan without the option would deregister it
+    live.client.add_tags(ResourceArn=web["InferenceComponentArn"],
+                         Tags=[{"Key": autoscaling.MARK_TAG, "Value": "true"}])
+    root = tmp_path / "p"
+    code, out, err = _import(root, live, env)
+    assert code == 0, out + err
+    assert (root / "components" / "web.yaml").read_text().endswith(
+        "icsync:\n  autoscaling:\n    min: 1\n    max: 4\n    target:\n      value: 70.0\n"
+        "      metric: SageMakerInferenceComponentInvocationsPerCopy\n    scale_in_cooldown: 300\n")
+    assert "icsync:" not in (root / "components" / "multi.yaml").read_text()
+    assert (f"multi-{env}: its scalable target has no `{autoscaling.POLICY_NAME}` policy; its autoscaling "
+            "is not imported") in err
+    plan = icsync("plan", "-C", root, "--env", env, "--endpoint-url", live.url, "--detailed-exitcode",
+                  env={"API_TOKEN": TOKEN})
+    assert plan.code == 0 and "No changes." in plan.out, plan.all

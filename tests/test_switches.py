@@ -49,10 +49,7 @@ def test_apply_then_plan_and_drift_say_nothing_to_do(switch: str, quickstart: Pa
 def test_an_account_imported_with_every_switch_on_plans_as_no_changes(
         quickstart: Path, sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.set_switches(**dict.fromkeys(SWITCHES, True))
-    # import writes no `icsync: {autoscaling: ...}` yet (it reads components, not their scalable
-    # targets): the embedder is applied without it, so that the imported plan has nothing to undo
-    embedder = quickstart / "components" / "embedder.yaml"
-    embedder.write_text(embedder.read_text().split("# Application Auto Scaling")[0])
+    assert "autoscaling:" in (quickstart / "components" / "embedder.yaml").read_text()
     assert icsync("apply", "-C", quickstart, "--env", "dev", "--endpoint-url", sandbox.url,
                   "--auto-approve").code == 0
     imported = tmp_path / "again" / "quickstart"  # the project that owns them, its manifests lost

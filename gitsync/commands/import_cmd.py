@@ -9,12 +9,13 @@ from typing import Any
 import click
 from ruamel.yaml import YAML
 
-from gitsync import aws, importer, live
+from gitsync import autoscaling, aws, gather, importer, live
 from gitsync.commands import common
 from gitsync.errors import ConfigError, ExitCode
 from gitsync.manifests.project import PROJECT_FILE, Environment, Project, load_project
 from gitsync.redact import REDACT
 from gitsync.settings import Settings
+from gitsync.state import LiveScaling
 
 
 def run(settings: Settings, endpoints: tuple[str, ...]) -> int:
@@ -31,12 +32,26 @@ def run(settings: Settings, endpoints: tuple[str, ...]) -> int:
                  and common.selected(s["InferenceComponentName"], settings)]
         state = live.fetch(clients, names, (), settings.read_parallelism, with_unlisted=False,
                            rate=settings.read_rate)
+        scaling = gather.read_autoscaling(clients, sorted(state.components))
     for component in state.components.values():
         REDACT.add_document(component.describe)
-    imported = [importer.import_component(c.describe, c.tags, environment.name, project.secret_pattern)
-                for c in state.components.values()]
+    imported = [importer.import_component(c.describe, c.tags, environment.name, project.secret_pattern,
+                                          _autoscaling(name, scaling.get(name)))
+                for name, c in state.components.items()]
     conflicts = _write(project, environment, imported)
     return ExitCode.ERROR if conflicts else ExitCode.OK
+
+
+def _autoscaling(name: str, found: LiveScaling | None) -> dict[str, Any] | None:
+    """The component's autoscaling as its manifest writes it. A scalable target without icsync's
+    target-tracking policy is left out and named: a manifest's autoscaling is a target and its
+    policy, and the target alone is another tool's to manage."""
+    view = autoscaling.live_view(found)
+    if view is not None and "target" not in view:
+        click.echo(f"{name}: its scalable target has no `{autoscaling.POLICY_NAME}` policy; its "
+                   "autoscaling is not imported (add `icsync: {autoscaling: ...}` to manage it)", err=True)
+        return None
+    return view
 
 
 def _new_project(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from gitsync import aws, capacity, cost, gather, preflight
 from gitsync.commands.common import Context, bulk_tags, connect, load, selected
 from gitsync.errors import ValidationFailed
 from gitsync.manifests.project import load_project
+from gitsync.manifests.validate import warnings_of
 from gitsync.plan import Plan
 from gitsync.planner import PlanSettings, build_plan
 from gitsync.ratelimit import RateLimiter
@@ -66,7 +67,8 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
     for component in state.components.values():
         REDACT.add_document(component.describe)
     plan = dataclasses.replace(build_plan(context.desired, state, plan_settings(settings, context)),
-                               region=clients.region, account=account_of(context, clients))
+                               region=clients.region, account=account_of(context, clients),
+                               warnings=tuple(w.render() for w in warnings_of(context.desired)))
     if not preflight_checks:
         return plan, None
     found = preflight.problems(plan, context.desired, state)

@@ -14,6 +14,7 @@ import click
 from gitsync.errors import ExitCode, Problem, ValidationFailed
 from gitsync.manifests.desired import load_desired
 from gitsync.manifests.project import Environment, Project, load_project
+from gitsync.manifests.validate import warnings_of
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ def chosen_environments(project: Project, options: ValidateOptions) -> list[Envi
 def run(options: ValidateOptions) -> int:
     project = load_project(options.project_dir)
     chosen = chosen_environments(project, options)
-    found: dict[Problem, list[str]] = {}  # each problem once, with the environments it is in
+    # each problem and warning once, with the environments it is in
+    found: dict[Problem, list[str]] = {}
+    cautions: dict[Problem, list[str]] = {}
     for environment in chosen:
         try:
             # Offline: an unset env_var renders as a placeholder; validate needs no secrets.
@@ -43,15 +46,23 @@ def run(options: ValidateOptions) -> int:
             for problem in error.problems:
                 found.setdefault(_from_here(project.root, problem), []).append(environment.name)
             continue
+        for warning in warnings_of(desired):
+            cautions.setdefault(_from_here(project.root, warning), []).append(environment.name)
         noun = "component" if len(desired) == 1 else "components"
         click.echo(f"{environment.name}: ok ({len(desired)} {noun})")
+    for warning in sorted(cautions, key=lambda p: (p.file, p.line, p.column, p.path)):
+        click.echo(warning.render("warning") + _only_in(cautions[warning], chosen), err=True)
     if not found:
         return ExitCode.OK
-    only = {p.render(): f" (only in {', '.join(envs)})" for p, envs in found.items()
-            if len(envs) < len(chosen)}
+    only = {p.render(): _only_in(envs, chosen) for p, envs in found.items()}
     for line in str(ValidationFailed(list(found))).splitlines():
         click.echo(line + only.get(line, ""), err=True)
     return ExitCode.ERROR
+
+
+def _only_in(environments: list[str], chosen: list[Environment]) -> str:
+    """` (only in prod)` for what some of the checked environments have, else nothing."""
+    return f" (only in {', '.join(environments)})" if len(environments) < len(chosen) else ""
 
 
 def _from_here(root: Path, problem: Problem) -> Problem:

@@ -224,6 +224,21 @@ def _batch_rules(data: dict[str, Any]) -> list[tuple[model.Path, str]]:
     return []
 
 
+ADAPTER_VARIANT = ("an adapter runs on its base's variant; AWS's samples leave VariantName out "
+                   "(some accounts refuse it)")
+
+
+def warnings_of(desired: list[Desired]) -> list[Problem]:
+    """What the API model accepts but AWS may refuse: told to the user, never failed on.
+
+    VariantName on an adapter: AWS's own samples create adapters without it (an adapter runs on its
+    base's variant; aws/model-hosting-container-standards, docs/sagemaker/05_lora_adapter_management.md),
+    and whether every account accepts it is unverified (the sandbox's `adapter_variant_refused`
+    switch plays an account that refuses it)."""
+    return [d.source.problem(("VariantName",), ADAPTER_VARIANT) for d in desired
+            if d.base and "VariantName" in d.body]
+
+
 def missing_bases(desired: list[Desired], live_names: set[str]) -> list[Problem]:
     """Adapters whose base is in no manifest and not live: AWS would refuse the create at apply time.
 

@@ -58,5 +58,6 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "in_progress": plan.in_progress,
         "changes": [change_document(c) for c in plan.changes],
         "unmanaged": list(plan.unmanaged),
+        **({"warnings": list(plan.warnings)} if plan.warnings else {}),  # the key only when there are
     }
 

@@ -25,10 +25,10 @@ def query(document: Any, expression: str | None) -> Any:
 
 
 def document(plan: Plan, capacity: Capacity | None = None, cost: Cost | None = None) -> dict[str, Any]:
-    """The plan document; capacity and cost warnings, when there are any, as a top-level
-    `warnings` list; the cost, when the plan touches an endpoint, as `cost`."""
+    """The plan document; the manifests', capacity and cost warnings, when there are any, as a
+    top-level `warnings` list; the cost, when the plan touches an endpoint, as `cost`."""
     found = plan_document(plan)
-    warnings = list(capacity.warnings if capacity is not None else ()) + \
+    warnings = list(plan.warnings) + list(capacity.warnings if capacity is not None else ()) + \
         list(cost.warnings if cost is not None else ())
     if warnings:
         found["warnings"] = warnings

@@ -39,6 +39,7 @@ def render(plan: Plan, marker: str = "", capacity: Capacity | None = None,
     if rows:  # never a table of headers only
         head += ["| action | count |", "|---|---|", *rows]
     head += ["", f"**{summary_line(plan)}**{cost_view.summary(cost)}", ""]
+    head += [f"> [!WARNING]\n> {w}\n" for w in plan.warnings]
     out = ("\n".join(head) + "\n" + capacity_view.markdown(plan, capacity)
            + cost_view.markdown(cost))
     pending = plan.pending()

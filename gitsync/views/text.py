@@ -76,6 +76,11 @@ def _where(plan: Plan) -> str:
     return f" in {', '.join(parts)}" if parts else ""
 
 
+def _warnings(plan: Plan) -> list[str]:
+    """The manifests' warnings, then a blank line; nothing when there are none."""
+    return [f"Warning: {w}" for w in plan.warnings] + [""] if plan.warnings else []
+
+
 def render(plan: Plan, color: bool = False, verbose: bool = False,
            capacity: Capacity | None = None, cost: Cost | None = None) -> str:
     lines = [f"icsync plan for environment {plan.environment} (project {plan.project})"
@@ -93,5 +98,5 @@ def render(plan: Plan, color: bool = False, verbose: bool = False,
     if plan.unmanaged:
         lines.append(f"  {len(plan.unmanaged)} unmanaged component(s) on managed endpoints, left alone: "
                      + ", ".join(plan.unmanaged[:10]) + (" ..." if len(plan.unmanaged) > 10 else ""))
-    lines += [""] + capacity_view.text(capacity) + cost_view.text(cost) + [summary_line(plan)]
+    lines += [""] + _warnings(plan) + capacity_view.text(capacity) + cost_view.text(cost) + [summary_line(plan)]
     return "\n".join(lines) + "\n"

@@ -74,6 +74,11 @@ class Live:
         self.client = boto3.client("sagemaker", endpoint_url=self.url, region_name="us-east-1",
                                    aws_access_key_id="testing", aws_secret_access_key="testing")
 
+    def boto(self, service: str) -> Any:
+        """A client of another service the sandbox serves (Application Auto Scaling, STS, ...)."""
+        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
     def requests(self) -> list[dict[str, Any]]:
         if not self.log.exists():
             return []
