@@ -60,6 +60,9 @@ def fetch(clients: aws.Clients, names: Iterable[str], endpoints: Iterable[str] =
         return reader.finish(set(names), set(endpoints), with_unlisted)
 
 
+LISTING_GRACE = 5.0  # seconds a failing plan waits for a listing or bulk read in flight
+
+
 class Stopped(Exception):
     """The plan failed elsewhere: the listing stops."""
 
@@ -83,14 +86,20 @@ class Reader:
         self._bulk: Future[dict[str, dict[str, str]] | None] = Future()
         # Daemon threads, not pool workers: if the manifests turn out invalid while a call waits on
         # an unreachable endpoint, the error is shown and icsync exits without waiting for it.
-        threading.Thread(target=self._list, daemon=True, name="icsync-list").start()
-        threading.Thread(target=self._read_bulk, daemon=True, name="icsync-tags").start()
+        self._threads = [threading.Thread(target=self._list, daemon=True, name="icsync-list"),
+                         threading.Thread(target=self._read_bulk, daemon=True, name="icsync-tags")]
+        for thread in self._threads:
+            thread.start()
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._closed.set()  # the listing stops after its current page
+        # The listing stops after its current page; a call in flight is waited for, briefly (its
+        # endpoint may be why the plan failed), so that no read outlives the command that made it.
+        self._closed.set()
+        for thread in self._threads:
+            thread.join(timeout=LISTING_GRACE)
 
     def want(self, name: str) -> None:
         with self._lock:

@@ -319,7 +319,9 @@ def test_components_settling_on_one_endpoint_share_its_readings(ready: Live) -> 
     lists = [r["params"] for r in ready.requests() if r["operation"] == "ListInferenceComponents"]
     assert all(p.get("EndpointNameEquals") == "ep" for p in lists)
     assert len(lists) <= len(clock.sleeps) + 1  # each reading after the first waited its turn
-    assert len(lists) - lists_before_release[0] == 1  # one reading told all six they had settled
+    # One reading told all six they had settled; a second may have been in flight (sent, not yet
+    # logged) when the release was counted: the waiters share readings, so never one each.
+    assert len(lists) - lists_before_release[0] in (1, 2)
 
 
 def test_a_throttled_write_is_sent_again_never_a_failure(ready: Live) -> None:
