@@ -31,6 +31,10 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
     ROLLED_BACK = "rolled back"
     SKIPPED = "skipped"
+    # Deployed and settled, but its smoke check failed (smoke.py): like a rollback, apply fails.
+    UNHEALTHY = "unhealthy"
+    # Its smoke check failed and `on_failure: revert` sent back the previous specification.
+    REVERTED = "reverted"
 
 
 # An Event whose phase is one of these is the component's last.
