@@ -62,3 +62,13 @@ class ApplyResult:
     @property
     def still_deploying(self) -> list[str]:
         return [r.name for r in self.results if r.deploying]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one component's smoke check went (smoke.py): `detail` says why it failed, or what passed."""
+
+    component: str
+    passed: bool
+    tries: int
+    detail: str

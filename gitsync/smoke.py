@@ -18,21 +18,11 @@ import jmespath
 from gitsync import aws, normalize
 from gitsync.errors import AwsError
 from gitsync.manifests.options import Expect, Smoke
-from gitsync.outcome import Outcome
+from gitsync.outcome import Outcome, Verdict
 from gitsync.settle import Settler
 
 PAUSE = 1.0  # seconds between tries: long enough for a container that is warming up to settle
 SHOWN = 120  # characters of an answer quoted in a failure
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """How one component's check went: `detail` says why it failed, or what passed."""
-
-    component: str
-    passed: bool
-    tries: int
-    detail: str
 
 
 def evaluate(expect: Expect, answer: aws.Invocation) -> str | None:

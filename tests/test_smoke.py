@@ -106,3 +106,27 @@ def test_a_component_not_in_service_is_refused(live: Live) -> None:
 ])
 def test_evaluate(expect: Expect, answer: aws.Invocation, why: str | None) -> None:
     assert evaluate(expect, answer) == why
+
+
+def test_the_smoke_command_runs_the_checks_alone(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    root = project(tmp_path)
+    assert apply(root, live)[0] == 0
+    live.clear_log()
+    passed = icsync("smoke", "-C", root, "--env", "dev", "--endpoint-url", live.url)
+    assert passed.code == 0, passed.all
+    assert passed.out == "pass  web: status 200\n\nSmoke: 1 passed, 0 failed.\n"
+    assert live.operations() == ["InvokeEndpoint"]  # nothing but the check is sent
+    live.sandbox.script_invocations("web", {"status": 500, "body": "boom"})
+    failed = icsync("smoke", "-C", root, "--env", "dev", "--endpoint-url", live.url)
+    assert failed.code == 1
+    assert failed.out == ("FAIL  web: smoke check failed (1 try): expected status 200, got 500: 'boom'\n"
+                          "\nSmoke: 0 passed, 1 failed.\n")
+
+
+def test_the_smoke_command_without_checks(tmp_path: Path, live: Live) -> None:
+    root = demo_project(tmp_path)
+    result = icsync("smoke", "-C", root, "--env", "dev", "--endpoint-url", live.url)
+    assert result.code == 0, result.all
+    assert result.out == "No smoke checks in environment dev.\n"
+    assert live.requests() == []
