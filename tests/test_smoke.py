@@ -3,6 +3,7 @@ status or body, timeout, revert), and the pure evaluation of an answer."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from gitsync.manifests.options import Expect
 from gitsync.smoke import evaluate
 from tests.helpers import Live, demo_project, icsync
 
+QUICKSTART = Path(__file__).parent.parent / "examples" / "quickstart"
 SMOKE = """
 icsync:
   smoke:
@@ -130,3 +132,14 @@ def test_the_smoke_command_without_checks(tmp_path: Path, live: Live) -> None:
     assert result.code == 0, result.all
     assert result.out == "No smoke checks in environment dev.\n"
     assert live.requests() == []
+
+
+def test_the_quickstart_apply_reports_the_embedders_check(tmp_path: Path) -> None:
+    root = shutil.copytree(QUICKSTART, tmp_path / "quickstart", ignore=shutil.ignore_patterns(".icsync"))
+    applied = icsync("apply", "-C", root, "--env", "dev", "--sandbox", "--auto-approve")
+    assert applied.code == 0, applied.all
+    [row] = [line for line in applied.out.splitlines() if line.startswith("dev-embedder")]
+    assert "applied" in row and "smoke check passed (status 200)" in row
+    alone = icsync("smoke", "-C", root, "--env", "dev", "--sandbox")
+    assert alone.code == 0, alone.all
+    assert alone.out == "pass  dev-embedder: status 200\n\nSmoke: 1 passed, 0 failed.\n"
