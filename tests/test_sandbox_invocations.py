@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.config
 import botocore.exceptions
 import pytest
 
@@ -106,3 +108,26 @@ def test_a_bad_seeded_script_names_its_component(tmp_path: Path) -> None:
     seed.write_text("invocations: {web: {colour: red}}\n")
     with pytest.raises(ConfigError, match=r"invocations\.web: unknown script keys \['colour'\]"):
         Sandbox(port=0, seed=seed)
+
+
+def test_a_scripted_fault_and_latency(live: Live) -> None:
+    component(live)
+    control(live, "invocation", {"name": "web", "fault": "5xx"})
+    client = boto3.client("sagemaker-runtime", endpoint_url=live.url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing",
+                          config=botocore.config.Config(retries={"total_max_attempts": 1}))
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        client.invoke_endpoint(EndpointName="ep", InferenceComponentName="web", Body=b"{}")
+    assert caught.value.response["Error"]["Code"] == "InternalFailure"
+    control(live, "invocation", {"name": "web", "latency_ms": 200})
+    started = time.monotonic()
+    assert invoke(live)["Body"].read() == b'{"q": 1}'
+    assert time.monotonic() - started >= 0.2
+
+
+def test_a_bad_control_script_is_refused(live: Live) -> None:
+    request = urllib.request.Request(f"{live.url}/_sandbox/invocation", method="POST",
+                                     data=json.dumps({"name": "web", "fault": "fire"}).encode())
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request)
+    assert caught.value.code == 400

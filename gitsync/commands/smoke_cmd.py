@@ -16,13 +16,12 @@ from gitsync.views import smoke_view
 def run(settings: Settings) -> int:
     """Exit 0 when every check passes (or there is none), 1 when any fails."""
     context = common.load(settings)
-    checked = [d for d in context.desired if d.options.smoke is not None]
-    if not checked:
+    checks = [(d.endpoint, d.name, d.options.smoke) for d in context.desired if d.options.smoke]
+    if not checks:
         click.echo(f"No smoke checks in environment {context.environment.name}.")
         return ExitCode.OK
     with common.connect(settings, context) as clients, \
             ThreadPoolExecutor(max_workers=max(1, settings.parallelism)) as pool:
-        verdicts = list(pool.map(
-            lambda d: smoke.check(clients, d.endpoint, d.name, d.options.smoke), checked))  # type: ignore[arg-type]
+        verdicts = list(pool.map(lambda c: smoke.check(clients, *c), checks))
     click.echo(smoke_view.render(verdicts), nl=False)
     return ExitCode.OK if all(v.passed for v in verdicts) else ExitCode.ERROR
