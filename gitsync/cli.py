@@ -196,6 +196,24 @@ def drift(invocation: Invocation, /, environments: tuple[str, ...], all_envs: bo
                              drift_command.DriftOptions(environments, all_envs, report_issue, out))
 
 
+@cli.command("smoke")
+@where_options
+@connection_options
+@selection_options
+@click.pass_obj
+def smoke_cmd(invocation: Invocation, /, **options: Any) -> int:
+    """Run the components' smoke checks alone; exit 0 all pass, 1 any fails.
+
+    \b
+    Examples:
+      icsync smoke --env prod
+      icsync smoke --env dev --target embedder
+    """
+    from gitsync.commands import smoke_cmd as smoke_command
+
+    return smoke_command.run(to_settings(invocation, **options))
+
+
 @cli.command("validate")
 @project_dir_option
 @env_option("Only this environment (default: all).")

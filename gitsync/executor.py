@@ -11,11 +11,14 @@ import contextlib
 import functools
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from gitsync import aws
+from gitsync import aws, smoke
 from gitsync.errors import AwsError
+from gitsync.manifests.options import Smoke
 from gitsync.outcome import ApplyResult, Event, Outcome, Report, Result
 from gitsync.plan import PLACES, Action, Call, ComponentChange, Plan
 from gitsync.ratelimit import THROTTLING_CODES, RateLimiter
@@ -55,6 +58,7 @@ class ApplySettings:
     rate: float | None = None  # calls a second, when the account's rate is known; else learned
     limiter: RateLimiter | None = field(default=None, compare=False)  # shared with the plan's reads
     clock: Clock = field(default_factory=RealClock, compare=False)
+    smoke: Mapping[str, Smoke] = field(default_factory=dict, compare=False)  # checks by component
 
 
 class Stop:
@@ -160,8 +164,14 @@ def _guarded(change: ComponentChange, run: _Run, begun: float) -> Result:
     tracker = _Tracker(change, run.report, clock, started)
     run.stop.track(change.name, True)
     deploying = False
+    check = run.settings.smoke.get(change.name) if change.deploys else None
     try:
+        previous = _previous(change, run, check)
         outcome, message = _apply_one(change, run, begun, tracker)
+        if outcome is Outcome.APPLIED and check is not None:
+            deployed = smoke.Deployed(change.name, change.endpoint, previous, _timeout(change, run))
+            outcome, message = smoke.after_deploy(run.clients, run.settler, deployed, check, tracker,
+                                                  clock.now)
     except StillDeploying as error:
         outcome, message, deploying = Outcome.FAILED, str(error), True
     except AwsError as error:
@@ -173,6 +183,13 @@ def _guarded(change: ComponentChange, run: _Run, begun: float) -> Result:
     if outcome is not Outcome.APPLIED and run.settings.fail_fast:
         run.stop.set("not started: an earlier component failed (--fail-fast)")
     return Result(change.name, change.action, outcome, elapsed, message, deploying)
+
+
+def _previous(change: ComponentChange, run: _Run, check: Smoke | None) -> dict[str, Any] | None:
+    """The describe before an update whose smoke check may revert it: what revert sends back."""
+    if check is None or check.on_failure != "revert" or change.action is not Action.UPDATE:
+        return None
+    return aws.describe_component(run.clients, change.name)
 
 
 class _Tracker:

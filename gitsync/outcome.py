@@ -31,6 +31,10 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
     ROLLED_BACK = "rolled back"
     SKIPPED = "skipped"
+    # Deployed and settled, but its smoke check failed (smoke.py): like a rollback, apply fails.
+    UNHEALTHY = "unhealthy"
+    # Its smoke check failed and `on_failure: revert` sent back the previous specification.
+    REVERTED = "reverted"
 
 
 # An Event whose phase is one of these is the component's last.
@@ -58,3 +62,13 @@ class ApplyResult:
     @property
     def still_deploying(self) -> list[str]:
         return [r.name for r in self.results if r.deploying]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one component's smoke check went (smoke.py): `detail` says why it failed, or what passed."""
+
+    component: str
+    passed: bool
+    tries: int
+    detail: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -169,12 +170,22 @@ def skeleton_paths(value: Any, at: str = "") -> set[str]:
     return {at}
 
 
+def commented_block(skeleton: str, key: str) -> str:
+    """The commented-out option `key` of the skeleton's icsync block, uncommented."""
+    lines = skeleton.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith(f"  # {key}:")))
+    block = [lines[start]] + list(itertools.takewhile(lambda line: line.startswith("  #   "),
+                                                      lines[start + 1:]))
+    return "\n".join(line.replace("# ", "", 1) for line in block)
+
+
 def test_skeleton_has_every_field_with_typed_placeholders(schema: dict[str, Any]) -> None:
     result = icsync("skeleton")
     assert result.code == 0, result.all
     skeleton = YAML(typ="safe").load(result.out)
     autoscaling = {path for path in leaf_paths(schema) if path.startswith("icsync.autoscaling.")}
-    assert skeleton_paths(skeleton) == leaf_paths(schema) - autoscaling
+    smoke = {path for path in leaf_paths(schema) if path.startswith("icsync.smoke.")}
+    assert skeleton_paths(skeleton) == leaf_paths(schema) - autoscaling - smoke
     assert skeleton["InferenceComponentName"] == ""
     assert skeleton["RuntimeConfig"]["CopyCount"] == 0
     assert skeleton["Specification"]["ComputeResourceRequirements"]["NumberOfCpuCoresRequired"] == 0.0
@@ -182,10 +193,14 @@ def test_skeleton_has_every_field_with_typed_placeholders(schema: dict[str, Any]
     assert skeleton["Tags"] == [{"Key": "", "Value": ""}]
     assert skeleton["icsync"] == {"ignore": [], "wave": 0, "prune": True}
     # Autoscaling has no value that changes nothing: it is there commented out, ready to uncomment.
-    commented = "\n".join(line.replace("# ", "", 1) for line in result.out.splitlines()
-                          if line.startswith(("  # autoscaling:", "  #   ")))
+    commented = commented_block(result.out, "autoscaling")
     uncommented = {**skeleton, "icsync": {**skeleton["icsync"], **YAML(typ="safe").load(commented)}}
     assert set(uncommented["icsync"]["autoscaling"]) == {p.split(".")[2] for p in autoscaling}
+    assert [e for e in errors(schema, uncommented) if e.startswith("icsync")] == []
+    # So is the smoke check, every key of it.
+    commented = commented_block(result.out, "smoke")
+    uncommented = {**skeleton, "icsync": {**skeleton["icsync"], **YAML(typ="safe").load(commented)}}
+    assert skeleton_paths(uncommented["icsync"]["smoke"], "icsync.smoke") == smoke
     assert [e for e in errors(schema, uncommented) if e.startswith("icsync")] == []
 
 

@@ -5,6 +5,7 @@
     sagemaker  inference components, tags, endpoints, endpoint configs, models
     scaling    Application Auto Scaling targets and policies
     others     the apply lock (DynamoDB), alarms (CloudWatch), image digests (ECR), STS
+    runtime    invoking an inference component (sagemaker-runtime), for smoke checks
     pricing    on-demand SageMaker hosting prices (the Price List Query API)
     writes     the mutating calls a plan names, by operation
 """
@@ -23,6 +24,7 @@ from gitsync.aws.others import (
     put_lock,
 )
 from gitsync.aws.pricing import PRICE_LIST_REGION, hosting_prices
+from gitsync.aws.runtime import Invocation, invoke_component
 from gitsync.aws.sagemaker import (
     add_tags,
     create_component,
@@ -48,11 +50,11 @@ from gitsync.aws.scaling import (
 from gitsync.aws.writes import CALLS, send
 
 __all__ = [
-    "CALLS", "PRICE_LIST_REGION", "Clients", "Connection", "Document", "add_tags", "assume_role",
+    "CALLS", "PRICE_LIST_REGION", "Clients", "Connection", "Document", "Invocation", "add_tags", "assume_role",
     "caller_account", "create_component",
     "delete_component", "delete_lock", "delete_tags", "deregister_scalable_target", "describe_component",
     "describe_endpoint", "describe_endpoint_config", "describe_model", "describe_scalable_targets",
-    "describe_scaling_policies", "existing_alarms", "get_lock", "hosting_prices", "image_digest", "in_region",
+    "describe_scaling_policies", "existing_alarms", "get_lock", "hosting_prices", "image_digest", "in_region", "invoke_component",
     "is_not_found", "list_components", "list_tags", "paced_reads", "put_lock", "put_scaling_policy",
     "register_scalable_target", "send", "tagged_components", "timestamp_in_utc", "update_component",
     "update_runtime_config",

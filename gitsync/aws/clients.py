@@ -90,6 +90,13 @@ class Clients:
         moved.connection = dataclasses.replace(self.connection, region=region)
         return moved
 
+    def single_tries(self, read_timeout: float) -> Clients:
+        """The same session, with clients that try a call once and wait `read_timeout` for it: a
+        smoke check counts its own tries, and a retry inside botocore would hide a flaky model."""
+        once = self._fresh()
+        once.connection = dataclasses.replace(self.connection, read_timeout=read_timeout, max_attempts=1)
+        return once
+
     def assuming(self, role_arn: str, session_name: str) -> tuple[Clients, Any]:
         """The same settings and region, acting as `role_arn`, and the role's credentials.
 

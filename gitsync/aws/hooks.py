@@ -39,7 +39,8 @@ def give_up_on_silence(client: Any, limit: int) -> None:
             raise AwsError(f"no answer from {endpoint} to {name} after {attempts} attempt"
                            f"{'s' if attempts > 1 else ''} ({caught_exception}); giving up. Check the "
                            "endpoint (--endpoint-url, the region), the network and any proxy; "
-                           "--read-timeout and --connect-timeout set how long each attempt waits")
+                           "--read-timeout and --connect-timeout set how long each attempt waits"
+                           ) from caught_exception  # the cause tells a caller a timeout from a refusal
         print(f"waiting for {endpoint}: no answer to {name} ({caught_exception}); trying again "
               f"(attempt {attempts + 1} of {limit})", file=sys.stderr, flush=True)
 

@@ -8,7 +8,7 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -18,6 +18,7 @@ import click
 from gitsync import executor, lock, surge
 from gitsync.commands import common, planning, saved
 from gitsync.errors import ApplyFailed, ConfigError, ExitCode
+from gitsync.manifests.options import Smoke
 from gitsync.outcome import ApplyResult
 from gitsync.plan import Action, Plan
 from gitsync.ratelimit import RateLimiter
@@ -71,7 +72,9 @@ def run(settings: Settings, options: ApplyOptions) -> int:
             reporter.start(plan.pending())
             try:
                 with _interrupts(stop, reporter.message):
-                    result = executor.apply(plan, clients, _apply_settings(settings, options, limiter),
+                    checks = {d.name: d.options.smoke for d in context.desired if d.options.smoke}
+                    result = executor.apply(plan, clients,
+                                            _apply_settings(settings, options, limiter, checks),
                                             reporter, stop, surge.room_of(plan, room))
             finally:
                 reporter.close()
@@ -105,13 +108,13 @@ def _width() -> int | None:
     return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
-def _apply_settings(settings: Settings, options: ApplyOptions,
-                    limiter: RateLimiter) -> executor.ApplySettings:
+def _apply_settings(settings: Settings, options: ApplyOptions, limiter: RateLimiter,
+                    checks: Mapping[str, Smoke]) -> executor.ApplySettings:
     default_beat = 1.0 if sys.stderr.isatty() else 60.0
     heartbeat = float(os.environ.get("ICSYNC_HEARTBEAT_SECONDS") or default_beat)
     return executor.ApplySettings(parallelism=settings.parallelism, timeout=options.timeout,
                                   fail_fast=options.fail_fast, wait_busy=options.wait_busy,
-                                  heartbeat=heartbeat, limiter=limiter)
+                                  heartbeat=heartbeat, limiter=limiter, smoke=checks)
 
 
 def _approved(plan: Plan, context: common.Context, options: ApplyOptions, saved_plan: bool,

@@ -28,6 +28,14 @@ _OPTIONS = [
     "  #   target: {metric: SageMakerInferenceComponentInvocationsPerCopy, value: 4}",
     "  #   scale_in_cooldown: 300  # seconds",
     "  #   scale_out_cooldown: 60  # seconds",
+    # Nor has a smoke check: any request it sends is one the container must answer.
+    "  # smoke:  # a request apply sends after a create or update settles, and what must come back",
+    "  #   body: '{\"inputs\": \"ping\"}'  # a string is sent as it is, anything else as JSON",
+    "  #   content_type: application/json",
+    "  #   expect: {status: 200, contains: pong, jmespath: ok, equals: true}",
+    "  #   timeout: 10  # seconds, one try",
+    "  #   tries: 3",
+    "  #   on_failure: report  # or revert: send back the specification it replaced",
 ]
 
 

@@ -20,7 +20,7 @@ _INDEX = re.compile(r"(\[\d+\])+$")
 
 # What a person is told, by key path inside the block, instead of the generic message.
 MESSAGES = {
-    (): "expected a mapping of icsync options (ignore, wave, prune, autoscaling)",
+    (): "expected a mapping of icsync options (ignore, wave, prune, autoscaling, smoke)",
     ("autoscaling", "min"): "min must be a whole number of copies, 0 or more (0 scales to zero)",
     ("autoscaling", "max"): "max must be a whole number of copies, 1 or more",
     ("autoscaling", "scale_in_cooldown"): "scale_in_cooldown must be a whole number of seconds, 0 or more",
@@ -31,11 +31,16 @@ MESSAGES = {
                                          "(e.g. SageMakerInferenceComponentInvocationsPerCopy), or "
                                          "target.custom a CustomizedMetricSpecification",
     ("autoscaling", "target", "value"): "target.value must be a number above 0",
+    ("smoke", "expect", "status"): "expect.status must be an HTTP status, e.g. 200",
+    ("smoke", "timeout"): "timeout must be a number of seconds above 0",
+    ("smoke", "tries"): "tries must be a whole number, 1 or more",
     ("ignore",): "expected a list of field paths like RuntimeConfig.CopyCount",
     ("ignore", "*"): "`{value}` is not a manifest field path; a rule starts with a top-level field "
                      "(RuntimeConfig.CopyCount, Specification.Container.Environment.LOG_LEVEL) or a glob",
 }
-_NOUNS = {(): "icsync option", ("autoscaling",): "autoscaling key"}
+_NOUNS = {(): "icsync option", ("autoscaling",): "autoscaling key", ("smoke",): "smoke key",
+          ("smoke", "expect"): "expect key"}
+ON_FAILURE = ("report", "revert")
 _PYTHON = {"integer": "int", "boolean": "bool", "array": "list", "object": "dict", "number": "number",
            "string": "str"}
 
@@ -70,6 +75,41 @@ def schema_fragment() -> Schema:
             "prune": {"type": "boolean",
                       "description": "false: `icsync apply --prune` never deletes this component."},
             "autoscaling": _autoscaling(),
+            "smoke": _smoke(),
+        },
+    }
+
+
+def _smoke() -> Schema:
+    return {
+        "type": "object",
+        "description": "A request apply sends the component after a create or an update settles "
+                       "(and `icsync smoke` on demand), and what its answer must be.",
+        "additionalProperties": False,
+        "properties": {
+            "body": {"description": "The request body: a string is sent as it is, anything else as JSON."},
+            "content_type": {"type": "string", "description": "Default application/json."},
+            "expect": {
+                "type": "object",
+                "description": "What a passing answer is (every key given must hold).",
+                "additionalProperties": False,
+                "properties": {
+                    "status": {"type": "integer", "minimum": 100, "maximum": 599,
+                               "description": "The container's HTTP status (default 200)."},
+                    "contains": {"type": "string", "description": "A substring of the body."},
+                    "jmespath": {"type": "string",
+                                 "description": "A JMESPath expression on the JSON body: its result "
+                                                "must equal `equals`, or else be truthy."},
+                    "equals": {"description": "What `jmespath` must give."},
+                },
+            },
+            "timeout": {"type": "number", "exclusiveMinimum": 0,
+                        "description": "Seconds to wait for one answer (default 10)."},
+            "tries": {"type": "integer", "minimum": 1,
+                      "description": "Attempts before the check fails (default 3)."},
+            "on_failure": {"type": "string", "enum": list(ON_FAILURE),
+                           "description": "report (default): apply exits 1; revert: apply also "
+                                          "sends back the specification it replaced."},
         },
     }
 
@@ -101,14 +141,17 @@ def _autoscaling() -> Schema:
 
 
 def check(schema: Schema, value: Any, path: tuple[str, ...]) -> Found:
-    """The keywords the fragment uses: type, enum, minimum, exclusiveMinimum, required, anyOf of
-    required, properties, additionalProperties: false, items, pattern."""
+    """The keywords the fragment uses: type, enum, minimum, maximum, exclusiveMinimum, required,
+    anyOf of required, properties, additionalProperties: false, items, pattern."""
     if not _is(schema.get("type"), value):
         return [(path, MESSAGES.get(path) or f"expected {_PYTHON[schema['type']]}, "
                  f"got {type(value).__name__}")]
     if "enum" in schema and value not in schema["enum"]:
         return [(path, f"unknown {path[-1]} `{value}`" + model.suggest(str(value), schema["enum"]))]
     low, above = schema.get("minimum"), schema.get("exclusiveMinimum")
+    high = schema.get("maximum")
+    if high is not None and value > high:
+        return [(path, MESSAGES.get(path) or f"must be at most {high}")]
     if (low is not None and value < low) or (above is not None and value <= above):
         return [(path, MESSAGES.get(path) or f"must be {'at least' if low is not None else 'above'} "
                  f"{low if low is not None else above}")]

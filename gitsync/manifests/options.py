@@ -5,8 +5,12 @@ talks to AWS."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import Any, Literal, TypeGuard
+
+import jmespath
+import jmespath.exceptions
 
 from gitsync.manifests.option_schema import check, ignore_path_problems, schema_fragment
 
@@ -40,6 +44,33 @@ class Autoscaling:
 
 
 @dataclass(frozen=True)
+class Expect:
+    """What a passing smoke answer is: every condition given must hold."""
+
+    status: int = 200
+    contains: str | None = None
+    jmespath: str | None = None
+    has_equals: bool = False  # `equals: null` is a condition too, so its presence is kept apart
+    equals: Any = field(default=None, hash=False)
+
+
+@dataclass(frozen=True)
+class Smoke:
+    """`icsync: {smoke: ...}`: one request to the component and what its answer must be."""
+
+    body: Any = field(default="{}", hash=False)
+    content_type: str = "application/json"
+    expect: Expect = field(default_factory=Expect)
+    timeout: float = 10.0
+    tries: int = 3
+    on_failure: Literal["report", "revert"] = "report"
+
+    def payload(self) -> bytes:
+        """A string body is sent as it is (text, CSV, JSON already written), anything else as JSON."""
+        return self.body.encode() if isinstance(self.body, str) else json.dumps(self.body).encode()
+
+
+@dataclass(frozen=True)
 class Options:
     """icsync's own per-component options (the `icsync:` key)."""
 
@@ -47,6 +78,7 @@ class Options:
     wave: int = 0
     prune: bool = True
     autoscaling: Autoscaling | None = None
+    smoke: Smoke | None = None
 
 
 def parse_autoscaling(raw: Any) -> Autoscaling | None:
@@ -56,6 +88,17 @@ def parse_autoscaling(raw: Any) -> Autoscaling | None:
     target = raw["target"]
     return Autoscaling(raw["min"], raw["max"], target.get("metric"), float(target["value"]),
                        raw.get("scale_in_cooldown"), raw.get("scale_out_cooldown"), target.get("custom"))
+
+
+def parse_smoke(raw: Any) -> Smoke | None:
+    """The option as validated by `problems` (call that first)."""
+    if not isinstance(raw, dict):
+        return None
+    given = raw.get("expect") or {}
+    expect = Expect(given.get("status", 200), given.get("contains"), given.get("jmespath"),
+                    "equals" in given, given.get("equals"))
+    return Smoke(raw.get("body", "{}"), raw.get("content_type", "application/json"), expect,
+                 float(raw.get("timeout", 10)), raw.get("tries", 3), raw.get("on_failure", "report"))
 
 
 def autoscaling_problems(raw: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
@@ -78,7 +121,25 @@ def problems(raw: Any) -> list[tuple[tuple[str, ...], str]]:
     low, high = (scaling.get("min"), scaling.get("max")) if isinstance(scaling, dict) else (None, None)
     if _whole(low) and _whole(high) and 1 <= high < low:
         found.append((("autoscaling", "max"), f"max ({high}) is below min ({low})"))
-    return found
+    return found + _smoke_problems(raw.get("smoke"))
+
+
+def _smoke_problems(smoke: Any) -> list[tuple[tuple[str, ...], str]]:
+    """What the schema cannot say: the JMESPath expression must compile, `equals` needs it."""
+    expect = smoke.get("expect") if isinstance(smoke, dict) else None
+    if not isinstance(expect, dict):
+        return []
+    expression = expect.get("jmespath")
+    if isinstance(expression, str):
+        try:
+            jmespath.compile(expression)
+        except jmespath.exceptions.JMESPathError as error:
+            said = f"`{expression}` is not a JMESPath expression: {str(error).splitlines()[0]}"
+            return [(("smoke", "expect", "jmespath"), said)]
+    if "equals" in expect and expression is None:
+        said = "equals needs jmespath: the expression whose result must equal it"
+        return [(("smoke", "expect", "equals"), said)]
+    return []
 
 
 def _whole(value: Any) -> TypeGuard[int]:

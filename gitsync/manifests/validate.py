@@ -14,7 +14,7 @@ from typing import Any
 from gitsync import model
 from gitsync.errors import Problem
 from gitsync.manifests.load import Parsed
-from gitsync.manifests.options import OPTIONS_KEY, Options, parse_autoscaling
+from gitsync.manifests.options import OPTIONS_KEY, Options, parse_autoscaling, parse_smoke
 from gitsync.manifests.options import problems as option_problems
 from gitsync.normalize import specs as specs_of
 from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, is_sensitive
@@ -86,7 +86,8 @@ def _desired(doc: Parsed) -> Desired:
     body = {k: v for k, v in data.items() if k not in (OPTIONS_KEY, DEPLOYMENT_KEY)}
     raw = data.get(OPTIONS_KEY) or {}
     options = Options(ignore=tuple(raw.get("ignore", ())), wave=raw.get("wave", 0),
-                      prune=raw.get("prune", True), autoscaling=parse_autoscaling(raw.get("autoscaling")))
+                      prune=raw.get("prune", True), autoscaling=parse_autoscaling(raw.get("autoscaling")),
+                      smoke=parse_smoke(raw.get("smoke")))
     return Desired(data["InferenceComponentName"], data["EndpointName"], body,
                    data.get(DEPLOYMENT_KEY), options, doc)
 

@@ -19,6 +19,7 @@ class Controls(Protocol):
     def set_image_digest(self, image: str, digest: str) -> None: ...
     def set_switches(self, **values: bool) -> None: ...
     def set_speed(self, speed: float) -> None: ...
+    def script_invocations(self, name: str, script: dict[str, Any]) -> None: ...
 
 
 def serve(controls: Controls, environ: dict[str, Any], start_response: StartResponse,
@@ -40,6 +41,8 @@ def serve(controls: Controls, environ: dict[str, Any], start_response: StartResp
             controls.set_image_digest(body["image"], body["digest"])
         elif action == "switches":
             controls.set_switches(**body)
+        elif action == "invocation":
+            controls.script_invocations(body.pop("name"), body)
         elif action == "speed":
             controls.set_speed(float(body["speed"]))
         else:

@@ -17,7 +17,15 @@ from typing import Any
 
 from gitsync import model
 from gitsync.errors import ConfigError
-from gitsync.sandbox import autoscaling_state, components, control, operations, store, tagging
+from gitsync.sandbox import (
+    autoscaling_state,
+    components,
+    control,
+    invocations,
+    operations,
+    store,
+    tagging,
+)
 from gitsync.sandbox.faults import Faults, fault_error, reset_connection
 from gitsync.sandbox.moto_front import MotoFront, mutates_autoscaling
 from gitsync.sandbox.pricing import TARGET_PREFIX as PRICE_LIST
@@ -129,6 +137,13 @@ class Emulator:
             self.switches.update(values)
             self._save()
 
+    def script_invocations(self, name: str, script: dict[str, Any]) -> None:
+        """How `name`'s container answers InvokeEndpoint from now on (invocations.py); {}: echo."""
+        checked = invocations.check_script(script)
+        with self.account.lock:
+            self.account.invocations[name] = checked
+            self._save()
+
     def _save(self) -> None:
         if self.state_path is not None:
             store.save_state(self, self.state_path)
@@ -146,6 +161,9 @@ class Emulator:
             return control.serve(self, environ, start_response, path.removeprefix("/_sandbox/"))
         if self.faults.latency_s:
             time.sleep(self.faults.latency_s)
+        invoked = invocations.PATH.match(path)
+        if invoked and environ.get("REQUEST_METHOD") == "POST":
+            return self._invoke(environ, start_response, invoked.group(1))
         if target.startswith("SageMaker."):
             return self._sagemaker(environ, start_response, target.removeprefix("SageMaker."))
         if target == tagging.TARGET:
@@ -163,6 +181,22 @@ class Emulator:
         params = request_json(read_body(environ))
         return self._answer(environ, start_response, {"operation": operation, "params": params},
                             lambda: self._call(environ, operation, params))
+
+    def _invoke(self, environ: dict[str, Any], start_response: StartResponse,
+                endpoint: str) -> Iterable[bytes]:
+        """sagemaker-runtime's InvokeEndpoint (a REST path, not an X-Amz-Target)."""
+        account = self.account_for(signed_region(environ) or self.region)
+        component = environ.get(invocations.COMPONENT_HEADER, "")
+        entry = {"service": "sagemaker-runtime", "operation": "InvokeEndpoint",
+                 "params": {"EndpointName": endpoint, "InferenceComponentName": component}}
+        try:
+            status, body = invocations.serve(account, environ, start_response, endpoint,
+                                             read_body(environ))
+        except ConnectionResetError:
+            self._log({**entry, "status": 0})
+            raise
+        self._log({**entry, "status": status})
+        return body
 
     def _tagging(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """GetResources for SageMaker resource types from the sandbox's tags; anything else, moto."""

@@ -71,6 +71,8 @@ class Account:
     # Faults keyed by component name: a failure reason for the next deployment, or "stuck".
     fail_next_deployment: dict[str, str] = field(default_factory=dict)
     stuck: set[str] = field(default_factory=set)
+    # How each component's container answers InvokeEndpoint (invocations.py); none: it echoes.
+    invocations: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def arn(self, kind: str, name: str) -> str:

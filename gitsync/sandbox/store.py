@@ -15,15 +15,17 @@ from ruamel.yaml.error import YAMLError
 
 from gitsync import model
 from gitsync.errors import ConfigError
-from gitsync.sandbox import components, operations
+from gitsync.sandbox import components, invocations, operations
 from gitsync.sandbox.state import Account, ApiError, Pending
 from gitsync.sandbox.switches import Switches
 from gitsync.sandbox.wire import validate_request
 
-_KEPT = ("models", "endpoint_configs", "endpoints", "components", "tags", "image_digests")
+_KEPT = ("models", "endpoint_configs", "endpoints", "components", "tags", "image_digests",
+         "invocations")
 # The role a seeded endpoint's components run under, unless the seed names one.
 SEED_ROLE = "arn:aws:iam::123456789012:role/sandbox-inference"
-SEED_KEYS = ("endpoints", "models", "inference_components", "describe_responses", "switches")
+SEED_KEYS = ("endpoints", "models", "inference_components", "describe_responses", "switches",
+             "invocations")
 
 
 class Sandboxed(Protocol):
@@ -84,6 +86,7 @@ def load_seed(account: Account, path: Path) -> None:
         account.switches.update(seed.get("switches") or {})
     except (ValueError, TypeError, AttributeError) as error:
         raise ConfigError(f"--seed {path}: switches: {error}") from None
+    _seed_invocations(account, seed.get("invocations") or {}, path)
     steps = (("models", "CreateModel", lambda m: operations.create_model(account, m)),
              ("endpoints", None, lambda e: seed_endpoint(account, e)),
              ("inference_components", "CreateInferenceComponent",
@@ -104,6 +107,17 @@ def load_seed(account: Account, path: Path) -> None:
                 raise ConfigError(f"--seed {path}: {section}[{index}]: {_seed_detail(error)}") from None
     # A seed is the account as it stands: whatever it started is finished.
     account.settle(max((p.until for p in account.pending.values()), default=0.0))
+
+
+def _seed_invocations(account: Account, scripts: Any, path: Path) -> None:
+    """`invocations:` maps a component's name to how its container answers (invocations.py)."""
+    if not isinstance(scripts, dict):
+        raise ConfigError(f"--seed {path}: `invocations` must map component names to scripts")
+    for name, script in scripts.items():
+        try:
+            account.invocations[name] = invocations.check_script(script)
+        except (ValueError, TypeError) as error:
+            raise ConfigError(f"--seed {path}: invocations.{name}: {error}") from None
 
 
 def _seed_detail(error: Exception) -> str:

@@ -23,7 +23,8 @@ FORMAT_VERSION = "1.0"
 # calling), calling (the detail is the operation), settling (after the call), then an Outcome.
 _TYPES = {"calling": "call_sent", "waiting": "waiting", "settling": "waiting",
           Outcome.APPLIED.value: "settled", Outcome.ROLLED_BACK.value: "rolled_back",
-          Outcome.FAILED.value: "failed", Outcome.SKIPPED.value: "skipped"}
+          Outcome.FAILED.value: "failed", Outcome.SKIPPED.value: "skipped",
+          Outcome.UNHEALTHY.value: "unhealthy", Outcome.REVERTED.value: "reverted"}
 
 
 def line(kind: str, message: str, **fields: Any) -> str:
