@@ -263,12 +263,20 @@ def skeleton_cmd() -> int:
 @selection_options
 @click.option("--endpoint", "endpoints", multiple=True, help="Only components on this endpoint "
               "(repeatable; default: every endpoint).")
+@click.option("--adopt", "adopt", multiple=True, metavar="NAME",
+              help="Import and take over this component although another project or environment "
+              "owns it (repeatable).")
+@click.option("--manifests-only", is_flag=True,
+              help="Write manifests and values only; leave the components' tags alone (the first "
+              "apply then adopts them).")
 @click.pass_obj
-def import_command(invocation: Invocation, /, endpoints: tuple[str, ...], **options: Any) -> int:
-    """Write manifests (and values) for the live components, in the project's layout."""
+def import_command(invocation: Invocation, /, endpoints: tuple[str, ...], manifests_only: bool,
+                   **options: Any) -> int:
+    """Write manifests (and values) for the live components, in the project's layout, and adopt
+    them: tag them as this project's and environment's (needs sagemaker:AddTags)."""
     from gitsync.commands import import_cmd
 
-    return import_cmd.run(to_settings(invocation, **options), endpoints)
+    return import_cmd.run(to_settings(invocation, **options), endpoints, manifests_only)
 
 
 @cli.group()

@@ -85,7 +85,7 @@ def _component(change: ComponentChange) -> ComponentDrift:
                            if change.status.get(k))
         status = Status.IN_PROGRESS if change.in_progress else Status.FAILED
         return ComponentDrift(change.name, change.endpoint, status, drifted, expected, detail)
-    if change.action is Action.NOOP:
+    if change.action is Action.NOOP or (change.action is Action.TAG and not drifted):
         status = Status.EXPECTED if expected else Status.IN_SYNC
         return ComponentDrift(change.name, change.endpoint, status, (), expected)
     return ComponentDrift(change.name, change.endpoint, Status.MODIFIED, drifted, expected)

@@ -47,6 +47,7 @@ class Imported:
     copies: int | None
     secrets: tuple[str, ...] = ()  # Environment keys read with env_var
     literals: dict[str, str] = field(default_factory=dict)
+    record: dict[str, str] = field(default_factory=dict)  # `icsync:applied` of the fields it sets
 
 
 def env_pattern(env: str) -> re.Pattern[str]:
@@ -69,6 +70,7 @@ def import_component(describe: dict[str, Any], tags: dict[str, str], env: str,
         body["Tags"] = [{"Key": k, "Value": v} for k, v in body["Tags"].items()]
     else:
         body.pop("Tags", None)
+    record = applied.encode(applied.paths_of(normalize.comparable_desired(body)))
     if scaling is not None:
         body[OPTIONS_KEY] = {"autoscaling": scaling}
     name = describe["InferenceComponentName"]
@@ -79,7 +81,7 @@ def import_component(describe: dict[str, Any], tags: dict[str, str], env: str,
         body["RuntimeConfig"]["CopyCount"] = writer.token(f"{COPIES_KEY}[{json.dumps(writer.stem)}]")
     writer.names(body)
     writer.literals_of(body)
-    return Imported(name, writer.stem, writer.dump(body), copies, secrets, writer.literals)
+    return Imported(name, writer.stem, writer.dump(body), copies, secrets, writer.literals, record)
 
 
 ADAPTER_ECHOES = ("ComputeResourceRequirements", "DataCacheConfig")

@@ -2,8 +2,10 @@
 
 A component another project or environment owns is never updated or deleted by this one (as
 Terraform refuses a resource another state manages): the plan fails naming the owner, unless
-`--adopt NAME` takes it over. A component nobody owns is adopted by the first apply that changes
-it (or at once with --adopt): that apply adds this project's ownership tags.
+`--adopt NAME` takes it over. A component nobody owns is adopted by its first apply, whether or
+not its spec changes: that apply adds this project's ownership tags and the record of what the
+manifest sets (`applied.py`), which the three-way diff needs. `icsync import` adopts what it
+imports at once, so that a plan right after it says "No changes.".
 """
 
 from __future__ import annotations

@@ -224,22 +224,27 @@ def _settle(want: Desired, describe: dict[str, Any], decided: Decision,
 def _bookkeeping(want: Desired, found: LiveComponent, decided: Decision, settings: PlanSettings
                  ) -> tuple[Action, str, tuple[Call, ...], tuple[FieldChange, ...]]:
     """The tags icsync keeps on a component it writes to: what it applied (three-way diff), and
-    its ownership when nobody owns it yet (adopted by the first apply that changes it, or by
-    --adopt at once). Create calls carry them already; a component left alone gets none."""
+    its ownership. A component nobody owns is adopted by its first apply, a foreign one with
+    --adopt: the apply adds this project's ownership tags and the record of the fields the
+    manifest sets, so later plans tell AWS's defaults from removed fields. Create calls carry them
+    already; an owned component left alone gets none."""
     action, reason, calls = decided
-    adopting = want.name in settings.adopt and ownership.owner(found.tags) != (
-        settings.project, settings.environment)
+    unowned = ownership.owner(found.tags) is None
+    adopting = unowned or (want.name in settings.adopt and ownership.owner(found.tags) != (
+        settings.project, settings.environment))
     if action in (Action.CREATE, Action.REPLACE, Action.WAIT) or (action is Action.NOOP and not adopting):
         return action, reason, calls, ()
     wanted = _record(want, found, calls, adopting)
     shown: tuple[FieldChange, ...] = ()
-    if ownership.owner(found.tags) is None or adopting:
+    if adopting:
         owners = {t["Key"]: t["Value"] for t in owner_tags(settings, want.options)}
         shown = tuple(FieldChange(f"Tags.{k}", found.tags.get(k), v) for k, v in owners.items()
                       if found.tags.get(k) != v)
         wanted |= owners
         if action is Action.NOOP:
-            action, reason = Action.TAG, "adopted (--adopt): apply adds this project's ownership tags"
+            action, reason = Action.TAG, (
+                "nobody owns it: apply adopts it (adds this project's ownership tags)" if unowned
+                else "adopted (--adopt): apply adds this project's ownership tags")
     calls = tag_calls.merged(found.describe["InferenceComponentArn"], calls, found.tags, wanted)
     return action, reason, calls, shown
 

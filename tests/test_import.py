@@ -163,3 +163,71 @@ def test_autoscaling_is_imported_so_the_plan_keeps_it(tmp_path: Path, live: Live
     plan = icsync("plan", "-C", root, "--env", env, "--endpoint-url", live.url, "--detailed-exitcode",
                   env={"API_TOKEN": TOKEN})
     assert plan.code == 0 and "No changes." in plan.out, plan.all
+
+
+def _tags(live: Live, name: str) -> dict[str, str]:
+    arn = live.client.describe_inference_component(InferenceComponentName=name)["InferenceComponentArn"]
+    return {t["Key"]: t["Value"] for t in live.client.list_tags(ResourceArn=arn)["Tags"]}
+
+
+def _plan(root: Path, live: Live) -> tuple[int, str]:
+    plan = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--detailed-exitcode",
+                  env={"API_TOKEN": TOKEN})
+    return plan.code, plan.all
+
+
+def test_import_adopts_what_it_imports(tmp_path: Path, live: Live) -> None:
+    """As Terraform's import records a resource in its state: the ownership tags and the record of
+    the fields each manifest sets, so that later plans tell AWS's defaults from fields removed."""
+    _seed(live)
+    code, out, err = _import(tmp_path / "p", live)
+    assert code == 0, out + err
+    for name in ("web-dev", "web-dev-adapter", "multi-dev"):
+        tags = _tags(live, name)
+        assert (tags["icsync:project"], tags["icsync:environment"]) == ("p", "dev"), tags
+        assert tags["icsync:applied"].startswith("1:")
+        assert f"{name}: adopted (tagged as owned by project `p`, environment `dev`)" in out
+    assert _tags(live, "web-dev")["team"] == "search"  # the user's own tags stay
+    live.clear_log()
+    assert _import(tmp_path / "p", live)[0] == 0  # again: owned now, nothing to send
+    assert live.mutating() == []
+
+
+def test_manifests_only_leaves_the_tags_to_the_first_apply(tmp_path: Path, live: Live) -> None:
+    _seed(live)
+    root = tmp_path / "p"
+    live.clear_log()
+    code, out, err = _import(root, live, "dev", "--manifests-only")
+    assert code == 0 and "adopted" not in out, out + err
+    assert live.mutating() == []
+    code, shown = _plan(root, live)
+    assert code == 2 and shown.count("nobody owns it: apply adopts it") == 3, shown
+    applied = icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--auto-approve",
+                     env={"API_TOKEN": TOKEN})
+    assert applied.code == 0, applied.all
+    assert _plan(root, live)[0] == 0
+
+
+def test_another_projects_component_is_imported_only_when_adopted(tmp_path: Path, live: Live) -> None:
+    _seed(live)
+    web = live.client.describe_inference_component(InferenceComponentName="web-dev")
+    live.client.add_tags(ResourceArn=web["InferenceComponentArn"], Tags=[
+        {"Key": "icsync:project", "Value": "search"}, {"Key": "icsync:environment", "Value": "prod"}])
+    root = tmp_path / "p"
+    code, out, err = _import(root, live)
+    assert code == 0, out + err
+    assert "web-dev: owned by project `search`, environment `prod`; not imported" in err
+    assert not (root / "components" / "web.yaml").exists()
+    assert _tags(live, "web-dev")["icsync:project"] == "search"
+    code, out, err = _import(root, live, "dev", "--adopt", "web-dev")
+    assert code == 0 and "web-dev: adopted" in out, out + err
+    assert _tags(live, "web-dev")["icsync:project"] == "p"
+    assert _plan(root, live)[0] == 0
+
+
+def test_adopt_names_a_live_component(tmp_path: Path, live: Live) -> None:
+    _seed(live)
+    live.clear_log()
+    code, out, err = _import(tmp_path / "p", live, "dev", "--adopt", "nosuch")
+    assert code == 1 and "--adopt nosuch: no live component of that name" in err, out + err
+    assert live.mutating() == [] and "Traceback" not in err

@@ -1,5 +1,5 @@
 """Ownership through the CLI: another project's component is never changed without --adopt; a
-component nobody owns is adopted by the first apply that changes it."""
+component nobody owns is adopted by its first apply."""
 
 from __future__ import annotations
 
@@ -55,15 +55,40 @@ def test_adopt_names_a_component_of_the_manifests(tmp_path: Path, live: Live) ->
     assert result.code == 1 and "--adopt nosuch: no manifest of environment `dev` names it" in result.err
 
 
-def test_an_unowned_component_is_adopted_by_the_first_apply_that_changes_it(tmp_path: Path, live: Live) -> None:
+def test_an_unowned_component_is_adopted_by_its_first_apply_even_when_it_matches(
+        tmp_path: Path, live: Live) -> None:
     live.seed_endpoint()
     _create(live, {})
     root = demo_project(tmp_path / "p")
     plan = _run("plan", root, live, "--detailed-exitcode")
-    assert plan.code == 0 and "No changes." in plan.out, plan.all  # left alone while it matches
+    assert plan.code == 2 and "nobody owns it: apply adopts it" in plan.out, plan.all  # never "No changes."
+    assert '+ Tags.icsync:project: "demo"' in plan.out and '+ Tags.icsync:environment: "dev"' in plan.out
+    live.clear_log()
+    assert _run("apply", root, live).code == 0
+    assert [r["operation"] for r in live.mutating()] == ["AddTags"]  # the spec is left as it is
+    tags = _tags(live)
+    assert {"icsync:project": "demo", "icsync:environment": "dev"}.items() <= tags.items()
+    assert tags["icsync:applied"].startswith("1:")  # the three-way diff's record, from now on
+    assert _run("plan", root, live, "--detailed-exitcode").code == 0
+    drift = _run("drift", root, live)
+    assert drift.code == 0, drift.all
+
+
+def test_drift_does_not_call_an_adoption_drift(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    _create(live, {})
+    root = demo_project(tmp_path / "p")
+    drift = _run("drift", root, live)
+    assert drift.code == 0, drift.all
+
+
+def test_an_unowned_component_that_changes_is_adopted_by_the_same_apply(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    _create(live, {})
+    root = demo_project(tmp_path / "p")
     set_values(root, copies=3)
     plan = _run("plan", root, live)
-    assert '+ Tags.icsync:project: "demo"' in plan.out and '+ Tags.icsync:environment: "dev"' in plan.out, plan.all
+    assert '+ Tags.icsync:project: "demo"' in plan.out and "RuntimeConfig.CopyCount" in plan.out, plan.all
     assert _run("apply", root, live).code == 0
     assert {"icsync:project": "demo", "icsync:environment": "dev"}.items() <= _tags(live).items()
     assert _run("plan", root, live, "--detailed-exitcode").code == 0

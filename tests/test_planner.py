@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gitsync import applied
 from gitsync.manifests.load import parse
 from gitsync.manifests.validate import Desired, to_desired
 from gitsync.plan import Action
@@ -248,8 +249,6 @@ def test_without_a_record_a_live_only_field_keeps_todays_two_way_diff() -> None:
 
 
 def test_a_long_record_spills_into_numbered_tags() -> None:
-    from gitsync import applied
-
     paths = frozenset(f"Specifications[{i}].Container.Image" for i in range(120))
     tags = applied.encode(paths)
     assert list(tags) == ["icsync:applied", "icsync:applied:2"]
@@ -313,15 +312,20 @@ def test_a_component_another_project_owns_fails_the_plan_naming_the_owner() -> N
     assert [c.operation for c in change.calls] == ["UpdateInferenceComponentRuntimeConfig", "AddTags"]
 
 
-def test_an_unowned_component_is_adopted_by_the_apply_that_changes_it() -> None:
+def test_an_unowned_component_is_adopted_by_its_first_apply() -> None:
     [web] = desired(manifest(copies=3))
     [change] = build_plan([web], live_of((web, describe(web, copies=1), {})), SETTINGS).changes
     [tags] = [c for c in change.calls if c.operation == "AddTags"]
-    assert {t["Key"]: t["Value"] for t in tags.params["Tags"]} == {
-        PROJECT_TAG: "shop", ENVIRONMENT_TAG: "dev"}
+    written = {t["Key"]: t["Value"] for t in tags.params["Tags"]}
+    assert (written.pop(PROJECT_TAG), written.pop(ENVIRONMENT_TAG)) == ("shop", "dev")
+    assert list(written) == [applied.TAG]  # and the record of what the manifest sets
     [same] = desired(manifest())
-    [left] = build_plan([same], live_of((same, describe(same), {})), SETTINGS).changes
-    assert (left.action, left.calls) == (Action.NOOP, ())  # left alone: no write, no adoption
+    [adopted] = build_plan([same], live_of((same, describe(same), {})), SETTINGS).changes
+    # adopted though it matches: its first apply writes the ownership tags and the record
+    assert adopted.action is Action.TAG and [c.operation for c in adopted.calls] == ["AddTags"]
+    assert {t["Key"] for t in adopted.calls[0].params["Tags"]} == {PROJECT_TAG, ENVIRONMENT_TAG, applied.TAG}
+    [left] = build_plan([same], live_of((same, describe(same), OWNED)), SETTINGS).changes
+    assert (left.action, left.calls) == (Action.NOOP, ())  # owned and matching: left alone
 
 
 def test_a_component_being_deleted_is_a_wait_with_its_reason() -> None:

@@ -59,3 +59,41 @@ def test_an_account_imported_with_every_switch_on_plans_as_no_changes(
     # import writes a secret as env_var("HF_TOKEN"), never in clear: the value the quickstart sent
     plan = icsync("plan", *args, "--detailed-exitcode", env={"HF_TOKEN": "hf-demo-token-not-a-real-one"})
     assert plan.code == 0 and "No changes." in plan.out, plan.all
+
+
+HAND_MADE = """
+switches: {adapter_echoes_base_compute: true, data_cache_config_when_unset: true,
+           failure_reason_sticks: true, adapter_variant_refused: true, variant_name_required: true}
+endpoints:
+  - {EndpointName: team-endpoint, InstanceType: ml.g5.12xlarge, InstanceCount: 1}
+models:
+  - {ModelName: llama, PrimaryContainer: {Image: "repo/tgi:2.4.0"}}
+inference_components:
+  - InferenceComponentName: chat-dev
+    EndpointName: team-endpoint
+    VariantName: AllTraffic
+    Specification:
+      ModelName: llama
+      ComputeResourceRequirements: {NumberOfAcceleratorDevicesRequired: 1, MinMemoryRequiredInMb: 8192}
+    RuntimeConfig: {CopyCount: 1}
+    Tags: [{Key: team, Value: chat}]
+  - InferenceComponentName: chat-dev-adapter
+    EndpointName: team-endpoint
+    Specification: {BaseInferenceComponentName: chat-dev, Container: {ArtifactUrl: "s3://bucket/a.tar.gz"}}
+"""
+
+
+def test_a_hand_made_account_seeded_with_every_switch_on_imports_then_plans_as_no_changes(
+        tmp_path: Path) -> None:
+    """Components no project made (no ownership tags, no record of what was applied): import
+    writes what it sees and adopts them, and the plan right after it has nothing to do."""
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(HAND_MADE)
+    with Sandbox(port=0, seed=seed, region="us-east-1") as sandbox:
+        args = ["-C", tmp_path / "team", "--env", "dev", "--endpoint-url", sandbox.url, "--region", "us-east-1"]
+        result = icsync("import", *args)
+        assert result.code == 0 and "chat-dev-adapter: adopted" in result.out, result.all
+        plan = icsync("plan", *args, "--detailed-exitcode")
+        assert plan.code == 0 and "No changes." in plan.out, plan.all
+        drift = icsync("drift", *args)
+        assert drift.code == 0, drift.all

@@ -9,16 +9,24 @@ from typing import Any
 import click
 from ruamel.yaml import YAML
 
-from gitsync import autoscaling, aws, gather, importer, live
+from gitsync import autoscaling, aws, gather, importer, live, ownership, planner, tag_calls
 from gitsync.commands import common
 from gitsync.errors import ConfigError, ExitCode
+from gitsync.manifests.options import Options
 from gitsync.manifests.project import PROJECT_FILE, Environment, Project, load_project
+from gitsync.planner import PlanSettings
 from gitsync.redact import REDACT
 from gitsync.settings import Settings
-from gitsync.state import LiveScaling
+from gitsync.state import LiveComponent, LiveScaling
 
 
-def run(settings: Settings, endpoints: tuple[str, ...]) -> int:
+def run(settings: Settings, endpoints: tuple[str, ...], manifests_only: bool = False) -> int:
+    """Import, then adopt what was imported and nobody owned (or `--adopt` names): its ownership
+    tags and the record of the fields its manifest sets (`applied.py`), as Terraform's import
+    records a resource in its state, so that a plan right after says "No changes." and later plans
+    tell AWS's defaults from fields removed. `manifests_only` leaves the tags alone: the first
+    apply adopts the components then. A component another project or environment owns is left out
+    unless `--adopt` names it."""
     if not settings.environment:
         raise ConfigError("choose the environment the live components belong to with --env NAME")
     if not (settings.project_dir / PROJECT_FILE).is_file():
@@ -32,14 +40,48 @@ def run(settings: Settings, endpoints: tuple[str, ...]) -> int:
                  and common.selected(s["InferenceComponentName"], settings)]
         state = live.fetch(clients, names, (), settings.read_parallelism, with_unlisted=False,
                            rate=settings.read_rate)
-        scaling = gather.read_autoscaling(clients, sorted(state.components))
-    for component in state.components.values():
-        REDACT.add_document(component.describe)
-    imported = [importer.import_component(c.describe, c.tags, environment.name, project.secret_pattern,
-                                          _autoscaling(name, scaling.get(name)))
-                for name, c in state.components.items()]
-    conflicts = _write(project, environment, imported)
+        unknown = sorted(set(settings.adopt) - set(state.components))
+        if unknown:
+            raise ConfigError(f"--adopt {', '.join(unknown)}: no live component of that name was "
+                              "listed; nothing was written or sent to AWS")
+        me = (project.name, environment.name)
+        components = {name: c for name, c in state.components.items()
+                      if _importable(name, c.tags, me, settings.adopt)}
+        scaling = gather.read_autoscaling(clients, sorted(components))
+        for component in components.values():
+            REDACT.add_document(component.describe)
+        imported = [importer.import_component(c.describe, c.tags, environment.name, project.secret_pattern,
+                                              _autoscaling(name, scaling.get(name)))
+                    for name, c in components.items()]
+        conflicts = _write(project, environment, imported)
+        if not manifests_only:
+            _adopt(clients, [i for i in imported if i.name not in conflicts], components, me)
     return ExitCode.ERROR if conflicts else ExitCode.OK
+
+
+def _importable(name: str, tags: dict[str, str], me: tuple[str, str], adopt: tuple[str, ...]) -> bool:
+    other = ownership.foreign_owner(tags, *me)
+    if other is None or name in adopt:
+        return True
+    click.echo(f"{name}: owned by project `{other[0]}`, environment `{other[1]}`; not imported "
+               "(`--adopt NAME` takes it over)", err=True)
+    return False
+
+
+def _adopt(clients: aws.Clients, imported: list[importer.Imported], components: dict[str, LiveComponent],
+           me: tuple[str, str]) -> None:
+    """Tag each imported component this project and environment do not own yet."""
+    project, environment = me
+    owners = {t["Key"]: t["Value"] for t in planner.owner_tags(PlanSettings(environment, project), Options())}
+    for item in imported:
+        found = components[item.name]
+        if ownership.owner(found.tags) == me:
+            continue
+        arn = found.describe["InferenceComponentArn"]
+        for call in tag_calls.merged(arn, (), found.tags, owners | item.record):
+            aws.send(clients, call.operation, call.params)
+        click.echo(f"{item.name}: adopted (tagged as owned by project `{project}`, environment "
+                   f"`{environment}`)")
 
 
 def _autoscaling(name: str, found: LiveScaling | None) -> dict[str, Any] | None:
@@ -79,13 +121,14 @@ def manifest_folder(project: Project) -> tuple[PurePosixPath, str]:
 
 
 def _write(project: Project, environment: Environment, imported: list[importer.Imported]) -> list[str]:
+    """Write each manifest; the names of those left out because their file differs."""
     folder, suffix = manifest_folder(project)
     conflicts: list[str] = []
     for item in imported:
         relative = (folder / f"{item.stem}{suffix}").as_posix()
         path = project.root / relative
         if path.is_file() and path.read_text() != item.text:
-            conflicts.append(relative)
+            conflicts.append(item.name)
             click.echo(f"{relative}: exists and differs from {item.name} as imported; left as it is "
                        "(move it away and import again to replace it)", err=True)
             continue
