@@ -131,6 +131,11 @@ class Emulator:
         with self._lock:
             self.timing.speed, self.timing.flat_seconds = speed, 0.0
 
+    def set_session_seconds(self, seconds: int | None) -> None:
+        """STS's AssumeRole and AssumeRoleWithWebIdentity sessions last at most `seconds` (None: as
+        asked); AWS's shortest is 900 s, which botocore refreshes before nearly every call."""
+        self._moto.session_seconds = seconds
+
     def set_switches(self, **values: bool) -> None:
         """Turn named unverified behaviours (switches.py) on or off, for every region."""
         with self._lock:

@@ -11,6 +11,10 @@ from typing import Any
 from gitsync.sandbox import autoscaling_state, moto_patches
 from gitsync.sandbox.wire import StartResponse, read_body, request_json
 
+SESSIONS = ("AssumeRole", "AssumeRoleWithWebIdentity")
+DEFAULT_SESSION_SECONDS = 3600  # STS's, when a call names no DurationSeconds
+STS_VERSION = "2011-06-15"
+
 
 class MotoFront:
     """moto's server app, built on the first call (moto takes a second to import)."""
@@ -19,6 +23,9 @@ class MotoFront:
         self._restore_autoscaling = restore_autoscaling
         self._lock = threading.Lock()
         self._app: Any = None
+        # STS sessions last at most this long (None: as asked, else AWS's default hour). botocore
+        # asks no length for web identity, so only this lets a short test outlive its credentials.
+        self.session_seconds: int | None = None
 
     def _built(self) -> Any:
         with self._lock:
@@ -38,6 +45,12 @@ class MotoFront:
         """moto's answer, and the request-log entry of the call with the status moto gave it."""
         app = self._built()
         entry = describe_call(environ)
+        if self.session_seconds is not None and entry["operation"] in SESSIONS:
+            asked = int(entry["params"].get("DurationSeconds") or DEFAULT_SESSION_SECONDS)
+            entry["params"]["DurationSeconds"] = str(min(asked, self.session_seconds))
+            form = {"Action": entry["operation"], "Version": STS_VERSION, **entry["params"]}
+            body = urllib.parse.urlencode(form).encode()
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
         statuses: list[str] = []
 
         def recording_start(status: str, headers: Any, *rest: Any) -> Any:
