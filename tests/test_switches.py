@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gitsync.sandbox import Sandbox
-from tests.helpers import icsync
+from tests.helpers import Live, demo_project, icsync, set_values
 
 QUICKSTART = Path(__file__).parent.parent / "examples" / "quickstart"
 SWITCHES = ["adapter_echoes_base_compute", "data_cache_config_when_unset", "failure_reason_sticks",
@@ -62,8 +62,6 @@ def test_an_account_imported_with_every_switch_on_plans_as_no_changes(
 
 
 HAND_MADE = """
-switches: {adapter_echoes_base_compute: true, data_cache_config_when_unset: true,
-           failure_reason_sticks: true, adapter_variant_refused: true, variant_name_required: true}
 endpoints:
   - {EndpointName: team-endpoint, InstanceType: ml.g5.12xlarge, InstanceCount: 1}
 models:
@@ -83,12 +81,13 @@ inference_components:
 """
 
 
-def test_a_hand_made_account_seeded_with_every_switch_on_imports_then_plans_as_no_changes(
-        tmp_path: Path) -> None:
+@pytest.mark.parametrize("switches", [[s] for s in SWITCHES] + [SWITCHES], ids=[*SWITCHES, "all"])
+def test_a_hand_made_account_seeded_with_a_switch_on_imports_then_plans_as_no_changes(
+        switches: list[str], tmp_path: Path) -> None:
     """Components no project made (no ownership tags, no record of what was applied): import
     writes what it sees and adopts them, and the plan right after it has nothing to do."""
     seed = tmp_path / "seed.yaml"
-    seed.write_text(HAND_MADE)
+    seed.write_text(f"switches: {{{', '.join(f'{s}: true' for s in switches)}}}\n" + HAND_MADE)
     with Sandbox(port=0, seed=seed, region="us-east-1") as sandbox:
         args = ["-C", tmp_path / "team", "--env", "dev", "--endpoint-url", sandbox.url, "--region", "us-east-1"]
         result = icsync("import", *args)
@@ -97,3 +96,27 @@ def test_a_hand_made_account_seeded_with_every_switch_on_imports_then_plans_as_n
         assert plan.code == 0 and "No changes." in plan.out, plan.all
         drift = icsync("drift", *args)
         assert drift.code == 0, drift.all
+
+
+@pytest.mark.parametrize("sticks", [False, True])
+def test_a_deployment_that_succeeds_after_a_rollback_is_not_called_failed(
+        sticks: bool, tmp_path: Path, live: Live) -> None:
+    """With failure_reason_sticks, the FailureReason of the rolled-back deployment stays on the
+    component after the next one succeeds: icsync judges its own deployment by what it sent."""
+    live.seed_endpoint()
+    live.sandbox.set_switches(failure_reason_sticks=sticks)
+    root = demo_project(tmp_path / "p")
+    args = ["-C", root, "--env", "dev", "--endpoint-url", live.url]
+    assert icsync("apply", *args, "--auto-approve").code == 0
+    set_values(root, tag="2.0")
+    live.sandbox.fail_next_deployment("web", "Alarm HighLatency fired")
+    failed = icsync("apply", *args, "--auto-approve")
+    assert failed.code == 1 and "rolled back" in failed.out, failed.all
+    again = icsync("apply", *args, "--auto-approve")
+    assert again.code == 0 and "rolled back" not in again.all, again.all
+    described = live.client.describe_inference_component(InferenceComponentName="web")
+    assert ("FailureReason" in described) is sticks
+    plan = icsync("plan", *args, "--detailed-exitcode")
+    assert plan.code == 0 and "No changes." in plan.out, plan.all
+    drift = icsync("drift", *args)
+    assert drift.code == 0 and "failed" not in drift.out.lower(), drift.all
