@@ -26,6 +26,10 @@ from gitsync.plan import Action, Plan
 from gitsync.state import LiveState
 
 RESOURCES = ("accelerators", "cpus", "memory_mib")
+# The share of an instance's memory icsync does not count on: SageMaker's host keeps some memory
+# for itself and publishes no figure. Instance counts, warnings and costs assume this much is kept;
+# an error (the plan cannot fit) is given only when even the whole memory would not do.
+HOST_MEMORY_SHARE = 0.10
 LABELS = {"accelerators": "accelerators", "cpus": "CPU cores", "memory_mib": "memory MiB"}
 
 
@@ -85,13 +89,15 @@ class EndpointCapacity:
     components: tuple[Placed, ...] = ()
     min_count: int | None = None  # None: no managed instance scaling, the count stays
 
-    def needed(self, used: Amount) -> int:
-        """Instances the summed needs take (at least one)."""
+    def needed(self, used: Amount, whole_memory: bool = False) -> int:
+        """Instances the summed needs take (at least one), with HOST_MEMORY_SHARE of each instance's
+        memory kept by the host unless `whole_memory`."""
         if self.per_instance is None:
             return self.current_count
-        counts = [math.ceil(used.get(r) / self.per_instance.get(r))
-                  for r in RESOURCES if self.per_instance.get(r) > 0]
-        short = [r for r in RESOURCES if used.get(r) > 0 and self.per_instance.get(r) <= 0]
+        offered = self.per_instance if whole_memory else usable(self.per_instance)
+        counts = [math.ceil(used.get(r) / offered.get(r))
+                  for r in RESOURCES if offered.get(r) > 0]
+        short = [r for r in RESOURCES if used.get(r) > 0 and offered.get(r) <= 0]
         return 10**9 if short else max([1, *counts])
 
     def available(self, count: int | None = None) -> Amount | None:
@@ -105,6 +111,12 @@ class Capacity:
     endpoints: tuple[EndpointCapacity, ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+
+
+def usable(per_instance: Amount) -> Amount:
+    """What copies can count on of one instance: all but HOST_MEMORY_SHARE of its memory."""
+    return Amount(per_instance.accelerators, per_instance.cpus,
+                  per_instance.memory_mib * (1 - HOST_MEMORY_SHARE))
 
 
 @functools.cache
@@ -244,26 +256,38 @@ def check(row: EndpointCapacity) -> tuple[list[str], list[str]]:
     where = f"endpoint {row.endpoint} (variant {row.variant}, {row.instance_type or 'unknown type'})"
     if row.per_instance is None:
         return [f"{where}: instance type not in icsync's capacity table; capacity not checked"], []
-    errors = []
+    errors: list[str] = []
+    warnings: list[str] = []
     for placed in row.components:
         for resource in RESOURCES:
             if placed.per_copy.get(resource) > row.per_instance.get(resource):
                 errors.append(f"{where}: one copy of {placed.name} needs {fmt(placed.per_copy.get(resource))} "
                               f"{LABELS[resource]}, more than one instance has "
                               f"({fmt(row.per_instance.get(resource))})")
-    needed = row.needed(row.after)
-    if needed > row.max_count:
+        memory = placed.per_copy.memory_mib
+        if usable(row.per_instance).memory_mib < memory <= row.per_instance.memory_mib:
+            warnings.append(f"{where}: one copy of {placed.name} asks for {fmt(memory)} of the "
+                            f"{fmt(row.per_instance.memory_mib)} memory MiB of one instance; SageMaker "
+                            f"keeps part of each instance's memory for itself (how much is not published; "
+                            f"icsync counts on {fmt(usable(row.per_instance).memory_mib)}), so AWS may "
+                            "refuse the copy: ask for less")
+    if row.needed(row.after, whole_memory=True) > row.max_count:
         top = row.per_instance.times(row.max_count)
         short = [r for r in RESOURCES if row.after.get(r) > top.get(r)]
         errors += [f"{where}: the plan needs {fmt(row.after.get(r))} {LABELS[r]}, more than the "
                    f"{fmt(top.get(r))} of its maximum {row.max_count} instance(s); "
                    f"placed there: {_names(row)}" for r in short]
-        return [], errors
-    if needed > row.current_count:
-        return [(f"{where}: the plan needs {needed} instance(s), {row.current_count} running; the "
-                f"endpoint must scale out (maximum {row.max_count}) before the new copies can be "
-                "placed")], errors
-    return [], errors
+        return warnings, errors
+    needed = row.needed(row.after)
+    if needed > row.max_count:
+        warnings.append(f"{where}: the plan may need {needed} instance(s), more than its maximum "
+                        f"{row.max_count}, if SageMaker keeps {HOST_MEMORY_SHARE:.0%} of each instance's "
+                        "memory for itself (how much it keeps is not published); AWS may refuse copies")
+    elif needed > row.current_count:
+        warnings.append(f"{where}: the plan needs {needed} instance(s), {row.current_count} running; the "
+                        f"endpoint must scale out (maximum {row.max_count}) before the new copies can be "
+                        "placed")
+    return warnings, errors
 
 
 def _names(row: EndpointCapacity) -> str:

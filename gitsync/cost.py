@@ -122,11 +122,13 @@ def instances(row: EndpointCapacity) -> tuple[int, int]:
         return before, before
     floor, top = row.min_count, row.max_count
 
-    def fit(used: Amount) -> int:
+    def fit(used: Amount, whole_memory: bool) -> int:
         # No copies at all: managed scaling may go down to MinInstanceCount, even 0.
-        return min(max(0 if used == Amount() else row.needed(used), floor), top)
+        return min(max(0 if used == Amount() else row.needed(used, whole_memory), floor), top)
 
-    now, then = fit(row.before), fit(row.after)
+    # What runs now was placed, whatever the host keeps; what the plan adds is counted as capacity
+    # counts it (capacity.HOST_MEMORY_SHARE kept by the host): the cost errs high, not low.
+    now, then = fit(row.before, True), fit(row.after, False)
     if then > now:
         return before, max(before, then)
     if then < now:

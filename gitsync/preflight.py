@@ -25,6 +25,7 @@ def deploying(plan: Plan, desired: list[Desired]) -> list[Desired]:
 def problems(plan: Plan, desired: list[Desired], live: LiveState) -> list[Problem]:
     wanted = deploying(plan, desired)
     found = missing_bases(wanted, set(live.listed)) + pruned_bases(plan, desired)
+    found += endpoint_states(plan, desired, live)
     for want in wanted:
         found += _endpoint_problems(want, live)
         for index, spec in enumerate(specs_of(want.body)):
@@ -38,6 +39,30 @@ def problems(plan: Plan, desired: list[Desired], live: LiveState) -> list[Proble
             if alarm not in live.alarms:
                 found.append(want.source.problem(("DeploymentConfig", "AutoRollbackConfiguration"),
                                                  f"CloudWatch alarm `{alarm}` does not exist"))
+    return found
+
+
+# Endpoint states in which SageMaker is at work on the endpoint: it can become InService by itself.
+_IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack")
+
+
+def endpoint_states(plan: Plan, desired: list[Desired], live: LiveState) -> list[Problem]:
+    """A component is created, updated or scaled only on an endpoint that is InService: AWS refuses
+    a change on an endpoint in progress, and one that failed or is out of service has no instances
+    to place copies on. Whether it refuses while the endpoint is Updating is not known (the
+    sandbox's switch endpoint_updating_refuses_components), so icsync applies nothing then either."""
+    placing = {c.name for c in plan.changes if c.places}
+    found = []
+    for want in desired:
+        status = str((live.endpoints.get(want.endpoint) or {}).get("EndpointStatus") or "InService")
+        if want.name not in placing or status == "InService":
+            continue
+        then = ("wait until it is InService (aws sagemaker wait endpoint-in-service --endpoint-name "
+                f"{want.endpoint}), then run again" if status in _IN_PROGRESS else
+                "repair or re-create the endpoint first")
+        found.append(want.source.problem(("EndpointName",), f"endpoint `{want.endpoint}` is {status}, "
+                                         f"not InService; SageMaker changes no inference component on "
+                                         f"it until it is: {then}"))
     return found
 
 

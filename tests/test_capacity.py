@@ -24,7 +24,7 @@ def test_quickstart_first_plan_warns_that_dev_must_scale_out(tmp_path: Path) -> 
     assert text.code == 0, text.all
     assert "Capacity (used / available, before -> after):" in text.out
     assert "dev-llm-endpoint / AllTraffic: ml.g5.xlarge x 1 (max 3)" in text.out
-    assert "memory MiB    [....................] 0/16384 -> [###################!] 20480/16384" in text.out
+    assert "memory MiB    [....................] 0/16384 -> [####################] 16384/16384" in text.out
     assert ("Warning: endpoint dev-llm-endpoint (variant AllTraffic, ml.g5.xlarge): the plan needs "
             "2 instance(s), 1 running; the endpoint must scale out (maximum 3)") in text.out
     document = json.loads(icsync("plan", "-C", root, "--env", "dev", "--sandbox", "--output", "json").out)

@@ -103,6 +103,37 @@ def test_more_copies_than_fit_are_refused_and_change_nothing(live: Started, call
     assert live.describe("web") == before
 
 
+@pytest.mark.parametrize("policy", [None, {"RollingUpdatePolicy": {
+    "MaximumBatchSize": {"Type": "COPY_COUNT", "Value": 1}, "WaitIntervalInSeconds": 0}}],
+    ids=["blue-green", "rolling"])
+def test_an_update_needs_room_for_its_batch_beside_the_running_copies(live: Started,
+                                                                      policy: dict[str, Any] | None) -> None:
+    small_endpoint(live, "small", scaling_max=2)
+    live.component("web", endpoint="small", copies=2)  # both GPUs taken: no room for a new copy
+    before = live.describe("web")
+    spec = {"ModelName": "model-b", "ComputeResourceRequirements": GPU}
+    with pytest.raises(ClientError) as refused:
+        live.client.update_inference_component(InferenceComponentName="web", Specification=spec,
+                                               **({"DeploymentConfig": policy} if policy else {}))
+    assert error_of(refused) == ("ValidationException", NO_ROOM)
+    assert live.describe("web") == before
+    live.client.update_inference_component_runtime_config(  # a copy-count change places no batch
+        InferenceComponentName="web", DesiredRuntimeConfig={"CopyCount": 1})
+    live.client.update_inference_component(InferenceComponentName="web", Specification=spec)
+    assert live.describe("web")["Specification"]["ModelName"] == "model-b"
+
+
+def test_surge_shortage_rolls_back(live: Started) -> None:
+    live.sandbox.set_switches(surge_shortage_rolls_back=True)
+    small_endpoint(live, "small", scaling_max=2)
+    live.component("web", endpoint="small", copies=2)
+    live.client.update_inference_component(
+        InferenceComponentName="web", Specification={"ModelName": "model-b", "ComputeResourceRequirements": GPU})
+    described = live.describe("web")
+    assert described["InferenceComponentStatus"] == "InService"
+    assert described["Specification"]["ModelName"] == "model-a" and described["FailureReason"] == NO_ROOM
+
+
 def test_adapters_take_no_room_of_their_own(live: Started) -> None:
     small_endpoint(live, "small", scaling_max=1)
     live.component("base", endpoint="small", copies=1)

@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 from collections.abc import Iterator
 
-from gitsync import aws, capacity, cost, gather, preflight
+from gitsync import aws, capacity, cost, gather, preflight, surge
 from gitsync.commands.common import Context, bulk_tags, connect, load, selected
 from gitsync.errors import ValidationFailed
 from gitsync.manifests.project import load_project
@@ -76,6 +76,7 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
         raise ValidationFailed(found)
     room = capacity.compute(plan, context.desired, state)
     capacity.raise_errors(room)
+    surge.impossible(plan, room)
     return plan, room
 
 

@@ -52,6 +52,7 @@ def create_inference_component(account: Account, params: dict[str, Any]) -> dict
     if name in account.components:
         raise validation(f'Cannot create already existing inference component "{arn}".')
     endpoint = describe_endpoint(account, {"EndpointName": params["EndpointName"]})
+    rules.require_endpoint_ready(account, endpoint, "create", name)
     specs = _specs(params)
     if not specs:
         raise validation("Specification is required.")
@@ -106,6 +107,7 @@ _DEPLOYED = ("Specification", "Specifications", "RuntimeConfig")
 def update_inference_component(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     name = params["InferenceComponentName"]
     component = account.require_in_service(name, "update")
+    rules.require_endpoint_ready(account, _endpoint_of(account, component), "update", name)
     rules.require_update_content(params)
     specs = _specs(params)
     for spec in specs:
@@ -121,14 +123,18 @@ def update_inference_component(account: Account, params: dict[str, Any]) -> dict
         updated.setdefault("RuntimeConfig", {})["DesiredCopyCount"] = params["RuntimeConfig"]["CopyCount"]
     if "DeploymentConfig" in params:
         updated["LastDeploymentConfig"] = copy.deepcopy(params["DeploymentConfig"])
+    short = bool(specs) and not rules.surge_fits(account, component, updated, params.get("DeploymentConfig"))
+    if short and not account.switches.surge_shortage_rolls_back:
+        raise validation(rules.NO_ROOM)
     rules.require_room(account, updated)
+    failure = account.fail_next_deployment.pop(name, None) or (rules.NO_ROOM if short else None)
     component.clear()
     component.update(updated)
-    failure = account.fail_next_deployment.pop(name, None)
     seconds = timing.update(component, params.get("DeploymentConfig")) if specs else \
         timing.runtime(_copies(previous), _copies(component))
     account.begin(name, "Updating", "InService", failure=failure,
-                  rollback=previous if failure else None, real_seconds=seconds)
+                  rollback=previous if failure else None, real_seconds=seconds,
+                  old_copies=previous if specs else None)
     return {"InferenceComponentArn": component["InferenceComponentArn"]}
 
 
@@ -136,6 +142,7 @@ def update_inference_component(account: Account, params: dict[str, Any]) -> dict
 def update_inference_component_runtime_config(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     name = params["InferenceComponentName"]
     component = account.require_in_service(name, "update")
+    rules.require_endpoint_ready(account, _endpoint_of(account, component), "update", name)
     before = _copies(component)
     updated = copy.deepcopy(component)
     runtime = updated.setdefault("RuntimeConfig", {})
@@ -148,6 +155,10 @@ def update_inference_component_runtime_config(account: Account, params: dict[str
     account.begin(name, "Updating", "InService", state="UPDATE_RC_IN_PROGRESS",
                   real_seconds=timing.runtime(before, _copies(component)))
     return {"InferenceComponentArn": component["InferenceComponentArn"]}
+
+
+def _endpoint_of(account: Account, component: dict[str, Any]) -> dict[str, Any]:
+    return account.endpoints.get(component["EndpointName"]) or {"EndpointName": component["EndpointName"]}
 
 
 def _copies(deployed: dict[str, Any]) -> int:

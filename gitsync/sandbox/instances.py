@@ -11,6 +11,11 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
+# Under the switch host_reserves_memory: the share of each instance's memory the host keeps for
+# itself. AWS publishes no figure; a tenth is a guess that makes a copy asking for an instance's
+# whole memory fail, as a copy sized to the last MiB would on any host that runs an agent.
+HOST_MEMORY_SHARE = 0.10
+
 
 @dataclass(frozen=True)
 class Resources:

@@ -10,7 +10,7 @@ from typing import Any
 
 from gitsync.sandbox import instances
 from gitsync.sandbox.instances import Resources
-from gitsync.sandbox.state import Account, validation
+from gitsync.sandbox.state import Account, ApiError, validation
 from gitsync.sandbox.timing import is_adapter
 
 # Public deployment notes for a component on ml.g5.xlarge quote this refusal, given at once by
@@ -64,27 +64,108 @@ def require_update_content(params: dict[str, Any]) -> None:
                          "RuntimeConfig; a request with only the name or a DeploymentConfig changes nothing.")
 
 
+# Every status DescribeEndpoint can show (botocore's EndpointStatus), for a seeded endpoint.
+ENDPOINT_STATUSES = ("OutOfService", "Creating", "Updating", "SystemUpdating", "RollingBack",
+                     "InService", "Deleting", "Failed", "UpdateRollbackFailed")
+
+
+def require_endpoint_ready(account: Account, endpoint: dict[str, Any], action: str, name: str) -> None:
+    """Copies are placed only on an endpoint whose instances run. AWS refuses work on an endpoint in
+    progress ("Cannot update in-progress endpoint", matched on a ValidationException by the
+    SageMaker operator for Kubernetes, aws/amazon-sagemaker-operator-for-k8s, package clientwrapper),
+    and an endpoint that is Creating, Failed, OutOfService, RollingBack or being deleted has no
+    instances to place on. Updating is also what AWS shows while managed scaling adds instances for
+    a component (ic_rolling_deployment.ipynb, below), so whether it refuses then is unknown: the
+    switch endpoint_updating_refuses_components. The words are the sandbox's own (none seen)."""
+    status = str(endpoint.get("EndpointStatus", "InService"))
+    if status == "InService" or (status in ("Updating", "SystemUpdating")
+                                 and not account.switches.endpoint_updating_refuses_components):
+        return
+    raise validation(f"Cannot {action} inference component {name} while endpoint "
+                     f"{endpoint['EndpointName']} is in status {status}.")
+
+
 def require_room(account: Account, candidate: dict[str, Any]) -> None:
     """Every copy of every component on the candidate's variant must fit on one instance, with the
     variant at its largest: ManagedInstanceScaling's MaxInstanceCount when enabled, else its
     current count. Copies are placed largest first, each on the first instance with room. When
     they need more instances than run, managed scaling adds them, as the endpoint then shows."""
-    endpoint = account.endpoints.get(candidate["EndpointName"], {})
-    variant_name = candidate.get("VariantName") or _first_variant(endpoint)
-    size = instances.per_instance(variant_of(account, endpoint, variant_name).get("InstanceType", ""))
-    running = next((v for v in endpoint.get("ProductionVariants", []) if v["VariantName"] == variant_name), None)
-    if size is None or running is None:
+    found = _variant_room(account, candidate)
+    if found is None or is_adapter(candidate):
         return
-    others = [c for n, c in account.components.items()
-              if n != candidate["InferenceComponentName"] and c["EndpointName"] == candidate["EndpointName"]
-              and c.get("VariantName", variant_name) == variant_name]
-    needs = [(_per_copy(c), _copy_count(c)) for c in [*others, candidate] if not is_adapter(c)]
+    size, running, others = found
+    needs = [*others, (_per_copy(candidate), _copy_count(candidate))]
     current = int(running.get("CurrentInstanceCount", 1))
     if _surely_fits(needs, size, current):
         return
     used = _instances_used(needs, size, _largest_count(running))
     if used > current:
         running["CurrentInstanceCount"] = running["DesiredInstanceCount"] = used
+
+
+def surge_fits(account: Account, before: dict[str, Any], after: dict[str, Any],
+               deployment: dict[str, Any] | None) -> bool:
+    """Whether a specification update finds room for its first batch of new copies beside every
+    copy still running, the old ones included: AWS places a batch before it removes old copies.
+
+    The API reference (InferenceComponentRollingUpdatePolicy, MaximumBatchSize): "For each step,
+    SageMaker AI provisions capacity on the new endpoint fleet, routes traffic to that fleet, and
+    terminates capacity on the old endpoint fleet." Without a rolling policy the update is blue/green,
+    every new copy at once, which "requires provisioning resources for both the current (blue) and
+    new (green) environments simultaneously" (AWS Machine Learning Blog, "Enhance deployment
+    guardrails with inference component rolling updates for Amazon SageMaker AI inference",
+    2025-03-26). A saved run shows managed scaling adding an instance for the batch: 2 copies of one
+    GPU each on 1-GPU instances, MaximumBatchSize 1 copy, went from 2 to 3 instances during the update
+    and back to 2 after (aws-samples/sagemaker-genai-hosting-examples,
+    03-features/deployment/ic_rolling_deployment.ipynb)."""
+    found = _variant_room(account, after)
+    if found is None or is_adapter(after):
+        return True
+    size, running, others = found
+    batch = surge_batch(deployment, _copy_count(after))
+    needs = [*others, (_per_copy(before), _copy_count(before)), (_per_copy(after), batch)]
+    if _surely_fits(needs, size, int(running.get("CurrentInstanceCount", 1))):
+        return True
+    try:
+        _instances_used(needs, size, _largest_count(running))
+    except ApiError:
+        return False
+    return True
+
+
+def surge_batch(deployment: dict[str, Any] | None, copies: int) -> int:
+    """Copies an update places at once: MaximumBatchSize (copies, or a percent of the copy count,
+    at least one), else every copy (blue/green)."""
+    size = ((deployment or {}).get("RollingUpdatePolicy") or {}).get("MaximumBatchSize")
+    if not size:
+        return copies
+    if size.get("Type") == "CAPACITY_PERCENT":
+        return max(1, copies * int(size["Value"]) // 100)
+    return min(copies, int(size["Value"]))
+
+
+def _variant_room(account: Account, candidate: dict[str, Any]
+                  ) -> tuple[Resources, dict[str, Any], list[tuple[Resources, int]]] | None:
+    """What one instance of the candidate's variant offers, the variant as DescribeEndpoint shows
+    it, and the needs of the other components on it; None when the sandbox cannot tell."""
+    endpoint = account.endpoints.get(candidate["EndpointName"], {})
+    variant_name = candidate.get("VariantName") or _first_variant(endpoint)
+    size = instances.per_instance(variant_of(account, endpoint, variant_name).get("InstanceType", ""))
+    running = next((v for v in endpoint.get("ProductionVariants", []) if v["VariantName"] == variant_name), None)
+    if size is None or running is None:
+        return None
+    if account.switches.host_reserves_memory:
+        size = Resources(size.accelerators, size.cpus, size.memory_mib * (1 - instances.HOST_MEMORY_SHARE))
+    others = []
+    for name, component in account.components.items():
+        if name == candidate["InferenceComponentName"] or component["EndpointName"] != candidate["EndpointName"] \
+                or component.get("VariantName", variant_name) != variant_name or is_adapter(component):
+            continue
+        others.append((_per_copy(component), _copy_count(component)))
+        pending = account.pending.get(name)
+        if pending is not None and pending.old_copies:  # an update under way keeps its old copies
+            others.append((_per_copy(pending.old_copies), _copy_count(pending.old_copies)))
+    return size, running, others
 
 
 def _instances_used(needs: list[tuple[Resources, int]], size: Resources, count: int) -> int:

@@ -54,6 +54,8 @@ class Pending:
     rollback: dict[str, Any] | None = None  # spec to restore when the deployment fails
     failure: str | None = None
     state: str = ""  # AWS's name for the work under way (UPDATE_RC_IN_PROGRESS, ...)
+    # A specification update's previous deployment, whose copies run until the update ends.
+    old_copies: dict[str, Any] | None = None
 
 
 @dataclass

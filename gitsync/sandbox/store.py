@@ -15,7 +15,7 @@ from ruamel.yaml.error import YAMLError
 
 from gitsync import model
 from gitsync.errors import ConfigError
-from gitsync.sandbox import components, invocations, operations
+from gitsync.sandbox import components, invocations, operations, rules
 from gitsync.sandbox.state import Account, ApiError, Pending
 from gitsync.sandbox.switches import Switches
 from gitsync.sandbox.wire import validate_request
@@ -153,6 +153,12 @@ def seed_endpoint(account: Account, endpoint: dict[str, Any]) -> None:
     validate_request("CreateEndpointConfig", config)
     operations.create_endpoint_config(account, config)
     operations.create_endpoint(account, {"EndpointName": name, "EndpointConfigName": f"{name}-config"})
+    status = endpoint.get("EndpointStatus", "InService")
+    if status not in rules.ENDPOINT_STATUSES:
+        raise ValueError(f"EndpointStatus must be one of {', '.join(rules.ENDPOINT_STATUSES)}, not {status!r}")
+    account.endpoints[name]["EndpointStatus"] = status
+    if "FailureReason" in endpoint:
+        account.endpoints[name]["FailureReason"] = str(endpoint["FailureReason"])
 
 
 def save_state(sandbox: Sandboxed, path: Path) -> None:

@@ -24,6 +24,15 @@ class Switches:
     adapter_variant_refused: bool = False
     # CreateInferenceComponent refuses a component (not an adapter) without VariantName.
     variant_name_required: bool = False
+    # An UpdateInferenceComponent whose first batch of new copies finds no room beside the running
+    # copies (rules.surge_fits) is accepted, then its deployment fails and rolls back with a
+    # FailureReason; off, it is refused at the call, as a create without room is.
+    surge_shortage_rolls_back: bool = False
+    # The host keeps part of each instance's memory (instances.HOST_MEMORY_SHARE) from the copies.
+    host_reserves_memory: bool = False
+    # CreateInferenceComponent and UpdateInferenceComponent(RuntimeConfig) are refused while the
+    # endpoint is Updating or SystemUpdating (other states that are not InService always are).
+    endpoint_updating_refuses_components: bool = False
 
     def update(self, values: dict[str, Any]) -> None:
         """Set the named switches; an unknown name or a value that is not a boolean is refused."""
