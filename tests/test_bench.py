@@ -40,10 +40,11 @@ def test_the_plan_it_checks_has_the_changes_it_wrote(tmp_path: Path) -> None:
     assert [s.change for s in shapes].count("scale") == 2
     assert [s.change for s in shapes].count("update") == 2
     plan = {"changes": [{"name": f"bench-{s.name}", "action": s.change or "noop"} for s in shapes]}
-    assert plan_scale.missing(plan, shapes) == 0
+    assert plan_scale.missing(plan, shapes, owned=True) == 0
+    assert plan_scale.missing(plan, shapes, owned=False) == 36  # unowned: each unchanged one is adopted
     plan["changes"].pop()
     plan["changes"][0]["action"] = "noop"
-    assert plan_scale.missing(plan, shapes) == 2
+    assert plan_scale.missing(plan, shapes, owned=True) == 2
 
 
 APPLY_SCRIPT = SCRIPT.parent / "apply_scale.py"
