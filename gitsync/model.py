@@ -258,9 +258,20 @@ def _check_range(shape: Shape, value: float, path: Path) -> list[ShapeProblem]:
     return []
 
 
+# The widths of the model's whole-number types (Smithy's `integer` is a 32-bit and `long` a 64-bit
+# signed integer: https://smithy.io/2.0/spec/simple-types.html): a wider number cannot reach AWS.
+_WIDTH = {"integer": 31, "long": 63}
+
+
 def _check_integer(shape: Shape, value: Any, path: Path) -> list[ShapeProblem]:
     if isinstance(value, bool) or not isinstance(value, int):
         return _type_problem(path, "an integer", value)
+    bits = _WIDTH[shape.type_name]
+    if not -(2 ** bits) <= value < 2 ** bits:
+        kind = "a 32-bit" if bits == 31 else "a 64-bit"
+        return [ShapeProblem(path, f"{_short(value)} does not fit {kind} integer, the field's type "
+                             f"(from {-(2 ** bits)} to {2 ** bits - 1})",
+                             f"Member must be {kind} integer")]
     return _check_range(shape, value, path)
 
 

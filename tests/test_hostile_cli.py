@@ -240,3 +240,11 @@ def test_negative_or_nan_option_values_are_refused(args: list[str], message: str
     where = [] if args[0] == "sandbox" else ["--env", "dev", "-C", project(tmp_path)]
     result = icsync(*args, *where, env={"ICSYNC_READ_RATE": "-3"} if args == ["plan"] else None)
     assert_expected_error(result, message)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "soon"])
+def test_a_heartbeat_that_is_no_number_of_seconds_is_refused(value: str, tmp_path: Path, seeded: Live) -> None:
+    result = icsync("apply", "--env", "dev", "-C", project(tmp_path), "--endpoint-url", seeded.url,
+                    "--auto-approve", env={"ICSYNC_HEARTBEAT_SECONDS": value})
+    assert_expected_error(result, f"ICSYNC_HEARTBEAT_SECONDS must be a number of seconds above 0, not '{value}'")
+    assert seeded.mutating() == []

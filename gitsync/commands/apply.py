@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import signal
@@ -42,6 +43,7 @@ class ApplyOptions:
 
 
 def run(settings: Settings, options: ApplyOptions) -> int:
+    heartbeat_seconds(SUMMARY_SECONDS)  # a bad ICSYNC_HEARTBEAT_SECONDS stops apply before any call
     document = saved.load(options.plan_file) if options.plan_file else None
     if document is not None:
         settings = saved.settings_for(document, settings)
@@ -100,7 +102,21 @@ def _reporter(settings: Settings) -> Reporter:
 
 def _beat() -> float:
     """Seconds between the log's summary lines; ICSYNC_HEARTBEAT_SECONDS also paces the executor's."""
-    return float(os.environ.get("ICSYNC_HEARTBEAT_SECONDS") or SUMMARY_SECONDS)
+    return heartbeat_seconds(SUMMARY_SECONDS)
+
+
+def heartbeat_seconds(default: float) -> float:
+    """ICSYNC_HEARTBEAT_SECONDS, a positive finite number of seconds, else `default`."""
+    raw = os.environ.get("ICSYNC_HEARTBEAT_SECONDS")
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigError(f"ICSYNC_HEARTBEAT_SECONDS must be a number of seconds above 0, not {raw!r}")
+    return seconds
 
 
 def _width() -> int | None:
@@ -111,7 +127,7 @@ def _width() -> int | None:
 def _apply_settings(settings: Settings, options: ApplyOptions, limiter: RateLimiter,
                     checks: Mapping[str, Smoke]) -> executor.ApplySettings:
     default_beat = 1.0 if sys.stderr.isatty() else 60.0
-    heartbeat = float(os.environ.get("ICSYNC_HEARTBEAT_SECONDS") or default_beat)
+    heartbeat = heartbeat_seconds(default_beat)
     return executor.ApplySettings(parallelism=settings.parallelism, timeout=options.timeout,
                                   fail_fast=options.fail_fast, wait_busy=options.wait_busy,
                                   heartbeat=heartbeat, limiter=limiter, smoke=checks)
