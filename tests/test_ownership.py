@@ -28,6 +28,13 @@ def _create(live: Live, tags: dict[str, str], copies: int = 2) -> None:
         RuntimeConfig={"CopyCount": copies}, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
 
 
+def _unowned(tmp_path: Path, live: Live) -> Path:
+    """A component made by hand (no ownership tags) and the project whose manifest matches it."""
+    live.seed_endpoint()
+    _create(live, {})
+    return demo_project(tmp_path / "p")
+
+
 def test_another_projects_component_fails_the_plan_and_apply_until_adopted(tmp_path: Path, live: Live) -> None:
     live.seed_endpoint()
     _create(live, {"icsync:project": "search", "icsync:environment": "prod"}, copies=1)
@@ -57,9 +64,7 @@ def test_adopt_names_a_component_of_the_manifests(tmp_path: Path, live: Live) ->
 
 def test_an_unowned_component_is_adopted_by_its_first_apply_even_when_it_matches(
         tmp_path: Path, live: Live) -> None:
-    live.seed_endpoint()
-    _create(live, {})
-    root = demo_project(tmp_path / "p")
+    root = _unowned(tmp_path, live)
     plan = _run("plan", root, live, "--detailed-exitcode")
     assert plan.code == 2 and "nobody owns it: apply adopts it" in plan.out, plan.all  # never "No changes."
     assert '+ Tags.icsync:project: "demo"' in plan.out and '+ Tags.icsync:environment: "dev"' in plan.out
@@ -75,17 +80,13 @@ def test_an_unowned_component_is_adopted_by_its_first_apply_even_when_it_matches
 
 
 def test_drift_does_not_call_an_adoption_drift(tmp_path: Path, live: Live) -> None:
-    live.seed_endpoint()
-    _create(live, {})
-    root = demo_project(tmp_path / "p")
+    root = _unowned(tmp_path, live)
     drift = _run("drift", root, live)
     assert drift.code == 0, drift.all
 
 
 def test_an_unowned_component_that_changes_is_adopted_by_the_same_apply(tmp_path: Path, live: Live) -> None:
-    live.seed_endpoint()
-    _create(live, {})
-    root = demo_project(tmp_path / "p")
+    root = _unowned(tmp_path, live)
     set_values(root, copies=3)
     plan = _run("plan", root, live)
     assert '+ Tags.icsync:project: "demo"' in plan.out and "RuntimeConfig.CopyCount" in plan.out, plan.all
