@@ -67,13 +67,14 @@ def change_of(want: Desired, found: LiveComponent | None, settings: PlanSettings
 def turns_on_tags(change: ComponentChange, owned: bool) -> bool:
     """The change rests on the component's live tags as the tagging index gave them, which may lag
     behind a recent change: a delete (ownership is a tag), a tag whose value it changes or removes,
-    or any tag change on a component this project and environment own (the index may not show
-    what their last apply wrote yet). A tag only added to a component icsync does not own yet (its
-    first apply) needs no second read: adding a tag it already has changes nothing."""
+    any tag change on a component this project and environment own (the index may not show what
+    their last apply wrote yet), and an adoption (another project may have adopted the component
+    since the index was written: its ownership must be read where it is consistent). Another tag
+    only added to a component needs no second read: adding a tag it already has changes nothing."""
     if change.action is Action.DELETE:
         return True
     tags = [f for f in change.fields if f.path.split(".")[0] == "Tags"]
-    return any(owned or f.before is not ABSENT for f in tags)
+    return any(owned or f.before is not ABSENT or f.path == f"Tags.{PROJECT_TAG}" for f in tags)
 
 
 def owner_tags(settings: PlanSettings, options: Options) -> list[dict[str, str]]:

@@ -193,3 +193,25 @@ def test_tags_of_a_component_deleted_meanwhile_are_none(live: Live) -> None:
                                          dummy_credentials=True))
     gone = "arn:aws:sagemaker:us-east-1:123456789012:inference-component/gone"
     assert tags_of(clients, gone) == {}
+
+
+def test_an_adoption_reads_ownership_where_it_is_consistent(tmp_path: Path, live: Live) -> None:
+    """A component made by hand, then adopted by another project while the tagging index still
+    shows it untagged: the plan does not adopt it on the index's word, it finds the owner and stops."""
+    live.seed_endpoint("ep")
+    root = project_of(tmp_path / "p", ["byhand"])
+    manifest = root / "components" / "byhand.yaml"
+    manifest.write_text(manifest.read_text() + "Tags:\n  - Key: team\n    Value: search\n")
+    live.client.create_inference_component(
+        InferenceComponentName="byhand", EndpointName="ep", VariantName="AllTraffic",
+        Specification={"ModelName": "model-a", "ComputeResourceRequirements": {
+            "NumberOfCpuCoresRequired": 1, "MinMemoryRequiredInMb": 1024}},
+        RuntimeConfig={"CopyCount": 1}, Tags=[{"Key": "team", "Value": "search"}])  # in the index
+    arn = live.client.describe_inference_component(InferenceComponentName="byhand")["InferenceComponentArn"]
+    with frozen_tag_index(live):
+        live.client.add_tags(ResourceArn=arn, Tags=[{"Key": "icsync:project", "Value": "search"},
+                                                    {"Key": "icsync:environment", "Value": "prod"}])
+        live.clear_log()
+        result = icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--auto-approve")
+        assert result.code == 1 and "byhand: owned by project `search`, environment `prod`" in result.err, result.all
+        assert live.mutating() == [] and listed_tags_of(live) == ["byhand"]
