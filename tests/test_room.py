@@ -1,5 +1,5 @@
 """Room on an endpoint as AWS counts it, and icsync planned and applied against it through the CLI:
-an update places new copies beside the running ones (gitsync/sandbox/rules.py, surge_fits), an
+an update places new copies beside the running ones (gitsync/sandbox/rules.py, surge_instances), an
 endpoint that is not InService takes no change, and the host keeps part of each instance's memory
 (switch host_reserves_memory). Each is right with the unverified answers' switches on and off."""
 

@@ -25,7 +25,7 @@ class Switches:
     # CreateInferenceComponent refuses a component (not an adapter) without VariantName.
     variant_name_required: bool = False
     # An UpdateInferenceComponent whose first batch of new copies finds no room beside the running
-    # copies (rules.surge_fits) is accepted, then its deployment fails and rolls back with a
+    # copies (rules.surge_instances) is accepted, then its deployment fails and rolls back with a
     # FailureReason; off, it is refused at the call, as a create without room is.
     surge_shortage_rolls_back: bool = False
     # The host keeps part of each instance's memory (instances.HOST_MEMORY_SHARE) from the copies.
