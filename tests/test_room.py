@@ -93,7 +93,7 @@ def test_an_update_with_no_room_beside_its_copies_is_refused_before_any_call(tmp
 
 # -- endpoints that are not InService -----------------------------------------------------------
 @pytest.mark.parametrize(("status", "advice"), [
-    ("Creating", "wait until it is InService"), ("Updating", "wait until it is InService"),
+    ("Creating", "wait until it is InService"), ("RollingBack", "wait until it is InService"),
     ("Failed", "repair or re-create the endpoint first"),
     ("OutOfService", "repair or re-create the endpoint first")])
 def test_a_change_on_an_endpoint_that_is_not_in_service_is_refused_naming_it(

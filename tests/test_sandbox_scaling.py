@@ -142,3 +142,14 @@ def test_consolidation_waits_its_cooldown(sandbox: Sandboxes) -> None:
     watch(live, lambda s: s == ("InService", 2, 2) and status(live) == "InService")
     live.client.delete_inference_component(InferenceComponentName="web")
     assert watch(live, lambda s: s == ("InService", 1, 1))[-1] == ("InService", 1, 1)
+
+
+@pytest.mark.parametrize("while_deploying", [False, True])
+def test_an_endpoint_updating_while_its_components_deploy_is_a_switch(live: Started,
+                                                                      while_deploying: bool) -> None:
+    live.sandbox.set_switches(endpoint_updating_while_deploying=while_deploying)
+    gpu_endpoint(live)
+    live.component("web", copies=1)  # fits the instance there: no scaling
+    seen = watch(live, lambda s: status(live) == "InService")
+    assert seen[0] == (("Updating", 1, 1) if while_deploying else ("InService", 1, 1))
+    assert seen_now(live) == ("InService", 1, 1)

@@ -48,6 +48,7 @@ def refresh(account: Account, endpoint: dict[str, Any], now: float | None = None
     released, its status Updating while they are."""
     now = clock() if now is None else now
     account.settle(now)
+    changed = now
     for variant in endpoint.get("ProductionVariants", []):
         if _managed(endpoint, variant["VariantName"]) is None:
             continue
@@ -55,15 +56,27 @@ def refresh(account: Account, endpoint: dict[str, Any], now: float | None = None
         resize = account.resizes.get(key) or _release_due(account, endpoint, variant, now)
         if resize is None or resize["starts"] > now:
             continue
-        variant["DesiredInstanceCount"] = resize["count"]
-        if endpoint["EndpointStatus"] == "InService":
-            endpoint["EndpointStatus"], endpoint["LastModifiedTime"] = "Updating", resize["starts"]
+        variant["DesiredInstanceCount"], changed = resize["count"], resize["starts"]
         if resize["until"] <= now:
-            variant["CurrentInstanceCount"] = resize["count"]
+            variant["CurrentInstanceCount"], changed = resize["count"], resize["until"]
             del account.resizes[key]
-            if endpoint["EndpointStatus"] == "Updating" and not _scaling(account, endpoint):
-                endpoint["EndpointStatus"], endpoint["LastModifiedTime"] = "InService", resize["until"]
+    _show_status(account, endpoint, changed)
     return endpoint
+
+
+def _show_status(account: Account, endpoint: dict[str, Any], at: float) -> None:
+    """Updating while instances are added or released (under the switch
+    endpoint_updating_while_deploying also while any of its components deploys), InService after;
+    a status the sandbox did not set (a seeded one) stays."""
+    name = endpoint["EndpointName"]
+    busy = _scaling(account, endpoint) or account.switches.endpoint_updating_while_deploying and any(
+        account.components[c]["EndpointName"] == name for c in account.pending)
+    status = endpoint["EndpointStatus"]
+    if busy and status == "InService":
+        endpoint["EndpointStatus"], endpoint["LastModifiedTime"] = "Updating", at
+        account.shown_updating[name] = at
+    elif not busy and status == "Updating" and account.shown_updating.pop(name, None) is not None:
+        endpoint["EndpointStatus"], endpoint["LastModifiedTime"] = "InService", at
 
 
 def forget(account: Account, endpoint_name: str) -> None:
@@ -71,6 +84,7 @@ def forget(account: Account, endpoint_name: str) -> None:
     for key in [k for k in account.resizes if k.split("/", 1)[0] == endpoint_name]:
         del account.resizes[key]
     account.quiet_since.pop(endpoint_name, None)
+    account.shown_updating.pop(endpoint_name, None)
 
 
 def _release_due(account: Account, endpoint: dict[str, Any], variant: dict[str, Any],

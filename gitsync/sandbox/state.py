@@ -76,9 +76,11 @@ class Account:
     # How each component's container answers InvokeEndpoint (invocations.py); none: it echoes.
     invocations: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Managed instance scaling under way, by "endpoint/variant": {count, starts, until} (scaling.py),
-    # and when each endpoint's last deployment ended (the idle time before a release counts from it).
+    # when each endpoint's last deployment ended (the idle time before a release counts from it), and
+    # since when the endpoints the sandbox shows Updating for that reason have been.
     resizes: dict[str, dict[str, Any]] = field(default_factory=dict)
     quiet_since: dict[str, float] = field(default_factory=dict)
+    shown_updating: dict[str, float] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def arn(self, kind: str, name: str) -> str:

@@ -21,7 +21,7 @@ from gitsync.sandbox.switches import Switches
 from gitsync.sandbox.wire import validate_request
 
 _KEPT = ("models", "endpoint_configs", "endpoints", "components", "tags", "image_digests",
-         "invocations", "resizes", "quiet_since")
+         "invocations", "resizes", "quiet_since", "shown_updating")
 # The role a seeded endpoint's components run under, unless the seed names one.
 SEED_ROLE = "arn:aws:iam::123456789012:role/sandbox-inference"
 SEED_KEYS = ("endpoints", "models", "inference_components", "describe_responses", "switches",

@@ -33,6 +33,10 @@ class Switches:
     # CreateInferenceComponent and UpdateInferenceComponent(RuntimeConfig) are refused while the
     # endpoint is Updating or SystemUpdating (other states that are not InService always are).
     endpoint_updating_refuses_components: bool = False
+    # The endpoint shows Updating for as long as any of its components is being created, updated or
+    # deleted, not only while managed instance scaling adds or releases instances (scaling.py). A
+    # saved run shows it Updating mid-update just as its instances reached 3: either answer fits.
+    endpoint_updating_while_deploying: bool = False
 
     def update(self, values: dict[str, Any]) -> None:
         """Set the named switches; an unknown name or a value that is not a boolean is refused."""
