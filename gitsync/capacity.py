@@ -139,7 +139,7 @@ def variants(live: LiveState, endpoint: str) -> list[Variant]:
     types = {v["VariantName"]: v.get("InstanceType", "") for v in config.get("ProductionVariants", [])}
     found = []
     for variant in described.get("ProductionVariants", []):
-        current = int(variant.get("CurrentInstanceCount") or 0)
+        current = instance_count(variant)
         scaling = variant.get("ManagedInstanceScaling") or {}
         top, floor = current, None
         if scaling.get("Status", "ENABLED") == "ENABLED" and scaling.get("MaxInstanceCount"):
@@ -148,6 +148,16 @@ def variants(live: LiveState, endpoint: str) -> list[Variant]:
         found.append(Variant(endpoint, variant["VariantName"], types.get(variant["VariantName"], ""),
                              current, top, floor))
     return found
+
+
+def instance_count(variant: dict[str, Any]) -> int:
+    """The instances a variant has or is scaling to. While managed instance scaling adds or releases
+    instances, DescribeEndpoint shows the endpoint Updating and CurrentInstanceCount behind
+    DesiredInstanceCount (1 and 2 in a saved run: aws-samples/sagemaker-genai-hosting-examples,
+    03-features/deployment/ic_rolling_deployment.ipynb): the desired count is what the plan
+    starts from, so a scale already under way is neither asked for again nor priced as the plan's."""
+    desired = variant.get("DesiredInstanceCount")
+    return int(variant.get("CurrentInstanceCount") or 0) if desired is None else int(desired)
 
 
 def per_copy(body: dict[str, Any]) -> Amount:

@@ -33,6 +33,12 @@ from gitsync.verify import still_needed, verify
 DEFAULT_TIMEOUT = 3 * 3600.0
 SETTLING = (*PLACES, "DeleteInferenceComponent")
 FRESH = 5.0  # seconds a reading of an endpoint may be old for a component to start from it
+# Endpoint states SageMaker ends by itself. Updating is what DescribeEndpoint shows while managed
+# instance scaling adds or releases instances for components (a saved run shows it for a create and
+# for a rolling update: aws-samples/sagemaker-genai-hosting-examples,
+# 03-features/deployment/ic_rolling_deployment.ipynb); whether AWS then refuses a component's
+# create or update is not known (the sandbox's switch endpoint_updating_refuses_components).
+ENDPOINT_AT_WORK = ("Updating", "SystemUpdating")
 __all__ = ["ApplySettings", "Clock", "RealClock", "Stop", "apply", "stages"]
 
 
@@ -222,7 +228,7 @@ def _apply_one(change: ComponentChange, run: _Run, begun: float,
         room = run.room.held(change.name) if run.room and call.operation == "UpdateInferenceComponent" \
             else contextlib.nullcontext()
         with room:
-            _send(run, call)
+            _send(run, call, str(call.params.get("EndpointName") or where), log)
             if call.operation not in SETTLING:
                 continue
             settled = run.settler.settled(
@@ -272,9 +278,12 @@ def _described(run: _Run, name: str) -> dict[str, object]:
     return found
 
 
-def _send(run: _Run, call: Call) -> None:
+def _send(run: _Run, call: Call, endpoint: str, log: _Tracker) -> None:
     """Send one call; a throttled one is sent again (the limiter has slowed down meanwhile) until
-    the component's wait would have run out: a throttle is never the failure of an apply."""
+    the component's wait would have run out: a throttle is never the failure of an apply. A call
+    that places copies refused while its endpoint is at work (ENDPOINT_AT_WORK: managed scaling
+    adding or releasing instances, for this apply's other components too) is sent again once the
+    endpoint is InService; the refusal's words are not known, so the endpoint's status decides."""
     clock = run.settings.clock
     deadline = clock.now() + (run.settings.timeout or DEFAULT_TIMEOUT)
     while True:
@@ -282,9 +291,27 @@ def _send(run: _Run, call: Call) -> None:
             aws.send(run.clients, call.operation, call.params)
             return
         except AwsError as error:
-            if error.code not in THROTTLING_CODES or clock.now() > deadline:
+            if error.code in THROTTLING_CODES and clock.now() <= deadline:
+                clock.sleep(1.0)
+                continue
+            if error.code != "ValidationException" or call.operation not in PLACES \
+                    or not _endpoint_back_in_service(run, endpoint, deadline, log):
                 raise
-            clock.sleep(1.0)
+
+
+def _endpoint_back_in_service(run: _Run, endpoint: str, deadline: float, log: _Tracker) -> bool:
+    """Whether the endpoint was at work and is InService again (waited for until `deadline`)."""
+    clock, interval = run.settings.clock, run.settings.poll_interval
+    described = aws.describe_endpoint(run.clients, endpoint) or {}
+    status = described.get("EndpointStatus")
+    if status not in ENDPOINT_AT_WORK:
+        return False
+    log("waiting", f"endpoint {endpoint} is {status}")
+    while status in ENDPOINT_AT_WORK and clock.now() < deadline:
+        clock.sleep(interval)
+        interval = min(interval * 1.5, run.settings.max_poll_interval)
+        status = (aws.describe_endpoint(run.clients, endpoint) or {}).get("EndpointStatus")
+    return status == "InService"
 
 
 def _timeout(change: ComponentChange, run: _Run) -> float:

@@ -44,18 +44,25 @@ def problems(plan: Plan, desired: list[Desired], live: LiveState) -> list[Proble
 
 # Endpoint states in which SageMaker is at work on the endpoint: it can become InService by itself.
 _IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack")
+# Of those, the states an endpoint with components shows in the ordinary course: Updating while
+# managed instance scaling adds or releases instances for them, for minutes after an apply (a saved
+# run: aws-samples/sagemaker-genai-hosting-examples, 03-features/deployment/ic_rolling_deployment.ipynb),
+# SystemUpdating while AWS maintains it. Whether AWS refuses a component's change then is not known
+# (the sandbox's switch endpoint_updating_refuses_components): apply sends it, and if it is refused,
+# waits for the endpoint to be InService and sends it again (executor.ENDPOINT_AT_WORK).
+_PASSING = ("Updating", "SystemUpdating")
 
 
 def endpoint_states(plan: Plan, desired: list[Desired], live: LiveState) -> list[Problem]:
-    """A component is created, updated or scaled only on an endpoint that is InService: AWS refuses
-    a change on an endpoint in progress, and one that failed or is out of service has no instances
-    to place copies on. Whether it refuses while the endpoint is Updating is not known (the
-    sandbox's switch endpoint_updating_refuses_components), so icsync applies nothing then either."""
+    """A component is created, updated or scaled only on an endpoint whose instances run: AWS refuses
+    a change on an endpoint being created or rolled back, and one that failed or is out of service
+    has no instances to place copies on. An endpoint that is Updating or SystemUpdating is no error
+    (`endpoint_waits` says so)."""
     placing = {c.name for c in plan.changes if c.places}
     found = []
     for want in desired:
         status = str((live.endpoints.get(want.endpoint) or {}).get("EndpointStatus") or "InService")
-        if want.name not in placing or status == "InService":
+        if want.name not in placing or status in ("InService", *_PASSING):
             continue
         then = ("wait until it is InService (aws sagemaker wait endpoint-in-service --endpoint-name "
                 f"{want.endpoint}), then run again" if status in _IN_PROGRESS else
@@ -64,6 +71,19 @@ def endpoint_states(plan: Plan, desired: list[Desired], live: LiveState) -> list
                                          f"not InService; SageMaker changes no inference component on "
                                          f"it until it is: {then}"))
     return found
+
+
+def endpoint_waits(plan: Plan, desired: list[Desired], live: LiveState) -> list[str]:
+    """A warning per endpoint the plan places copies on that is Updating or SystemUpdating."""
+    placing = {c.name for c in plan.changes if c.places}
+    shown = {}
+    for want in desired:
+        status = str((live.endpoints.get(want.endpoint) or {}).get("EndpointStatus") or "InService")
+        if want.name in placing and status in _PASSING:
+            shown[want.endpoint] = status
+    return [f"endpoint {name} is {status} (managed instance scaling adding or releasing instances, or "
+            "maintenance); if SageMaker refuses a change meanwhile, apply waits for it to be InService "
+            "and sends the change again" for name, status in sorted(shown.items())]
 
 
 def pruned_bases(plan: Plan, desired: list[Desired]) -> list[Problem]:

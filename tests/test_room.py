@@ -1,5 +1,5 @@
 """Room on an endpoint as AWS counts it, and icsync planned and applied against it through the CLI:
-an update places new copies beside the running ones (gitsync/sandbox/rules.py, surge_fits), an
+an update places new copies beside the running ones (gitsync/sandbox/rules.py, surge_instances), an
 endpoint that is not InService takes no change, and the host keeps part of each instance's memory
 (switch host_reserves_memory). Each is right with the unverified answers' switches on and off."""
 
@@ -93,7 +93,7 @@ def test_an_update_with_no_room_beside_its_copies_is_refused_before_any_call(tmp
 
 # -- endpoints that are not InService -----------------------------------------------------------
 @pytest.mark.parametrize(("status", "advice"), [
-    ("Creating", "wait until it is InService"), ("Updating", "wait until it is InService"),
+    ("Creating", "wait until it is InService"), ("RollingBack", "wait until it is InService"),
     ("Failed", "repair or re-create the endpoint first"),
     ("OutOfService", "repair or re-create the endpoint first")])
 def test_a_change_on_an_endpoint_that_is_not_in_service_is_refused_naming_it(

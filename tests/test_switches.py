@@ -18,7 +18,8 @@ from tests.helpers import Live, demo_project, icsync, set_values
 QUICKSTART = Path(__file__).parent.parent / "examples" / "quickstart"
 SWITCHES = ["adapter_echoes_base_compute", "data_cache_config_when_unset", "failure_reason_sticks",
             "adapter_variant_refused", "variant_name_required", "surge_shortage_rolls_back",
-            "host_reserves_memory", "endpoint_updating_refuses_components"]
+            "host_reserves_memory", "endpoint_updating_refuses_components",
+            "endpoint_updating_while_deploying"]
 
 
 @pytest.fixture

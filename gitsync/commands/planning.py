@@ -74,6 +74,8 @@ def plan_with_capacity(settings: Settings, context: Context, clients: aws.Client
     found = preflight.problems(plan, context.desired, state)
     if found:
         raise ValidationFailed(found)
+    plan = dataclasses.replace(plan, warnings=plan.warnings + tuple(
+        preflight.endpoint_waits(plan, context.desired, state)))
     room = capacity.compute(plan, context.desired, state)
     capacity.raise_errors(room)
     surge.impossible(plan, room)

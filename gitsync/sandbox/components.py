@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gitsync.sandbox import rules, timing, unverified
+from gitsync.sandbox import rules, scaling, timing, unverified
 from gitsync.sandbox.operations import (
     Handler,
     describe_endpoint,
@@ -75,8 +75,9 @@ def create_inference_component(account: Account, params: dict[str, Any]) -> dict
     if "RuntimeConfig" in params:
         component["RuntimeConfig"] = {"DesiredCopyCount": params["RuntimeConfig"]["CopyCount"],
                                       "CurrentCopyCount": 0}
-    rules.require_room(account, component)
+    grown = rules.require_room(account, component)
     account.components[name] = component
+    scaling.grow(account, account.endpoints[params["EndpointName"]], variant, grown)
     store_tags(account, arn, params.get("Tags", []))
     failure = account.fail_next_deployment.pop(name, None)
     account.begin(name, "Creating", "Failed" if failure else "InService", failure=failure,
@@ -123,10 +124,11 @@ def update_inference_component(account: Account, params: dict[str, Any]) -> dict
         updated.setdefault("RuntimeConfig", {})["DesiredCopyCount"] = params["RuntimeConfig"]["CopyCount"]
     if "DeploymentConfig" in params:
         updated["LastDeploymentConfig"] = copy.deepcopy(params["DeploymentConfig"])
-    short = bool(specs) and not rules.surge_fits(account, component, updated, params.get("DeploymentConfig"))
+    surge = rules.surge_instances(account, component, updated, params.get("DeploymentConfig")) if specs else 0
+    short = surge is None
     if short and not account.switches.surge_shortage_rolls_back:
         raise validation(rules.NO_ROOM)
-    rules.require_room(account, updated)
+    grown = max(rules.require_room(account, updated), surge or 0)
     failure = account.fail_next_deployment.pop(name, None) or (rules.NO_ROOM if short else None)
     component.clear()
     component.update(updated)
@@ -135,6 +137,8 @@ def update_inference_component(account: Account, params: dict[str, Any]) -> dict
     account.begin(name, "Updating", "InService", failure=failure,
                   rollback=previous if failure else None, real_seconds=seconds,
                   old_copies=previous if specs else None)
+    if not short:  # the new batch beside the old copies; a shortage that rolls back adds nothing
+        scaling.grow(account, _endpoint_of(account, component), component.get("VariantName", ""), grown)
     return {"InferenceComponentArn": component["InferenceComponentArn"]}
 
 
@@ -148,9 +152,10 @@ def update_inference_component_runtime_config(account: Account, params: dict[str
     runtime = updated.setdefault("RuntimeConfig", {})
     runtime["DesiredCopyCount"] = params["DesiredRuntimeConfig"]["CopyCount"]
     runtime.setdefault("CurrentCopyCount", 0)
-    rules.require_room(account, updated)
+    grown = rules.require_room(account, updated)
     component.clear()
     component.update(updated)
+    scaling.grow(account, _endpoint_of(account, component), component.get("VariantName", ""), grown)
     # AWS names a copy-count change UPDATE_RC_IN_PROGRESS in the refusals it gives meanwhile.
     account.begin(name, "Updating", "InService", state="UPDATE_RC_IN_PROGRESS",
                   real_seconds=timing.runtime(before, _copies(component)))
@@ -158,7 +163,11 @@ def update_inference_component_runtime_config(account: Account, params: dict[str
 
 
 def _endpoint_of(account: Account, component: dict[str, Any]) -> dict[str, Any]:
-    return account.endpoints.get(component["EndpointName"]) or {"EndpointName": component["EndpointName"]}
+    """The component's endpoint as it stands now (scaling.refresh), or just its name once deleted."""
+    endpoint = account.endpoints.get(component["EndpointName"])
+    if endpoint is None:
+        return {"EndpointName": component["EndpointName"], "ProductionVariants": []}
+    return scaling.refresh(account, endpoint)
 
 
 def _copies(deployed: dict[str, Any]) -> int:
@@ -169,6 +178,7 @@ def _copies(deployed: dict[str, Any]) -> int:
 def delete_inference_component(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     name = params["InferenceComponentName"]
     component = account.require_in_service(name, "delete")
+    _endpoint_of(account, component)  # a release due before this delete starts before it
     rules.require_no_adapters(account, name)
     account.begin(name, "Deleting", None, real_seconds=timing.delete(component))
     return {}

@@ -11,6 +11,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from gitsync.sandbox import scaling
 from gitsync.sandbox.state import Account, ApiError, clock, validation
 
 Handler = Callable[[Account, dict[str, Any]], dict[str, Any]]
@@ -144,13 +145,14 @@ def describe_endpoint(account: Account, params: dict[str, Any]) -> dict[str, Any
     endpoint = account.endpoints.get(params["EndpointName"])
     if endpoint is None:
         raise not_found("endpoint", account.arn("endpoint", params["EndpointName"]))
-    return copy.deepcopy(endpoint)
+    return copy.deepcopy(scaling.refresh(account, endpoint))
 
 
 @handles
 def delete_endpoint(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     endpoint = describe_endpoint(account, params)
     del account.endpoints[params["EndpointName"]]
+    scaling.forget(account, params["EndpointName"])
     account.tags.pop(endpoint["EndpointArn"], None)
     return {}
 

@@ -85,27 +85,28 @@ def require_endpoint_ready(account: Account, endpoint: dict[str, Any], action: s
                      f"{endpoint['EndpointName']} is in status {status}.")
 
 
-def require_room(account: Account, candidate: dict[str, Any]) -> None:
+def require_room(account: Account, candidate: dict[str, Any]) -> int:
     """Every copy of every component on the candidate's variant must fit on one instance, with the
     variant at its largest: ManagedInstanceScaling's MaxInstanceCount when enabled, else its
-    current count. Copies are placed largest first, each on the first instance with room. When
-    they need more instances than run, managed scaling adds them, as the endpoint then shows."""
+    count. Copies are placed largest first, each on the first instance with room. The instances
+    they need when that is more than the variant has or is scaling to, else 0: managed scaling then
+    adds them (scaling.grow)."""
     found = _variant_room(account, candidate)
     if found is None or is_adapter(candidate):
-        return
+        return 0
     size, running, others = found
     needs = [*others, (_per_copy(candidate), _copy_count(candidate))]
-    current = int(running.get("CurrentInstanceCount", 1))
+    current = target_count(running)
     if _surely_fits(needs, size, current):
-        return
+        return 0
     used = _instances_used(needs, size, _largest_count(running))
-    if used > current:
-        running["CurrentInstanceCount"] = running["DesiredInstanceCount"] = used
+    return used if used > current else 0
 
 
-def surge_fits(account: Account, before: dict[str, Any], after: dict[str, Any],
-               deployment: dict[str, Any] | None) -> bool:
-    """Whether a specification update finds room for its first batch of new copies beside every
+def surge_instances(account: Account, before: dict[str, Any], after: dict[str, Any],
+                    deployment: dict[str, Any] | None) -> int | None:
+    """The instances a specification update needs while its first batch of new copies runs beside
+    every copy still running (0: no more than the variant has), None when it finds no room for its first batch of new copies beside every
     copy still running, the old ones included: AWS places a batch before it removes old copies.
 
     The API reference (InferenceComponentRollingUpdatePolicy, MaximumBatchSize): "For each step,
@@ -120,17 +121,39 @@ def surge_fits(account: Account, before: dict[str, Any], after: dict[str, Any],
     03-features/deployment/ic_rolling_deployment.ipynb)."""
     found = _variant_room(account, after)
     if found is None or is_adapter(after):
-        return True
+        return 0
     size, running, others = found
     batch = surge_batch(deployment, _copy_count(after))
     needs = [*others, (_per_copy(before), _copy_count(before)), (_per_copy(after), batch)]
-    if _surely_fits(needs, size, int(running.get("CurrentInstanceCount", 1))):
-        return True
+    current = target_count(running)
+    if _surely_fits(needs, size, current):
+        return 0
     try:
-        _instances_used(needs, size, _largest_count(running))
+        used = _instances_used(needs, size, _largest_count(running))
     except ApiError:
-        return False
-    return True
+        return None
+    return used if used > current else 0
+
+
+def instances_needed(account: Account, endpoint: dict[str, Any], variant: dict[str, Any]) -> int | None:
+    """The instances the copies now on a managed variant take, within its MinInstanceCount and
+    MaxInstanceCount (no copies: MinInstanceCount, even 0); None when the sandbox cannot tell."""
+    size = instances.per_instance(variant_of(account, endpoint, variant["VariantName"]).get("InstanceType", ""))
+    if size is None:
+        return None
+    if account.switches.host_reserves_memory:
+        size = Resources(size.accelerators, size.cpus, size.memory_mib * (1 - instances.HOST_MEMORY_SHARE))
+    first = _first_variant(endpoint)
+    needs = [(_per_copy(c), _copy_count(c)) for c in account.components.values()
+             if c["EndpointName"] == endpoint["EndpointName"] and not is_adapter(c)
+             and c.get("VariantName", first) == variant["VariantName"]]
+    scaling = variant["ManagedInstanceScaling"]
+    try:
+        used = _instances_used(needs, size, _largest_count(variant))
+    except ApiError:
+        return None
+    used = max(used, int(scaling.get("MinInstanceCount", 1)))
+    return min(used, int(scaling.get("MaxInstanceCount", used)))
 
 
 def surge_batch(deployment: dict[str, Any] | None, copies: int) -> int:
@@ -205,9 +228,16 @@ def _first_variant(endpoint: dict[str, Any]) -> str:
     return str(variants[0].get("VariantName", ""))
 
 
+def target_count(variant: dict[str, Any]) -> int:
+    """The instances a variant has or is scaling to: DesiredInstanceCount while managed scaling
+    adds or releases instances, as DescribeEndpoint shows (ic_rolling_deployment.ipynb: Current 1,
+    Desired 2), else CurrentInstanceCount."""
+    return int(variant.get("DesiredInstanceCount", variant.get("CurrentInstanceCount", 1)))
+
+
 def _largest_count(variant: dict[str, Any]) -> int:
     scaling = variant.get("ManagedInstanceScaling") or {}
-    current = int(variant.get("CurrentInstanceCount", 1))
+    current = target_count(variant)
     if scaling.get("Status") == "ENABLED":
         return max(current, int(scaling.get("MaxInstanceCount", current)))
     return current

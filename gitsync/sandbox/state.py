@@ -75,6 +75,12 @@ class Account:
     stuck: set[str] = field(default_factory=set)
     # How each component's container answers InvokeEndpoint (invocations.py); none: it echoes.
     invocations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Managed instance scaling under way, by "endpoint/variant": {count, starts, until} (scaling.py),
+    # when each endpoint's last deployment ended (the idle time before a release counts from it), and
+    # since when the endpoints the sandbox shows Updating for that reason have been.
+    resizes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    quiet_since: dict[str, float] = field(default_factory=dict)
+    shown_updating: dict[str, float] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def arn(self, kind: str, name: str) -> str:
@@ -121,6 +127,8 @@ class Account:
     def _finish(self, name: str, pending: Pending, now: float) -> None:
         del self.pending[name]
         component = self.components[name]
+        endpoint = component["EndpointName"]
+        self.quiet_since[endpoint] = max(self.quiet_since.get(endpoint, 0.0), pending.until)
         if pending.status is None:
             del self.components[name]
             self.tags.pop(component["InferenceComponentArn"], None)

@@ -15,13 +15,13 @@ from ruamel.yaml.error import YAMLError
 
 from gitsync import model
 from gitsync.errors import ConfigError
-from gitsync.sandbox import components, invocations, operations, rules
+from gitsync.sandbox import components, invocations, operations, rules, scaling
 from gitsync.sandbox.state import Account, ApiError, Pending
 from gitsync.sandbox.switches import Switches
 from gitsync.sandbox.wire import validate_request
 
 _KEPT = ("models", "endpoint_configs", "endpoints", "components", "tags", "image_digests",
-         "invocations")
+         "invocations", "resizes", "quiet_since", "shown_updating")
 # The role a seeded endpoint's components run under, unless the seed names one.
 SEED_ROLE = "arn:aws:iam::123456789012:role/sandbox-inference"
 SEED_KEYS = ("endpoints", "models", "inference_components", "describe_responses", "switches",
@@ -105,8 +105,11 @@ def load_seed(account: Account, path: Path) -> None:
                 create(entry)
             except (ApiError, KeyError, TypeError, ValueError) as error:
                 raise ConfigError(f"--seed {path}: {section}[{index}]: {_seed_detail(error)}") from None
-    # A seed is the account as it stands: whatever it started is finished.
-    account.settle(max((p.until for p in account.pending.values()), default=0.0))
+    # A seed is the account as it stands: whatever it started is finished, instances added included.
+    ends = [p.until for p in account.pending.values()] + [r["until"] for r in account.resizes.values()]
+    account.settle(max(ends, default=0.0))
+    for endpoint in account.endpoints.values():
+        scaling.refresh(account, endpoint, max(ends, default=0.0))
 
 
 def _seed_invocations(account: Account, scripts: Any, path: Path) -> None:

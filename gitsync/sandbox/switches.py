@@ -25,7 +25,7 @@ class Switches:
     # CreateInferenceComponent refuses a component (not an adapter) without VariantName.
     variant_name_required: bool = False
     # An UpdateInferenceComponent whose first batch of new copies finds no room beside the running
-    # copies (rules.surge_fits) is accepted, then its deployment fails and rolls back with a
+    # copies (rules.surge_instances) is accepted, then its deployment fails and rolls back with a
     # FailureReason; off, it is refused at the call, as a create without room is.
     surge_shortage_rolls_back: bool = False
     # The host keeps part of each instance's memory (instances.HOST_MEMORY_SHARE) from the copies.
@@ -33,6 +33,10 @@ class Switches:
     # CreateInferenceComponent and UpdateInferenceComponent(RuntimeConfig) are refused while the
     # endpoint is Updating or SystemUpdating (other states that are not InService always are).
     endpoint_updating_refuses_components: bool = False
+    # The endpoint shows Updating for as long as any of its components is being created, updated or
+    # deleted, not only while managed instance scaling adds or releases instances (scaling.py). A
+    # saved run shows it Updating mid-update just as its instances reached 3: either answer fits.
+    endpoint_updating_while_deploying: bool = False
 
     def update(self, values: dict[str, Any]) -> None:
         """Set the named switches; an unknown name or a value that is not a boolean is refused."""

@@ -21,6 +21,15 @@ SCALE_OUT = 180.0  # more copies: model loads on the new copies
 SCALE_IN = 60.0  # fewer copies: draining
 DELETE = 180.0
 ADAPTER_DELETE = 60.0
+# Managed instance scaling. A saved run (aws-samples/sagemaker-genai-hosting-examples,
+# 03-features/deployment/ic_rolling_deployment.ipynb) shows the endpoint Updating with
+# CurrentInstanceCount 1 and DesiredInstanceCount 2 eight seconds after a create that needed a second
+# instance, and the extra instance of a rolling update released ("After timeout, SageMaker AI will
+# terminate additional instance") with the endpoint last modified 9 min 51 s after the component's
+# update ended. How long instances take to start or stop is not shown: a few minutes, a minute.
+INSTANCES_ADDED = 240.0  # instances found and started
+IDLE_RELEASE = 540.0  # instances left without copies wait this long before managed scaling releases them
+INSTANCES_RELEASED = 60.0  # releasing them: IDLE_RELEASE + INSTANCES_RELEASED is the run's ~10 minutes
 
 
 @dataclass
