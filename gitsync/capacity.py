@@ -240,9 +240,9 @@ def compute(plan: Plan, desired: list[Desired], state: LiveState) -> Capacity:
         for variant in found:
             row = _row(variant, found, before.get(endpoint, []), after.get(endpoint, []))
             endpoints.append(row)
-            found = check(row)
-            warnings += found[0]
-            errors += found[1]
+            warned, failed = check(row)
+            warnings += warned
+            errors += failed
     return Capacity(tuple(endpoints), tuple(warnings), tuple(errors))
 
 

@@ -21,7 +21,7 @@ DIFFERS = "live specification differs from what was sent: "
 
 def sections(sent: dict[str, Any]) -> list[str]:
     """The sections of the manifest a call sets, as comparable_live names them."""
-    keys = [k for k in ("Specification", "Specifications", "RuntimeConfig") if k in sent]
+    keys: list[str] = [k for k in ("Specification", "Specifications", "RuntimeConfig") if k in sent]
     if "DesiredRuntimeConfig" in sent:
         keys.append("RuntimeConfig")
     return keys

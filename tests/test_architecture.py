@@ -25,6 +25,14 @@ def test_the_import_contracts_hold() -> None:
     assert "BROKEN" not in result.stdout, result.stdout
 
 
+def test_the_package_type_checks() -> None:
+    """mypy over gitsync/, as configured in pyproject.toml (the libraries without types excepted)."""
+    result = subprocess.run([sys.executable, "-m", "mypy", "--no-error-summary"], cwd=ROOT,
+                            capture_output=True, text=True, check=False, timeout=600)
+    assert "No module named mypy" not in result.stderr, "mypy is a test dependency: pip install -e '.[test]'"
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("argv", [
     ["validate", "-C", "examples/quickstart"],
     ["render", "-C", "examples/quickstart", "--env", "dev"],
