@@ -286,6 +286,7 @@ def _send(run: _Run, call: Call, endpoint: str, log: _Tracker) -> None:
     endpoint is InService; the refusal's words are not known, so the endpoint's status decides."""
     clock = run.settings.clock
     deadline = clock.now() + (run.settings.timeout or DEFAULT_TIMEOUT)
+    resent_in_service = False
     while True:
         try:
             aws.send(run.clients, call.operation, call.params)
@@ -294,16 +295,26 @@ def _send(run: _Run, call: Call, endpoint: str, log: _Tracker) -> None:
             if error.code in THROTTLING_CODES and clock.now() <= deadline:
                 clock.sleep(1.0)
                 continue
-            if error.code != "ValidationException" or call.operation not in PLACES \
-                    or not _endpoint_back_in_service(run, endpoint, deadline, log):
+            if error.code != "ValidationException" or call.operation not in PLACES:
+                raise
+            back = _endpoint_back_in_service(run, endpoint, deadline, log)
+            if back is None and not resent_in_service:
+                # InService at the first look: its work may have ended between the refusal and the
+                # look. Sent once more; a refusal for another reason comes back the same.
+                resent_in_service = True
+                continue
+            if not back:
                 raise
 
 
-def _endpoint_back_in_service(run: _Run, endpoint: str, deadline: float, log: _Tracker) -> bool:
-    """Whether the endpoint was at work and is InService again (waited for until `deadline`)."""
+def _endpoint_back_in_service(run: _Run, endpoint: str, deadline: float, log: _Tracker) -> bool | None:
+    """Whether the endpoint was at work and is InService again (waited for until `deadline`);
+    None when it was InService at the first look."""
     clock, interval = run.settings.clock, run.settings.poll_interval
     described = aws.describe_endpoint(run.clients, endpoint) or {}
     status = described.get("EndpointStatus")
+    if status == "InService":
+        return None
     if status not in ENDPOINT_AT_WORK:
         return False
     log("waiting", f"endpoint {endpoint} is {status}")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from gitsync.sandbox import Sandbox
-from tests.helpers import Live, icsync, write
+from tests.helpers import Live, demo_project, icsync, write
 from tests.test_room import args, gpu_project
 
 NAMES = ["a", "b", "c"]
@@ -153,3 +153,20 @@ def test_an_endpoint_that_stays_updating_fails_the_change_at_the_timeout(tmp_pat
         assert applied.code == 1, applied.all
         assert "Cannot create inference component a while endpoint ep is in status Updating." in applied.all
         assert "Traceback" not in applied.all
+
+
+@pytest.mark.parametrize("refusals", [1, 2])
+def test_a_refusal_from_an_endpoint_in_service_again_is_sent_once_more(
+        tmp_path: Path, live: Live, refusals: int) -> None:
+    """Refused while the endpoint was Updating, which ended before icsync looked: the call is sent
+    once more. A refusal that comes back on an InService endpoint is reported, not sent again."""
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    live.sandbox.fail_calls("CreateInferenceComponent", "endpoint_busy", refusals)
+    result = icsync("apply", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--auto-approve")
+    statuses = [r["status"] for r in live.requests() if r["operation"] == "CreateInferenceComponent"]
+    if refusals == 1:
+        assert result.code == 0 and statuses == [400, 200], result.all
+    else:
+        assert result.code == 1 and statuses == [400, 400], result.all
+        assert "while its endpoint is in status Updating" in result.all and "Traceback" not in result.all

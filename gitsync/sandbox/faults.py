@@ -12,7 +12,7 @@ from typing import Any
 from gitsync.sandbox.state import ApiError
 
 MAX_COUNT = 100_000  # the queue holds one entry a call
-FAULT_KINDS = ("5xx", "throttle", "reset", "expired", "denied")
+FAULT_KINDS = ("5xx", "throttle", "reset", "expired", "denied", "endpoint_busy")
 
 
 @dataclass
@@ -61,6 +61,9 @@ def fault_error(kind: str) -> ApiError:
         return ApiError("ThrottlingException", "Rate exceeded", 400)
     if kind == "expired":  # what STS-issued session credentials get once they expire
         return ApiError("ExpiredTokenException", "The security token included in the request is expired", 400)
+    if kind == "endpoint_busy":  # refused while the endpoint was at work, which ended since
+        return ApiError("ValidationException", "Cannot update inference component while its endpoint "
+                        "is in status Updating.", 400)
     if kind == "denied":  # a call the caller's IAM policy does not allow
         return ApiError("AccessDeniedException", "User: arn:aws:iam::111122223333:user/sandbox is not "
                         "authorized to perform this action", 400)
