@@ -5,9 +5,12 @@ them). `compute`: per endpoint variant it sums copies x per-copy
 accelerators, CPU cores and memory of every component placed there, before and after the plan, and
 compares them with what the instances offer at their current and maximum count.
 
-The sum is an estimate: SageMaker places whole copies on single instances, so a fragmented
-endpoint can need more instances than the totals say. The check catches the plans that cannot fit
-at all, and says when one needs the endpoint to scale out.
+SageMaker places whole copies on single instances, so copies can need more instances than the
+totals say (three 10 GiB copies take three 16 GiB instances, not two). The instances a variant needs
+are therefore counted by placing each copy whole, largest first, on the first instance with room
+(`instances_for`). How SageMaker chooses is not published, so that count is an estimate: a plan
+whose totals exceed the maximum is an error (it cannot fit), one whose placed count does is a
+warning (AWS may refuse a copy); the count also says when the endpoint must scale out.
 """
 
 from __future__ import annotations
@@ -86,19 +89,16 @@ class EndpointCapacity:
     max_count: int
     before: Amount
     after: Amount
-    components: tuple[Placed, ...] = ()
+    components: tuple[Placed, ...] = ()  # after the plan
     min_count: int | None = None  # None: no managed instance scaling, the count stays
+    placed_before: tuple[Placed, ...] = ()
 
-    def needed(self, used: Amount, whole_memory: bool = False) -> int:
-        """Instances the summed needs take (at least one), with HOST_MEMORY_SHARE of each instance's
-        memory kept by the host unless `whole_memory`."""
+    def needed(self, placed: tuple[Placed, ...], whole_memory: bool = False) -> int:
+        """Instances `placed` take (at least one), each copy whole on one instance, with
+        HOST_MEMORY_SHARE of each instance's memory kept by the host unless `whole_memory`."""
         if self.per_instance is None:
             return self.current_count
-        offered = self.per_instance if whole_memory else usable(self.per_instance)
-        counts = [math.ceil(used.get(r) / offered.get(r))
-                  for r in RESOURCES if offered.get(r) > 0]
-        short = [r for r in RESOURCES if used.get(r) > 0 and offered.get(r) <= 0]
-        return 10**9 if short else max([1, *counts])
+        return max(1, instances_for(placed, self.per_instance if whole_memory else usable(self.per_instance)))
 
     def available(self, count: int | None = None) -> Amount | None:
         if self.per_instance is None:
@@ -117,6 +117,40 @@ def usable(per_instance: Amount) -> Amount:
     """What copies can count on of one instance: all but HOST_MEMORY_SHARE of its memory."""
     return Amount(per_instance.accelerators, per_instance.cpus,
                   per_instance.memory_mib * (1 - HOST_MEMORY_SHARE))
+
+
+# Past this many copies on one variant, instances are counted from the totals (a lower bound):
+# placing each copy costs copies x instances steps.
+PLACED_COPIES_LIMIT = 5000
+
+
+def instances_for(placed: tuple[Placed, ...], offered: Amount) -> int:
+    """How many instances offering `offered` the copies take, each copy whole on one instance,
+    largest first on the first with room (first-fit decreasing). Never fewer than the totals need.
+    A copy asking more than one instance offers (an error or a warning of `check`) counts as a
+    whole instance."""
+    needs = [(Amount(*(min(p.per_copy.get(r), offered.get(r)) for r in RESOURCES)), p.copies)
+             for p in placed if p.copies > 0 and p.per_copy != Amount()]
+    total = sum((need.times(copies) for need, copies in needs), Amount())
+    lower = max([0] + [math.ceil(total.get(r) / offered.get(r)) for r in RESOURCES if offered.get(r) > 0])
+    if sum(copies for _, copies in needs) > PLACED_COPIES_LIMIT:
+        return lower
+
+    def weight(need: Amount) -> float:  # the copy's largest share of one instance
+        return max(need.get(r) / offered.get(r) for r in RESOURCES if offered.get(r) > 0)
+
+    free: list[Amount] = []
+    for need in sorted((n for n, copies in needs for _ in range(copies)), key=weight, reverse=True):
+        slot = next((i for i, left in enumerate(free) if _within(need, left)), None)
+        if slot is None:
+            free.append(offered)
+            slot = len(free) - 1
+        free[slot] = free[slot] + need.times(-1)
+    return max(lower, len(free))
+
+
+def _within(need: Amount, left: Amount) -> bool:
+    return all(need.get(r) <= left.get(r) + 1e-9 for r in RESOURCES)
 
 
 @functools.cache
@@ -258,7 +292,8 @@ def _row(variant: Variant, variants: list[Variant], before: list[tuple[str, Plac
     now, then = mine(before), mine(after)
     return EndpointCapacity(variant.endpoint, variant.name, variant.instance_type,
                             instance_types().get(variant.instance_type), variant.current_count,
-                            variant.max_count, total(now), total(then), tuple(then), variant.min_count)
+                            variant.max_count, total(now), total(then), tuple(then), variant.min_count,
+                            tuple(now))
 
 
 def check(row: EndpointCapacity) -> tuple[list[str], list[str]]:
@@ -281,14 +316,21 @@ def check(row: EndpointCapacity) -> tuple[list[str], list[str]]:
                             f"keeps part of each instance's memory for itself (how much is not published; "
                             f"icsync counts on {fmt(usable(row.per_instance).memory_mib)}), so AWS may "
                             "refuse the copy: ask for less")
-    if row.needed(row.after, whole_memory=True) > row.max_count:
-        top = row.per_instance.times(row.max_count)
-        short = [r for r in RESOURCES if row.after.get(r) > top.get(r)]
+    top = row.per_instance.times(row.max_count)
+    short = [r for r in RESOURCES if row.after.get(r) > top.get(r)]
+    if short or errors:
         errors += [f"{where}: the plan needs {fmt(row.after.get(r))} {LABELS[r]}, more than the "
                    f"{fmt(top.get(r))} of its maximum {row.max_count} instance(s); "
                    f"placed there: {_names(row)}" for r in short]
         return warnings, errors
-    needed = row.needed(row.after)
+    whole = row.needed(row.components, whole_memory=True)
+    if whole > row.max_count:
+        warnings.append(f"{where}: its copies take {whole} instance(s) when each is placed whole on one "
+                        f"instance (largest first), more than its maximum {row.max_count}, though the totals "
+                        f"fit; AWS may refuse copies (how SageMaker places them is not published); placed "
+                        f"there: {_names(row)}")
+        return warnings, errors
+    needed = row.needed(row.components)
     if needed > row.max_count:
         warnings.append(f"{where}: the plan may need {needed} instance(s), more than its maximum "
                         f"{row.max_count}, if SageMaker keeps {HOST_MEMORY_SHARE:.0%} of each instance's "

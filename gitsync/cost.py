@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from gitsync.capacity import Amount, Capacity, EndpointCapacity
+from gitsync.capacity import Amount, Capacity, EndpointCapacity, Placed
 
 HOURS_PER_MONTH = 730  # the month AWS's pricing pages and calculator use
 PRICES_FILE = "data/prices.json"
@@ -122,13 +122,13 @@ def instances(row: EndpointCapacity) -> tuple[int, int]:
         return before, before
     floor, top = row.min_count, row.max_count
 
-    def fit(used: Amount, whole_memory: bool) -> int:
+    def fit(used: Amount, placed: tuple[Placed, ...], whole_memory: bool) -> int:
         # No copies at all: managed scaling may go down to MinInstanceCount, even 0.
-        return min(max(0 if used == Amount() else row.needed(used, whole_memory), floor), top)
+        return min(max(0 if used == Amount() else row.needed(placed, whole_memory), floor), top)
 
     # What runs now was placed, whatever the host keeps; what the plan adds is counted as capacity
     # counts it (capacity.HOST_MEMORY_SHARE kept by the host): the cost errs high, not low.
-    now, then = fit(row.before, True), fit(row.after, False)
+    now, then = fit(row.before, row.placed_before, True), fit(row.after, row.components, False)
     if then > now:
         return before, max(before, then)
     if then < now:

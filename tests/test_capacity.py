@@ -109,3 +109,46 @@ def test_bars_and_instance_table() -> None:
     for family in ("g5", "g6", "g6e", "p4d", "p5", "inf2", "trn1", "m5", "c5", "r5", "m6i", "c6i"):
         assert any(name.startswith(f"ml.{family}.") for name in table), family
     assert table["ml.g5.12xlarge"] == capacity.Amount(4, 48, 196608)
+
+
+def _large_copies(root: Path, copies: int) -> Path:
+    """One component of `copies` CPU copies asking 9 GiB each (an ml.m5.xlarge has 16 GiB: one copy
+    an instance, though the totals of three would fit two, even with a tenth kept by the host)."""
+    from tests.helpers import CPU_MANIFEST, PROJECT, write
+
+    manifest = CPU_MANIFEST.format(name="big", endpoint="ep").replace(
+        "MinMemoryRequiredInMb: 1024", "MinMemoryRequiredInMb: 9216").replace(
+        "CopyCount: 1", f"CopyCount: {copies}")
+    return write(root, {"icsync.yaml": PROJECT, "values/dev.yaml": "x: 1\n", "components/big.yaml": manifest})
+
+
+def test_copies_are_counted_whole_on_single_instances() -> None:
+    """Three 10 GiB copies take three 16 GiB instances, though their 30 GiB would fill two."""
+    m5 = capacity.instance_types()["ml.m5.xlarge"]
+    ten, six = capacity.Amount(cpus=1, memory_mib=10240), capacity.Amount(cpus=1, memory_mib=6144)
+    assert capacity.instances_for((capacity.Placed("big", 3, ten),), m5) == 3
+    # largest first: each 10 GiB copy shares its instance with one 6 GiB copy
+    assert capacity.instances_for((capacity.Placed("s", 2, six), capacity.Placed("b", 2, ten)), m5) == 2
+    assert capacity.instances_for((capacity.Placed("adapter", 1, capacity.Amount()),), m5) == 0
+
+
+def test_copies_that_fit_only_as_totals_are_a_warning_and_aws_refuses_them(tmp_path: Path,
+                                                                          live: Live) -> None:
+    live.seed_endpoint(instance_type="ml.m5.xlarge", count=1, max_count=2)
+    root = _large_copies(tmp_path, copies=3)
+    plan = icsync("plan", *args(root, live))
+    assert plan.code == 0, plan.all  # an estimate: a warning, never a false error
+    assert ("its copies take 3 instance(s) when each is placed whole on one instance (largest first), "
+            "more than its maximum 2, though the totals fit") in plan.out
+    applied = icsync("apply", *args(root, live), "--auto-approve")
+    assert applied.code == 1 and "There is not enough hardware resources" in applied.all, applied.all
+
+
+def test_the_instances_a_plan_needs_are_counted_with_whole_copies(tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint(instance_type="ml.m5.xlarge", count=1, max_count=4)
+    root = _large_copies(tmp_path, copies=3)
+    plan = icsync("plan", *args(root, live))
+    assert plan.code == 0, plan.all
+    assert "needs 3 instance(s) after this plan, 1 running" in plan.out  # the totals would say 2
+    applied = icsync("apply", *args(root, live), "--auto-approve")
+    assert applied.code == 0, applied.all

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
 
 from gitsync import capacity, cost
-from gitsync.capacity import Amount, EndpointCapacity
+from gitsync.capacity import Amount, EndpointCapacity, Placed
 from tests.helpers import PROJECT, Live, check_plan_document, demo_project, icsync, write
 
 QUICKSTART = Path(__file__).parent.parent / "examples" / "quickstart"
@@ -132,11 +133,17 @@ def test_bad_prices_in_the_project_file_name_file_line_and_key(tmp_path: Path, l
     assert live.requests() == []
 
 
-def row(current: int, low: int | None, high: int, before: float, after: float) -> EndpointCapacity:
-    """One ml.g5.xlarge variant (1 GPU an instance) whose copies need `before` -> `after` GPUs."""
-    return EndpointCapacity("ep", "AllTraffic", "ml.g5.xlarge", capacity.instance_types()["ml.g5.xlarge"],
+def gpus(count: int) -> tuple[Placed, ...]:
+    """`count` one-GPU copies of one component."""
+    return (Placed("c", count, Amount(accelerators=1)),)
+
+
+def row(current: int, low: int | None, high: int, before: int, after: int,
+        instance_type: str = "ml.g5.xlarge", variant: str = "AllTraffic") -> EndpointCapacity:
+    """One variant (ml.g5.xlarge: 1 GPU an instance) whose one-GPU copies go `before` -> `after`."""
+    return EndpointCapacity("ep", variant, instance_type, capacity.instance_types()[instance_type],
                             current, high, Amount(accelerators=before), Amount(accelerators=after),
-                            min_count=low)
+                            gpus(after), min_count=low, placed_before=gpus(before))
 
 
 def test_instances_move_with_the_plans_needs_within_the_scaling_bounds() -> None:
@@ -161,11 +168,8 @@ def test_the_shipped_prices_are_sourced_dated_and_for_known_instance_types() -> 
 
 
 def test_variants_add_up_per_endpoint_and_in_total() -> None:
-    blue, green = row(1, 1, 4, 0, 2), row(2, 1, 4, 2, 1)
-    green = EndpointCapacity("ep", "Green", "ml.g5.xlarge", green.per_instance, 2, 4, green.before,
-                             green.after, min_count=1)
-    other = EndpointCapacity("other", "AllTraffic", "ml.g5.12xlarge", capacity.instance_types()["ml.g5.12xlarge"],
-                             1, 3, Amount(accelerators=4), Amount(accelerators=8), min_count=1)
+    blue, green = row(1, 1, 4, 0, 2), row(2, 1, 4, 2, 1, variant="Green")
+    other = dataclasses.replace(row(1, 1, 3, 4, 8, instance_type="ml.g5.12xlarge"), endpoint="other")
     found = cost.compute(capacity.Capacity((blue, green, other)), cost.shipped(), "us-east-1")
     assert [(e.endpoint, [v.variant for v in e.variants]) for e in found.endpoints] == [
         ("ep", ["AllTraffic", "Green"]), ("other", ["AllTraffic"])]

@@ -30,7 +30,7 @@ def _lines(row: EndpointCapacity) -> list[str]:
         was, will = row.before.get(resource), row.after.get(resource)
         lines.append(f"      {LABELS[resource]:<13} {bar(was, total)} {fmt(was)}/{fmt(total)} -> "
                      f"{bar(will, total)} {fmt(will)}/{fmt(total)}")
-    needed = row.needed(row.after)
+    needed = row.needed(row.components)
     if needed > row.current_count:
         lines.append(f"      needs {needed} instance(s) after this plan, {row.current_count} running")
     return lines
