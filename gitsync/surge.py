@@ -14,100 +14,145 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from gitsync.capacity import LABELS, RESOURCES, Amount, Capacity, CapacityError, fmt
+from gitsync.capacity import (
+    LABELS,
+    RESOURCES,
+    Amount,
+    Capacity,
+    CapacityError,
+    EndpointCapacity,
+    Placed,
+    fmt,
+    instances_for,
+    usable,
+)
 from gitsync.plan import Action, Plan
 
 
-class Room:
-    """Spare capacity per endpoint (at its maximum instance count, beside what is placed there before
-    or after the plan, whichever is more), and what each update in the plan needs of it while it
-    deploys."""
+@dataclass(frozen=True)
+class Fleet:
+    """An endpoint variant at its maximum: what one instance offers copies, how many instances it
+    may have, and the copies on it while an update deploys (each component's larger of before and
+    after: old copies stay until new ones run)."""
 
-    def __init__(self, spare: dict[str, Amount], needs: dict[str, tuple[str, Amount]],
+    offered: Amount
+    max_count: int
+    placed: tuple[Placed, ...]
+
+    def fits(self, batches: Iterable[Placed]) -> bool:
+        """Whether the batches find room beside the placed copies, each copy whole on an instance."""
+        return instances_for(self.placed + tuple(batches), self.offered) <= self.max_count
+
+
+class Room:
+    """The endpoints' fleets, and the batch of new copies each update in the plan places while it
+    deploys. An update waits until its batch fits beside the running copies and the batches of the
+    updates deploying there now, or until it is the only one there."""
+
+    def __init__(self, fleets: dict[str, Fleet], needs: dict[str, tuple[str, Placed]],
                  where: dict[str, str] | None = None) -> None:
-        self.spare, self.needs = dict(spare), needs
+        self.fleets, self.needs = fleets, needs
         self.where = where or {}
-        self._holders: dict[str, int] = {}
+        self._held: dict[str, list[Placed]] = {}
         self._free = threading.Condition()
 
     @contextlib.contextmanager
     def held(self, name: str) -> Iterator[None]:
         """While the component's deployment runs: its room on the endpoint, once free."""
-        endpoint, need = self.needs.get(name, ("", Amount()))
-        if endpoint not in self.spare:
+        endpoint, need = self.needs.get(name, ("", Placed(name, 0, Amount())))
+        fleet = self.fleets.get(endpoint)
+        if fleet is None:
             yield
             return
         with self._free:
-            self._free.wait_for(lambda: self._fits(endpoint, need) or not self._holders.get(endpoint))
-            self.spare[endpoint] = _minus(self.spare[endpoint], need)
-            self._holders[endpoint] = self._holders.get(endpoint, 0) + 1
+            held = self._held.setdefault(endpoint, [])
+            self._free.wait_for(lambda: not held or fleet.fits([*held, need]))
+            held.append(need)
         try:
             yield
         finally:
             with self._free:
-                self.spare[endpoint] = self.spare[endpoint] + need
-                self._holders[endpoint] -= 1
+                held.remove(need)
                 self._free.notify_all()
-
-    def _fits(self, endpoint: str, need: Amount) -> bool:
-        return all(need.get(r) <= self.spare[endpoint].get(r) for r in RESOURCES)
 
 
 def _minus(a: Amount, b: Amount) -> Amount:
     return a + b.times(-1)
 
 
+def _larger(before: Placed | None, after: Placed) -> Placed:
+    """A component's copies while an update on its endpoint deploys: the more of before and after."""
+    if before is None:
+        return after
+    most = Amount(*(max(before.per_copy.get(r), after.per_copy.get(r)) for r in RESOURCES))
+    return Placed(after.name, max(before.copies, after.copies), most)
+
+
 def room_of(plan: Plan, capacity: Capacity | None) -> Room | None:
     """The Room of the endpoints the plan updates, from the capacity check's figures (endpoints of
-    one variant whose instance type icsync knows; others are not sequenced)."""
+    one variant whose instance type icsync knows; others are not sequenced). A tenth of each
+    instance's memory is taken as kept by the host (capacity.usable): updates take turns sooner,
+    never fail for want of room icsync thought was there."""
     if capacity is None:
         return None
-    rows: dict[str, list[Any]] = {}
+    rows: dict[str, list[EndpointCapacity]] = {}
     for row in capacity.endpoints:
         rows.setdefault(row.endpoint, []).append(row)
-    spare: dict[str, Amount] = {}
-    needs: dict[str, tuple[str, Amount]] = {}
+    fleets: dict[str, Fleet] = {}
+    needs: dict[str, tuple[str, Placed]] = {}
     where: dict[str, str] = {}
     for change in plan.pending():
         found = rows.get(change.endpoint, [])
         if change.action is not Action.UPDATE or not change.deploys or len(found) != 1 \
                 or found[0].per_instance is None:
             continue
-        row = found[0]
+        row, per_instance = found[0], found[0].per_instance
         placed = next((p for p in row.components if p.name == change.name), None)
-        if placed is None:
+        if placed is None or per_instance is None:
             continue
-        # The old copies stay while the first batch deploys: the more of before and after counts.
-        placed_most = Amount(*(max(row.before.get(r), row.after.get(r)) for r in RESOURCES))
-        spare[row.endpoint] = _minus(row.per_instance.times(row.max_count), placed_most)
+        if row.endpoint not in fleets:
+            before = {p.name: p for p in row.placed_before}
+            during = [_larger(before.pop(p.name, None), p) for p in row.components] + list(before.values())
+            fleets[row.endpoint] = Fleet(usable(per_instance), row.max_count, tuple(during))
         update = next(c.params for c in change.calls if c.operation == "UpdateInferenceComponent")
         copies = batch(update, placed.copies)
-        needs[change.name] = (row.endpoint, placed.per_copy.times(copies))
+        needs[change.name] = (row.endpoint, Placed(f"{change.name} (new)", copies, placed.per_copy))
         where[change.name] = (f"endpoint {row.endpoint} (variant {row.variant}, {row.instance_type}, "
                               f"at most {row.max_count} instance(s)): updating {change.name} places "
                               f"{copies} new cop{'y' if copies == 1 else 'ies'}")
-    return Room(spare, needs, where)
+    return Room(fleets, needs, where)
 
 
 def impossible(plan: Plan, capacity: Capacity | None) -> None:
     """Refuse, before any call, an update whose new copies find no room beside the running ones
-    even with the endpoint to itself: AWS would refuse it or roll it back."""
+    even with the endpoint to itself, by the totals at its maximum with the whole memory of each
+    instance (certain, unlike placing copies whole): AWS would refuse it or roll it back."""
     room = room_of(plan, capacity)
     if room is None:
         return
     errors = []
+    rows = {row.endpoint: row for row in capacity.endpoints} if capacity else {}
     for name, (endpoint, need) in sorted(room.needs.items()):
-        spare = room.spare[endpoint]
-        errors += [f"{room.where[name]} needing {fmt(need.get(r))} {LABELS[r]} beside the running ones "
+        spare = _spare(rows[endpoint])
+        total = need.per_copy.times(need.copies)
+        errors += [f"{room.where[name]} needing {fmt(total.get(r))} {LABELS[r]} beside the running ones "
                    f"before it removes old ones, but only {fmt(max(0.0, spare.get(r)))} are free"
-                   for r in RESOURCES if need.get(r) > spare.get(r)]
+                   for r in RESOURCES if total.get(r) > spare.get(r)]
     if errors:
         raise CapacityError("\n".join(errors) + "\nThe update cannot be placed; nothing was applied. "
                             "Lower DeploymentConfig.RollingUpdatePolicy.MaximumBatchSize, raise the "
                             "endpoint's ManagedInstanceScaling MaxInstanceCount, or free room on it first.")
+
+
+def _spare(row: EndpointCapacity) -> Amount:
+    """The totals left at the maximum count with each instance's whole memory, beside the more of
+    what is placed before and after the plan (an upper bound of the room: copies go whole)."""
+    most = Amount(*(max(row.before.get(r), row.after.get(r)) for r in RESOURCES))
+    return _minus((row.per_instance or Amount()).times(row.max_count), most)
 
 
 def batch(update: dict[str, Any], copies: int) -> int:

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from gitsync import aws, executor, normalize
-from gitsync.capacity import Amount
+from gitsync.capacity import Amount, Placed
 from gitsync.executor import ApplySettings
 from gitsync.outcome import ApplyResult, Event, Outcome
 from gitsync.plan import Action, Call, ComponentChange, Plan
-from gitsync.surge import Room
+from gitsync.surge import Fleet, Room
 from gitsync.verify import verify
 from tests.helpers import Live
 from tests.helpers.clock import FakeClock
@@ -410,8 +410,9 @@ def test_updates_that_do_not_fit_together_on_an_endpoint_take_turns(ready: Live)
             ready.sandbox.set_stuck("b", False)
 
     gpu = Amount(accelerators=1)
-    # One accelerator spare: a and b need one each while they deploy; c's needs are not limited.
-    room = Room({"ep": gpu}, {"a": ("ep", gpu), "b": ("ep", gpu)})
+    # One free instance of one accelerator: a and b place one copy each while they deploy; c's
+    # needs are not limited.
+    room = Room({"ep": Fleet(gpu, 1, ())}, {"a": ("ep", Placed("a", 1, gpu)), "b": ("ep", Placed("b", 1, gpu))})
     changes = []
     for name in ("a", "b", "c"):
         new = request(name, image="repo/app:2")

@@ -73,6 +73,26 @@ def test_updates_that_fit_one_at_a_time_take_turns(tmp_path: Path, slow: Live, r
     assert plan.code == 0 and "No changes." in plan.out, plan.all
 
 
+@pytest.mark.parametrize("rolls_back", [False, True], ids=["refused", "rolled-back"])
+def test_updates_whose_copies_fit_as_totals_but_not_whole_take_turns(
+        tmp_path: Path, slow: Live, rolls_back: bool) -> None:
+    """Two CPU components of one 9 GiB copy on ml.m5.xlarge (16 GiB), at most 3 instances: both
+    updates at once would place four 9 GiB copies, 36 GiB of the 48 as totals, but one copy an
+    instance: four instances. They take turns."""
+    slow.sandbox.set_switches(surge_shortage_rolls_back=rolls_back)
+    slow.seed_endpoint(instance_type="ml.m5.xlarge", count=2, max_count=3)
+    manifest = GPU_MANIFEST.replace("NumberOfAcceleratorDevicesRequired: 1", "NumberOfCpuCoresRequired: 1").replace(
+        "MinMemoryRequiredInMb: 1024", "MinMemoryRequiredInMb: 9216")
+    files = {f"components/{n}.yaml": manifest.format(name=n) for n in ("a", "b")}
+    write(tmp_path, {"icsync.yaml": PROJECT, "values/dev.yaml": "tag: '1'\n", **files})
+    assert icsync("apply", *args(tmp_path, slow), "--auto-approve").code == 0
+    write(tmp_path, {"values/dev.yaml": "tag: '2'\n"})
+    applied = icsync("apply", *args(tmp_path, slow), "--auto-approve")
+    assert applied.code == 0 and "rolled back" not in applied.all, applied.all
+    plan = icsync("plan", *args(tmp_path, slow), "--detailed-exitcode")
+    assert plan.code == 0 and "No changes." in plan.out, plan.all
+
+
 def test_an_update_with_no_room_beside_its_copies_is_refused_before_any_call(tmp_path: Path,
                                                                              live: Live) -> None:
     live.seed_endpoint(instance_type="ml.g5.xlarge", count=2, max_count=None)  # 2 GPUs, fixed
