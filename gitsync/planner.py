@@ -17,7 +17,7 @@ from gitsync.diff import ABSENT, Difference, diff, leaves
 from gitsync.manifests.options import Options
 from gitsync.manifests.validate import Desired
 from gitsync.plan import IN_PROGRESS, Action, Call, ComponentChange, FieldChange, Plan, fingerprint
-from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, is_sensitive
+from gitsync.secrets import DEFAULT_SECRET_PATTERN, SENSITIVE, is_sensitive, masked
 from gitsync.state import ENVIRONMENT_TAG, PROJECT_TAG, LiveComponent, LiveState
 
 REPLACE_FIELDS = ("EndpointName", "VariantName")
@@ -51,7 +51,7 @@ def build_plan(desired: list[Desired], live: LiveState, settings: PlanSettings) 
             continue  # already on its way out: nothing to do, nothing to report
         if settings.prune and live.owned(name, settings.project, settings.environment) \
                 and live.components[name].tags.get(PRUNE_TAG) != "false":
-            changes.append(_delete(name, summary["EndpointName"], live))
+            changes.append(_delete(name, summary["EndpointName"], live, pattern))
         else:
             unmanaged.append(name)
     return Plan(settings.environment, settings.project, tuple(changes), tuple(unmanaged))
@@ -127,7 +127,14 @@ def _with_autoscaling(want: Desired, live: LiveState, change: ComponentChange) -
     return autoscaling.fold(change, want.options.autoscaling, live.autoscaling.get(want.name), arn)
 
 
-def _delete(name: str, endpoint: str, live: LiveState) -> ComponentChange:
+def live_fingerprint(describe: dict[str, Any], pattern: re.Pattern[str]) -> str:
+    """What the live component was when planned, to tell a stale plan (`apply FILE`): a hash of
+    its describe with secret values left out, so that it cannot be matched against guesses of a
+    secret (a secret changed live still shows, as a field change the plan compares)."""
+    return fingerprint(masked(describe, pattern))
+
+
+def _delete(name: str, endpoint: str, live: LiveState, pattern: re.Pattern[str]) -> ComponentChange:
     found = live.components.get(name)
     describe = found.describe if found else {}
     bases = [s.get("BaseInferenceComponentName") for s in normalize.specs(describe)]
@@ -137,7 +144,7 @@ def _delete(name: str, endpoint: str, live: LiveState) -> ComponentChange:
         name, endpoint, Action.DELETE, "owned by this project and environment, in no manifest (--prune)",
         calls=(*scaling, Call("DeleteInferenceComponent", {"InferenceComponentName": name})),
         base=next((b for b in bases if b), None), wave=int(wave) if wave.lstrip("-").isdigit() else 0,
-        live_fingerprint=fingerprint(describe) if found else None)
+        live_fingerprint=live_fingerprint(describe, pattern) if found else None)
 
 
 def _field_changes(differences: list[Difference], rules: tuple[str, ...],
@@ -186,7 +193,7 @@ def _change(want: Desired, found: LiveComponent | None, settings: PlanSettings,
     fields += owned
     unchanged = len(leaves(desired_view)) - sum(1 for f in fields if f.after is not ABSENT)
     return ComponentChange(action=action, reason=reason, fields=fields, calls=calls,
-                           live_fingerprint=fingerprint(found.describe), status=status,
+                           live_fingerprint=live_fingerprint(found.describe, pattern), status=status,
                            unchanged_fields=max(0, unchanged), **common)
 
 

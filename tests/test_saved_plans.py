@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+from gitsync.planner import live_fingerprint
+from gitsync.secrets import DEFAULT_SECRET_PATTERN
 from tests.helpers import Live, demo_project, icsync, set_values
 
 
@@ -80,3 +83,36 @@ def test_a_plan_saved_in_one_time_zone_applies_in_another(tmp_path: Path, live: 
     result = cli("apply", root, live, saved)
     assert result.code == 0, result.all
     assert [c["operation"] for c in live.mutating()] == ["UpdateInferenceComponentRuntimeConfig"]
+
+
+def test_stale_when_only_a_secret_changed_live(tmp_path: Path, live: Live) -> None:
+    """The live fingerprint leaves secret values out (it cannot be matched against guesses), yet
+    a secret changed behind icsync's back still makes the saved plan stale."""
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    assert cli("apply", root, live, "--env", "dev", "--auto-approve").code == 0
+    set_values(root, copies=5)
+    saved = tmp_path / "plan.json"
+    assert cli("plan", root, live, "--env", "dev", "--out", saved).code == 0
+    described = live.client.describe_inference_component(InferenceComponentName="web")
+    spec = described["Specification"]
+    container = {"Image": "repo/app:1.0",  # as applied: only the secret differs
+                 "Environment": {**spec["Container"]["Environment"], "API_TOKEN": "rotated-by-hand-456"}}
+    live.client.update_inference_component(InferenceComponentName="web", Specification={
+        "ModelName": spec["ModelName"], "Container": container,
+        "ComputeResourceRequirements": spec["ComputeResourceRequirements"]})
+    live.clear_log()
+    result = cli("apply", root, live, saved)
+    assert result.code == 1 and "plan is stale" in result.err, result.all
+    assert live.mutating() == [] and "rotated-by-hand-456" not in result.all
+
+
+def test_the_live_fingerprint_leaves_secret_values_out() -> None:
+    pattern = re.compile(DEFAULT_SECRET_PATTERN)
+
+    def describe(token: str, level: str) -> dict[str, object]:
+        return {"InferenceComponentName": "web", "Specification": {"Container": {
+            "Environment": {"API_TOKEN": token, "LOG_LEVEL": level}}}}
+
+    assert live_fingerprint(describe("guess-1", "info"), pattern) == live_fingerprint(describe("guess-2", "info"), pattern)
+    assert live_fingerprint(describe("guess-1", "info"), pattern) != live_fingerprint(describe("guess-1", "debug"), pattern)
