@@ -231,3 +231,18 @@ def test_adopt_names_a_live_component(tmp_path: Path, live: Live) -> None:
     code, out, err = _import(tmp_path / "p", live, "dev", "--adopt", "nosuch")
     assert code == 1 and "--adopt nosuch: no live component of that name" in err, out + err
     assert live.mutating() == [] and "Traceback" not in err
+
+
+def test_tags_aws_refuses_leave_the_manifests_and_say_what_was_not_adopted(tmp_path: Path, live: Live) -> None:
+    _seed(live)
+    live.sandbox.fail_calls("AddTags", "denied", 1)
+    live.clear_log()
+    root = tmp_path / "p"
+    code, out, err = _import(root, live)
+    assert code == 1 and "Traceback" not in err, out + err
+    assert "multi-dev: not adopted: AccessDeniedException" in err
+    assert "Not adopted: multi-dev, web-dev, web-dev-adapter. Their manifests are written" in err
+    assert sorted(p.name for p in (root / "components").iterdir()) == ["multi.yaml", "web-adapter.yaml", "web.yaml"]
+    assert [r["operation"] for r in live.mutating()] == ["AddTags"]  # the first refusal stops the rest
+    code, shown = _plan(root, live)
+    assert code == 2 and shown.count("nobody owns it: apply adopts it") == 3, shown

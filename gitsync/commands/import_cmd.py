@@ -11,7 +11,7 @@ from ruamel.yaml import YAML
 
 from gitsync import autoscaling, aws, gather, importer, live, ownership, planner, tag_calls
 from gitsync.commands import common
-from gitsync.errors import ConfigError, ExitCode
+from gitsync.errors import AwsError, ConfigError, ExitCode
 from gitsync.manifests.options import Options
 from gitsync.manifests.project import PROJECT_FILE, Environment, Project, load_project
 from gitsync.planner import PlanSettings
@@ -54,9 +54,9 @@ def run(settings: Settings, endpoints: tuple[str, ...], manifests_only: bool = F
                                               _autoscaling(name, scaling.get(name)))
                     for name, c in components.items()]
         conflicts = _write(project, environment, imported)
-        if not manifests_only:
-            _adopt(clients, [i for i in imported if i.name not in conflicts], components, me)
-    return ExitCode.ERROR if conflicts else ExitCode.OK
+        unadopted = [] if manifests_only else _adopt(
+            clients, [i for i in imported if i.name not in conflicts], components, me)
+    return ExitCode.ERROR if conflicts or unadopted else ExitCode.OK
 
 
 def _importable(name: str, tags: dict[str, str], me: tuple[str, str], adopt: tuple[str, ...]) -> bool:
@@ -69,19 +69,27 @@ def _importable(name: str, tags: dict[str, str], me: tuple[str, str], adopt: tup
 
 
 def _adopt(clients: aws.Clients, imported: list[importer.Imported], components: dict[str, LiveComponent],
-           me: tuple[str, str]) -> None:
-    """Tag each imported component this project and environment do not own yet."""
+           me: tuple[str, str]) -> list[str]:
+    """Tag each imported component this project and environment do not own yet; the names left
+    unadopted when AWS refuses a tag call (the first refusal stops the rest, said on stderr)."""
     project, environment = me
     owners = {t["Key"]: t["Value"] for t in planner.owner_tags(PlanSettings(environment, project), Options())}
-    for item in imported:
+    pending = [i for i in imported if ownership.owner(components[i.name].tags) != me]
+    for done, item in enumerate(pending):
         found = components[item.name]
-        if ownership.owner(found.tags) == me:
-            continue
         arn = found.describe["InferenceComponentArn"]
-        for call in tag_calls.merged(arn, (), found.tags, owners | item.record):
-            aws.send(clients, call.operation, call.params)
+        try:
+            for call in tag_calls.merged(arn, (), found.tags, owners | item.record):
+                aws.send(clients, call.operation, call.params)
+        except AwsError as error:
+            left = [i.name for i in pending[done:]]
+            click.echo(f"{item.name}: not adopted: {error}\nNot adopted: {', '.join(left)}. Their "
+                       "manifests are written; the first apply adopts them (it needs sagemaker:AddTags "
+                       "too), or run import again once the tags can be written.", err=True)
+            return left
         click.echo(f"{item.name}: adopted (tagged as owned by project `{project}`, environment "
                    f"`{environment}`)")
+    return []
 
 
 def _autoscaling(name: str, found: LiveScaling | None) -> dict[str, Any] | None:
