@@ -35,9 +35,9 @@ def sandbox(quickstart: Path) -> Iterator[Sandbox]:
         yield running
 
 
-@pytest.mark.parametrize("switch", SWITCHES)
+@pytest.mark.parametrize("switch", [*SWITCHES, "all"])
 def test_apply_then_plan_and_drift_say_nothing_to_do(switch: str, quickstart: Path, sandbox: Sandbox) -> None:
-    sandbox.set_switches(**{switch: True})
+    sandbox.set_switches(**dict.fromkeys(SWITCHES if switch == "all" else [switch], True))
     args = ["-C", quickstart, "--env", "dev", "--endpoint-url", sandbox.url]
     applied = icsync("apply", *args, "--auto-approve")
     assert applied.code == 0, applied.all
