@@ -258,15 +258,16 @@ def _bookkeeping(want: Desired, found: LiveComponent, decided: Decision, setting
 
 
 def _record(want: Desired, found: LiveComponent, calls: tuple[Call, ...], adopting: bool) -> dict[str, str]:
-    """The applied-fields record to write: with an update whose manifest sets other fields than
-    the record says (a field removed must stay a change, not pass for AWS's), or on adoption.
-    A component created before records existed keeps the two-way diff until adopted."""
+    """The applied-fields record to write: on adoption; on a component without one (created before
+    records existed) by the first apply that writes to it, after which what AWS fills in is no
+    longer a difference; and with an update whose manifest sets other fields than the record says
+    (a field removed must stay a change, not pass for AWS's)."""
     recorded = applied.decode(found.tags)
-    if recorded is None and not adopting:
-        return {}
     wanted = applied.encode(applied.paths_of(normalize.comparable_desired(want.body)))
+    if adopting or (recorded is None and calls):
+        return wanted
     updating = any(c.operation == "UpdateInferenceComponent" for c in calls)
-    return wanted if adopting or (updating and applied.decode(wanted) != recorded) else {}
+    return wanted if updating and recorded is not None and applied.decode(wanted) != recorded else {}
 
 
 def _decide(want: Desired, arn: str, fields: list[FieldChange], live_view: dict[str, Any],

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gitsync import applied
+from gitsync import applied, normalize
 from gitsync.manifests.load import parse
 from gitsync.manifests.validate import Desired, to_desired
 from gitsync.plan import Action
@@ -71,6 +71,11 @@ def summary(name: str, endpoint: str = "ep") -> dict[str, Any]:
             "EndpointName": endpoint, "InferenceComponentStatus": "InService"}
 
 
+def recorded(want: Desired) -> dict[str, str]:
+    """The tags this icsync leaves on a component it applied from `want`: ownership and the record."""
+    return OWNED | applied.encode(applied.paths_of(normalize.comparable_desired(want.body)))
+
+
 def live_of(*components: tuple[Desired, dict[str, Any], dict[str, str]], **more: Any) -> LiveState:
     return LiveState({d.name: LiveComponent(doc, tags) for d, doc, tags in components},
                      {d.name: summary(d.name, d.endpoint) for d, _, _ in components}, **more)
@@ -99,7 +104,7 @@ def test_live_as_the_manifest_says_is_no_change() -> None:
 
 def test_only_the_copy_count_is_a_runtime_config_update() -> None:
     [web] = desired(manifest(copies=3))
-    [change] = build_plan([web], live_of((web, describe(web, copies=1), OWNED)), SETTINGS).changes
+    [change] = build_plan([web], live_of((web, describe(web, copies=1), recorded(web))), SETTINGS).changes
     assert change.action is Action.SCALE
     assert [(c.operation, c.params) for c in change.calls] == [
         ("UpdateInferenceComponentRuntimeConfig",
@@ -109,7 +114,7 @@ def test_only_the_copy_count_is_a_runtime_config_update() -> None:
 def test_a_specification_change_is_an_update_carrying_the_count_when_it_changes_too() -> None:
     [old] = desired(manifest())
     [new] = desired(manifest(image="repo/web:2", copies=2))
-    [change] = build_plan([new], live_of((new, describe(old), OWNED)), SETTINGS).changes
+    [change] = build_plan([new], live_of((new, describe(old), recorded(old))), SETTINGS).changes
     assert change.action is Action.UPDATE
     [call] = change.calls
     assert call.operation == "UpdateInferenceComponent"
@@ -333,3 +338,10 @@ def test_a_component_being_deleted_is_a_wait_with_its_reason() -> None:
     [change] = build_plan([web], live_of((web, describe(web, status="Deleting"), OWNED)), SETTINGS).changes
     assert (change.action, change.calls, change.in_progress) == (Action.WAIT, (), True)
     assert change.reason.startswith("being deleted (Deleting)")
+
+
+def test_the_first_write_to_a_component_without_a_record_records_the_fields() -> None:
+    [web] = desired(manifest(copies=3))
+    [change] = build_plan([web], live_of((web, describe(web, copies=1), OWNED)), SETTINGS).changes
+    assert [c.operation for c in change.calls] == ["UpdateInferenceComponentRuntimeConfig", "AddTags"]
+    assert [t["Key"] for t in change.calls[1].params["Tags"]] == [applied.TAG]

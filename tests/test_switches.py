@@ -122,3 +122,24 @@ def test_a_deployment_that_succeeds_after_a_rollback_is_not_called_failed(
     assert plan.code == 0 and "No changes." in plan.out, plan.all
     drift = icsync("drift", *args)
     assert drift.code == 0 and "failed" not in drift.out.lower(), drift.all
+
+
+def test_a_component_applied_before_records_existed_converges_under_a_default_aws_fills_in(
+        tmp_path: Path, live: Live) -> None:
+    """Owned (an older icsync applied it) but with no `icsync:applied` record, while AWS returns a
+    DataCacheConfig nobody set: the first plan must show it (two-way: it could be a field the user
+    removed), and the apply that removes it records what the manifest sets, so the default AWS
+    fills in again is no difference from then on: no perpetual diff."""
+    live.seed_endpoint()
+    live.sandbox.set_switches(data_cache_config_when_unset=True)
+    root = demo_project(tmp_path / "p")
+    args = ["-C", root, "--env", "dev", "--endpoint-url", live.url]
+    assert icsync("apply", *args, "--auto-approve").code == 0
+    arn = live.client.describe_inference_component(InferenceComponentName="web")["InferenceComponentArn"]
+    live.client.delete_tags(ResourceArn=arn, TagKeys=["icsync:applied"])  # as an older icsync left it
+    first = icsync("plan", *args, "--detailed-exitcode")
+    assert first.code == 2 and "Specification.DataCacheConfig.EnableCaching" in first.out, first.all
+    assert icsync("apply", *args, "--auto-approve").code == 0
+    assert "icsync:applied" in {t["Key"] for t in live.client.list_tags(ResourceArn=arn)["Tags"]}
+    again = icsync("plan", *args, "--detailed-exitcode")
+    assert again.code == 0 and "No changes." in again.out, again.all
