@@ -7,7 +7,6 @@ calls per endpoint (settle.py); each component is described once, to verify it (
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import threading
 import time
@@ -161,6 +160,18 @@ def _blocked(change: ComponentChange, run: _Run) -> str:
 
 
 def _guarded(change: ComponentChange, run: _Run, begun: float) -> Result:
+    """An update that waits for room on its endpoint (surge.Room) holds it until its outcome is
+    known, the smoke check's included, so that one waiting behind it sees --fail-fast or Ctrl-C
+    before it starts."""
+    if run.room is None or not any(c.operation == "UpdateInferenceComponent" for c in change.calls):
+        return _started(change, run, begun)
+    log = _Tracker(change, run.report, run.settings.clock, run.settings.clock.now())
+    with run.room.held(change.name, lambda endpoint: log(
+            "waiting", f"for room on endpoint {endpoint}: another update there places its copies first")):
+        return _started(change, run, begun)
+
+
+def _started(change: ComponentChange, run: _Run, begun: float) -> Result:
     clock = run.settings.clock
     skip = run.stop.reason if run.stop.event.is_set() else _blocked(change, run)
     if skip:
@@ -225,16 +236,13 @@ def _apply_one(change: ComponentChange, run: _Run, begun: float,
         return Outcome.FAILED, "component disappeared since the plan"
     for call in calls:
         log("calling", call.operation)
-        room = run.room.held(change.name) if run.room and call.operation == "UpdateInferenceComponent" \
-            else contextlib.nullcontext()
-        with room:
-            _send(run, call, str(call.params.get("EndpointName") or where), log)
-            if call.operation not in SETTLING:
-                continue
-            settled = run.settler.settled(
-                where, change.name, run.settings.clock.now(), _timeout(change, run), log,
-                last_modified=before and before.get("LastModifiedTime"),
-                created=call.operation == "CreateInferenceComponent")
+        _send(run, call, str(call.params.get("EndpointName") or where), log)
+        if call.operation not in SETTLING:
+            continue
+        settled = run.settler.settled(
+            where, change.name, run.settings.clock.now(), _timeout(change, run), log,
+            last_modified=before and before.get("LastModifiedTime"),
+            created=call.operation == "CreateInferenceComponent")
         if call.operation == "DeleteInferenceComponent":
             if settled is not None and change.action is Action.DELETE:
                 return Outcome.FAILED, f"still {settled['InferenceComponentStatus']} after delete"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +61,9 @@ class Room:
         self._free = threading.Condition()
 
     @contextlib.contextmanager
-    def held(self, name: str) -> Iterator[None]:
-        """While the component's deployment runs: its room on the endpoint, once free."""
+    def held(self, name: str, waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+        """While the component's deployment runs: its room on the endpoint, once free; `waiting`
+        is told the endpoint when it must wait for it."""
         endpoint, need = self.needs.get(name, ("", Placed(name, 0, Amount())))
         fleet = self.fleets.get(endpoint)
         if fleet is None:
@@ -70,6 +71,8 @@ class Room:
             return
         with self._free:
             held = self._held.setdefault(endpoint, [])
+            if waiting is not None and not (not held or fleet.fits([*held, need])):
+                waiting(endpoint)
             self._free.wait_for(lambda: not held or fleet.fits([*held, need]))
             held.append(need)
         try:

@@ -207,3 +207,24 @@ def test_a_copy_asking_for_an_instances_whole_memory_is_warned_of_and_refused_if
     assert applied.code == 1, applied.all
     assert "There is not enough hardware resources on the instances" in applied.all
     assert "Traceback" not in applied.all
+
+
+def test_fail_fast_starts_no_update_that_was_waiting_for_room_when_another_failed(
+        tmp_path: Path, slow: Live) -> None:
+    """Two updates that take turns: the first rolls back; with --fail-fast the one waiting for its
+    room is not started after it (as if it had not started yet, which it had not)."""
+    slow.seed_endpoint(instance_type="ml.g5.xlarge", count=1, max_count=3)
+    gpu_project(tmp_path, ["a", "b"], "1")
+    assert icsync("apply", *args(tmp_path, slow), "--auto-approve").code == 0
+    gpu_project(tmp_path, ["a", "b"], "2")  # each update needs a third GPU: they take turns
+    for name in ("a", "b"):
+        slow.sandbox.fail_next_deployment(name, "Alarm HighLatency fired: rolled back")
+    slow.clear_log()
+    applied = icsync("apply", *args(tmp_path, slow), "--auto-approve", "--fail-fast")
+    assert applied.code == 1, applied.all
+    updates = [r for r in slow.mutating() if r["operation"] == "UpdateInferenceComponent"]
+    assert len(updates) == 1, applied.all
+    assert "not started: an earlier component failed (--fail-fast)" in applied.all
+    assert "update: waiting for room on endpoint ep: another update there places its copies first" \
+        in applied.all
+    assert "Traceback" not in applied.all
