@@ -7,7 +7,7 @@ components the plan deploys (`ComponentChange.deploys`).
 from __future__ import annotations
 
 from gitsync.errors import Problem
-from gitsync.manifests.validate import Desired, base_path, missing_bases, specs_of
+from gitsync.manifests.validate import OWNER_PREFIX, Desired, base_path, missing_bases, specs_of
 from gitsync.plan import Action, Plan
 from gitsync.state import LiveState
 
@@ -25,7 +25,7 @@ def deploying(plan: Plan, desired: list[Desired]) -> list[Desired]:
 def problems(plan: Plan, desired: list[Desired], live: LiveState) -> list[Problem]:
     wanted = deploying(plan, desired)
     found = missing_bases(wanted, set(live.listed)) + pruned_bases(plan, desired)
-    found += endpoint_states(plan, desired, live)
+    found += endpoint_states(plan, desired, live) + too_many_tags(plan, desired, live)
     for want in wanted:
         found += _endpoint_problems(want, live)
         for index, spec in enumerate(specs_of(want.body)):
@@ -39,6 +39,38 @@ def problems(plan: Plan, desired: list[Desired], live: LiveState) -> list[Proble
             if alarm not in live.alarms:
                 found.append(want.source.problem(("DeploymentConfig", "AutoRollbackConfiguration"),
                                                  f"CloudWatch alarm `{alarm}` does not exist"))
+    return found
+
+
+# Tags a resource may carry, icsync's own included (AWS General Reference, "Tagging AWS
+# resources"); the Tags of CreateInferenceComponent and AddTags hold at most as many.
+TAG_LIMIT = 50
+
+
+def too_many_tags(plan: Plan, desired: list[Desired], live: LiveState) -> list[Problem]:
+    """A component the plan's calls would leave with more than TAG_LIMIT tags: the ownership tags
+    and the `icsync:applied` record icsync adds on a create or an adoption count too."""
+    changes = {c.name: c for c in plan.changes}
+    found = []
+    for want in desired:
+        change = changes.get(want.name)
+        if change is None or not change.calls:
+            continue
+        component = live.components.get(want.name)
+        keys = set(component.tags) if component else set()
+        for call in change.calls:
+            if call.operation == "DeleteInferenceComponent":
+                keys = set()
+            elif call.operation in ("CreateInferenceComponent", "AddTags"):
+                keys |= {t["Key"] for t in call.params.get("Tags") or []}
+            elif call.operation == "DeleteTags":
+                keys -= set(call.params["TagKeys"])
+        if len(keys) > TAG_LIMIT:
+            own = sum(1 for k in keys if k.startswith(OWNER_PREFIX))
+            found.append(want.source.problem(("Tags",), (
+                f"{want.name} would carry {len(keys)} tags after this apply ({own} of them icsync's "
+                f"own), more than the {TAG_LIMIT} AWS allows a resource: remove {len(keys) - TAG_LIMIT} "
+                "of its tags")))
     return found
 
 

@@ -104,3 +104,46 @@ def test_a_saved_plan_keeps_its_adoption(tmp_path: Path, live: Live) -> None:
     applied = icsync("apply", str(saved), "-C", root, "--endpoint-url", live.url)
     assert applied.code == 0, applied.all
     assert _tags(live)["icsync:project"] == "demo"
+
+
+def _with_tags(root: Path, count: int) -> None:
+    """The demo manifest with `count` tags of the user's."""
+    demo_project(root)
+    path = root / "components" / "web.yaml"
+    path.write_text(path.read_text() + "Tags:\n" + "".join(
+        f"  - {{Key: team-{i}, Value: search}}\n" for i in range(count)))
+
+
+def test_a_create_that_icsyncs_own_tags_take_past_50_is_refused_before_any_call(
+        tmp_path: Path, live: Live) -> None:
+    """48 tags of the user's pass validation (AWS allows 50); the ownership tags and the record
+    icsync adds would make 51, which AWS refuses: the plan says so, nothing is sent."""
+    live.seed_endpoint()
+    root = demo_project(tmp_path / "p")
+    _with_tags(root, 48)
+    live.clear_log()
+    for command in ("plan", "apply"):
+        result = _run(command, root, live)
+        assert result.code == 1, result.all
+        assert ("web would carry 51 tags after this apply (3 of them icsync's own), more than the 50 "
+                "AWS allows a resource: remove 1 of its tags") in result.err
+        assert "components/web.yaml" in result.err and "Traceback" not in result.all
+    assert live.mutating() == []
+
+
+def test_an_adoption_that_takes_a_component_past_50_tags_is_refused_before_any_call(
+        tmp_path: Path, live: Live) -> None:
+    live.seed_endpoint()
+    _create(live, {f"team-{i}": "search" for i in range(49)})
+    root = demo_project(tmp_path / "p")
+    _with_tags(root, 49)
+    live.clear_log()
+    result = _run("apply", root, live)
+    assert result.code == 1, result.all
+    assert ("web would carry 52 tags after this apply (3 of them icsync's own), more than the 50 AWS "
+            "allows a resource: remove 2 of its tags") in result.err
+    assert live.mutating() == [] and len(_tags(live)) == 49
+    _with_tags(root, 47)  # the manifest drops two: the same apply removes them and adopts it
+    result = _run("apply", root, live)
+    assert result.code == 0, result.all
+    assert len(_tags(live)) == 50 and _tags(live)["icsync:project"] == "demo"
