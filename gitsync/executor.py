@@ -236,7 +236,7 @@ def _apply_one(change: ComponentChange, run: _Run, begun: float,
         return Outcome.FAILED, "component disappeared since the plan"
     for call in calls:
         log("calling", call.operation)
-        _send(run, call, str(call.params.get("EndpointName") or where), log)
+        _send(run, call, str(call.params.get("EndpointName") or where), log, _timeout(change, run))
         if call.operation not in SETTLING:
             continue
         settled = run.settler.settled(
@@ -286,14 +286,14 @@ def _described(run: _Run, name: str) -> dict[str, object]:
     return found
 
 
-def _send(run: _Run, call: Call, endpoint: str, log: _Tracker) -> None:
+def _send(run: _Run, call: Call, endpoint: str, log: _Tracker, timeout: float) -> None:
     """Send one call; a throttled one is sent again (the limiter has slowed down meanwhile) until
     the component's wait would have run out: a throttle is never the failure of an apply. A call
     that places copies refused while its endpoint is at work (ENDPOINT_AT_WORK: managed scaling
     adding or releasing instances, for this apply's other components too) is sent again once the
     endpoint is InService; the refusal's words are not known, so the endpoint's status decides."""
     clock = run.settings.clock
-    deadline = clock.now() + (run.settings.timeout or DEFAULT_TIMEOUT)
+    deadline = clock.now() + timeout  # the component's (_timeout)
     resent_in_service = False
     while True:
         try:

@@ -4,7 +4,9 @@ no test here sleeps)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from gitsync.capacity import Amount, Placed
 from gitsync.executor import ApplySettings
 from gitsync.outcome import ApplyResult, Event, Outcome
 from gitsync.plan import Action, Call, ComponentChange, Plan
+from gitsync.sandbox import Sandbox
 from gitsync.surge import Fleet, Room
 from gitsync.verify import verify
 from tests.helpers import Live
@@ -427,3 +430,23 @@ def test_updates_that_do_not_fit_together_on_an_endpoint_take_turns(ready: Live)
     first, second = [u for u in updates if u[1] in ("a", "b")]
     assert first[0] < released[0] < second[0]  # the second waited for the first to settle
     assert "c" in [name for _, name in updates]
+
+
+def test_a_refusal_on_an_endpoint_that_stays_updating_waits_no_longer_than_the_components_timeout(
+        tmp_path: Path) -> None:
+    """Refused while its endpoint is Updating, a create waits for it to be InService up to the
+    component's own timeout (its DeploymentConfig's), not the 3 hours of a component without one."""
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("switches: {endpoint_updating_refuses_components: true}\n"
+                    "endpoints: [{EndpointName: ep, InstanceType: ml.g5.12xlarge, EndpointStatus: Updating}]\n"
+                    "models: [{ModelName: model-a, PrimaryContainer: {Image: 'repo/a:1'}}]\n")
+    with Sandbox(port=0, seed=seed) as sandbox:
+        live = Live(sandbox, tmp_path / "log.jsonl")
+        clock = FakeClock()
+        change = dataclasses.replace(create("web"), timeout=300.0)
+        events: list[Event] = []
+        result = run(live, change, clock=clock, events=events)
+    [ended] = result.results
+    assert ended.outcome is Outcome.FAILED and "in status Updating" in ended.message
+    assert ("waiting", "endpoint ep is Updating") in [(e.phase, e.detail) for e in events]
+    assert 300 <= clock.slept <= 320, clock.slept
