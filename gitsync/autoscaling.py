@@ -17,7 +17,7 @@ from typing import Any
 from gitsync import diff as differ
 from gitsync.manifests.options import Autoscaling
 from gitsync.plan import Action, Call, ComponentChange, FieldChange
-from gitsync.state import LiveScaling
+from gitsync.state import PROJECT_TAG, LiveScaling
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
@@ -122,8 +122,11 @@ def unscaled(name: str, found: LiveScaling | None) -> tuple[Call, ...]:
 
 
 def _marked(call: Call) -> Call:
-    """A create call that also sets the autoscaling mark."""
-    if call.operation != "CreateInferenceComponent":
+    """A create call, or an adoption's AddTags (it carries the ownership tags), that also sets the
+    autoscaling mark: from then on the component is icsync's, and a manifest that drops the option
+    deregisters its target, whoever registered it."""
+    adopts = call.operation == "AddTags" and any(t.get("Key") == PROJECT_TAG for t in call.params["Tags"])
+    if call.operation != "CreateInferenceComponent" and not adopts:
         return call
     tags = [t for t in call.params.get("Tags", []) if t.get("Key") != MARK_TAG]
     return Call(call.operation, {**call.params, "Tags": [*tags, {"Key": MARK_TAG, "Value": "true"}]})
@@ -146,6 +149,8 @@ def fold(change: ComponentChange, want: Autoscaling | None, found: LiveScaling |
         arn = None
     extra = calls(change.name, arn, want, before)
     own = tuple(_marked(c) for c in change.calls) if want else change.calls
+    if own != change.calls:  # the mark rides on the create or the adoption: not sent twice
+        extra = tuple(c for c in extra if c.operation != "AddTags")
     if not extra:
         return dataclasses.replace(change, calls=own)
     action, reason = change.action, change.reason

@@ -246,3 +246,33 @@ def test_tags_aws_refuses_leave_the_manifests_and_say_what_was_not_adopted(tmp_p
     assert [r["operation"] for r in live.mutating()] == ["AddTags"]  # the first refusal stops the rest
     code, shown = _plan(root, live)
     assert code == 2 and shown.count("nobody owns it: apply adopts it") == 3, shown
+
+
+@pytest.mark.parametrize("manifests_only", [False, True], ids=["import-adopts", "apply-adopts"])
+def test_an_adopted_components_autoscaling_is_marked_so_dropping_it_deregisters(
+        tmp_path: Path, live: Live, manifests_only: bool) -> None:
+    """A target with icsync's policy, made without icsync's apply (no autoscaling mark): import
+    brings it in as `icsync: {autoscaling: ...}`, and the adoption (by import, or by the first
+    apply after --manifests-only) marks it as one icsync's apply made, so that a manifest that
+    drops the option deregisters it as it would a target icsync registered."""
+    env = "unmarked" if manifests_only else "unmarked2"  # moto holds autoscaling per process
+    _seed(live, env)
+    ident = {"ServiceNamespace": autoscaling.NAMESPACE, "ResourceId": autoscaling.resource_id(f"web-{env}"),
+             "ScalableDimension": autoscaling.DIMENSION}
+    scaling = live.boto("application-autoscaling")
+    scaling.register_scalable_target(**ident, MinCapacity=1, MaxCapacity=4)
+    scaling.put_scaling_policy(**ident, PolicyName=autoscaling.POLICY_NAME, PolicyType="TargetTrackingScaling",
+                               TargetTrackingScalingPolicyConfiguration={"TargetValue": 70.0, "PredefinedMetricSpecification": {
+                                   "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"}})
+    root = tmp_path / "p"
+    code, out, err = _import(root, live, env, *(["--manifests-only"] if manifests_only else []))
+    assert code == 0, out + err
+    common = ["-C", root, "--env", env, "--endpoint-url", live.url]
+    if manifests_only:
+        applied = icsync("apply", *common, "--auto-approve", env={"API_TOKEN": TOKEN})
+        assert applied.code == 0, applied.all
+    assert _tags(live, f"web-{env}")[autoscaling.MARK_TAG] == "true"
+    manifest = root / "components" / "web.yaml"
+    manifest.write_text(manifest.read_text().split("icsync:\n")[0])
+    plan = icsync("plan", *common, "--detailed-exitcode", env={"API_TOKEN": TOKEN})
+    assert plan.code == 2 and "DeregisterScalableTarget" in plan.out, plan.all

@@ -50,12 +50,14 @@ def run(settings: Settings, endpoints: tuple[str, ...], manifests_only: bool = F
         scaling = gather.read_autoscaling(clients, sorted(components))
         for component in components.values():
             REDACT.add_document(component.describe)
+        views = {name: _autoscaling(name, scaling.get(name)) for name in components}
         imported = [importer.import_component(c.describe, c.tags, environment.name, project.secret_pattern,
-                                              _autoscaling(name, scaling.get(name)))
+                                              views[name])
                     for name, c in components.items()]
         conflicts = _write(project, environment, imported)
         unadopted = [] if manifests_only else _adopt(
-            clients, [i for i in imported if i.name not in conflicts], components, me)
+            clients, [i for i in imported if i.name not in conflicts], components, me,
+            {name for name, view in views.items() if view is not None})
     return ExitCode.ERROR if conflicts or unadopted else ExitCode.OK
 
 
@@ -69,9 +71,11 @@ def _importable(name: str, tags: dict[str, str], me: tuple[str, str], adopt: tup
 
 
 def _adopt(clients: aws.Clients, imported: list[importer.Imported], components: dict[str, LiveComponent],
-           me: tuple[str, str]) -> list[str]:
-    """Tag each imported component this project and environment do not own yet; the names left
-    unadopted when AWS refuses a tag call (the first refusal stops the rest, said on stderr)."""
+           me: tuple[str, str], autoscaled: set[str]) -> list[str]:
+    """Tag each imported component this project and environment do not own yet (with the
+    autoscaling mark when its autoscaling was imported, as apply marks what it autoscales); the
+    names left unadopted when AWS refuses a tag call (the first refusal stops the rest, said on
+    stderr)."""
     project, environment = me
     owners = {t["Key"]: t["Value"] for t in planner.owner_tags(PlanSettings(environment, project), Options())}
     pending = [i for i in imported if ownership.owner(components[i.name].tags) != me]
@@ -79,7 +83,8 @@ def _adopt(clients: aws.Clients, imported: list[importer.Imported], components: 
         found = components[item.name]
         arn = found.describe["InferenceComponentArn"]
         try:
-            for call in tag_calls.merged(arn, (), found.tags, owners | item.record):
+            marked = {autoscaling.MARK_TAG: "true"} if item.name in autoscaled else {}
+            for call in tag_calls.merged(arn, (), found.tags, owners | item.record | marked):
                 aws.send(clients, call.operation, call.params)
         except AwsError as error:
             left = [i.name for i in pending[done:]]
