@@ -291,7 +291,8 @@ def _send(run: _Run, call: Call, endpoint: str, log: _Tracker, timeout: float) -
     the component's wait would have run out: a throttle is never the failure of an apply. A call
     that places copies refused while its endpoint is at work (ENDPOINT_AT_WORK: managed scaling
     adding or releasing instances, for this apply's other components too) is sent again once the
-    endpoint is InService; the refusal's words are not known, so the endpoint's status decides."""
+    endpoint is InService, unless apply was stopped meanwhile (Ctrl-C, --fail-fast); the refusal's
+    words are not known, so the endpoint's status decides."""
     clock = run.settings.clock
     deadline = clock.now() + timeout  # the component's (_timeout)
     resent_in_service = False
@@ -306,6 +307,8 @@ def _send(run: _Run, call: Call, endpoint: str, log: _Tracker, timeout: float) -
             if error.code != "ValidationException" or call.operation not in PLACES:
                 raise
             back = _endpoint_back_in_service(run, endpoint, deadline, log)
+            if run.stop.event.is_set():
+                raise  # Ctrl-C or --fail-fast meanwhile: the refused call is not sent again
             if back is None and not resent_in_service:
                 # InService at the first look: its work may have ended between the refusal and the
                 # look. Sent once more; a refusal for another reason comes back the same.
@@ -316,7 +319,8 @@ def _send(run: _Run, call: Call, endpoint: str, log: _Tracker, timeout: float) -
 
 
 def _endpoint_back_in_service(run: _Run, endpoint: str, deadline: float, log: _Tracker) -> bool | None:
-    """Whether the endpoint was at work and is InService again (waited for until `deadline`);
+    """Whether the endpoint was at work and is InService again (waited for until `deadline`, or
+    until apply is stopped);
     None when it was InService at the first look."""
     clock, interval = run.settings.clock, run.settings.poll_interval
     described = aws.describe_endpoint(run.clients, endpoint) or {}
@@ -326,7 +330,7 @@ def _endpoint_back_in_service(run: _Run, endpoint: str, deadline: float, log: _T
     if status not in ENDPOINT_AT_WORK:
         return False
     log("waiting", f"endpoint {endpoint} is {status}")
-    while status in ENDPOINT_AT_WORK and clock.now() < deadline:
+    while status in ENDPOINT_AT_WORK and clock.now() < deadline and not run.stop.event.is_set():
         clock.sleep(interval)
         interval = min(interval * 1.5, run.settings.max_poll_interval)
         status = (aws.describe_endpoint(run.clients, endpoint) or {}).get("EndpointStatus")

@@ -450,3 +450,33 @@ def test_a_refusal_on_an_endpoint_that_stays_updating_waits_no_longer_than_the_c
     assert ended.outcome is Outcome.FAILED and "in status Updating" in ended.message
     assert ("waiting", "endpoint ep is Updating") in [(e.phase, e.detail) for e in events]
     assert 300 <= clock.slept <= 320, clock.slept
+
+
+@pytest.mark.parametrize("back", [False, True], ids=["still-updating", "in-service-again"])
+def test_a_change_refused_on_an_updating_endpoint_is_not_sent_again_once_apply_is_stopped(
+        tmp_path: Path, back: bool) -> None:
+    """Ctrl-C (or --fail-fast) while a refused create waits for its endpoint: the wait ends and
+    the create is not sent again, whether or not the endpoint is InService by then."""
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("switches: {endpoint_updating_refuses_components: true}\n"
+                    "endpoints: [{EndpointName: ep, InstanceType: ml.g5.12xlarge, EndpointStatus: Updating}]\n"
+                    "models: [{ModelName: model-a, PrimaryContainer: {Image: 'repo/a:1'}}]\n")
+    with Sandbox(port=0, seed=seed, request_log=tmp_path / "log.jsonl") as sandbox:
+        live = Live(sandbox, tmp_path / "log.jsonl")
+        stop = executor.Stop()
+
+        def interrupt(count: int) -> None:
+            if count == 1:
+                stop.set("interrupted: not started")
+                if back:
+                    with sandbox.account.lock:
+                        sandbox.account.endpoints["ep"]["EndpointStatus"] = "InService"
+
+        clock = FakeClock(on_sleep=interrupt)
+        clients = aws.Clients(aws.Connection(region="us-east-1", endpoint_url=live.url))
+        result = executor.apply(Plan("dev", "demo", (create("web"),)), clients,
+                                ApplySettings(clock=clock), lambda _: None, stop)
+        [ended] = result.results
+        assert ended.outcome is not Outcome.APPLIED, ended
+        assert [r["operation"] for r in live.mutating()] == ["CreateInferenceComponent"]
+        assert clock.slept < 30, clock.slept
