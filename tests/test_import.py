@@ -276,3 +276,26 @@ def test_an_adopted_components_autoscaling_is_marked_so_dropping_it_deregisters(
     manifest.write_text(manifest.read_text().split("icsync:\n")[0])
     plan = icsync("plan", *common, "--detailed-exitcode", env={"API_TOKEN": TOKEN})
     assert plan.code == 2 and "DeregisterScalableTarget" in plan.out, plan.all
+
+
+def test_a_manifest_the_projects_globs_do_not_find_is_not_adopted(tmp_path: Path, live: Live) -> None:
+    """Import writes components/<stem>.yaml; a project whose glob is components/svc-*.yaml never
+    loads it. Adopted, the component would be owned and in no manifest: `--prune` would delete it
+    right after. It is left unadopted, named, exit 1."""
+    _seed(live)
+    root = write(tmp_path / "p", {
+        "icsync.yaml": 'name: p\nmanifests: ["components/svc-*.yaml"]\nenvironments:\n'
+                       '  dev: {values: values/dev.yaml, region: us-east-1}\n',
+        "components/svc-other.yaml": (
+            "InferenceComponentName: other\nEndpointName: ep-dev\nSpecification:\n  ModelName: model-dev\n"
+            "  ComputeResourceRequirements: {NumberOfAcceleratorDevicesRequired: 1, MinMemoryRequiredInMb: 1024}\n"
+            "RuntimeConfig: {CopyCount: 1}\n")})
+    code, out, err = _import(root, live, "dev", "--endpoint", "ep-dev")
+    assert code == 1, out + err
+    assert ("components/web.yaml: not found by the project's `manifests` globs (components/svc-*.yaml): "
+            "web-dev is not adopted") in err
+    assert "icsync:project" not in _tags(live, "web-dev") or _tags(live, "web-dev")["icsync:project"] == "x"
+    assert "web-dev: adopted" not in out
+    plan = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--prune",
+                  env={"API_TOKEN": TOKEN})
+    assert plan.code == 0 and "DeleteInferenceComponent" not in plan.out, plan.all

@@ -55,6 +55,7 @@ def run(settings: Settings, endpoints: tuple[str, ...], manifests_only: bool = F
                                               views[name])
                     for name, c in components.items()]
         conflicts = _write(project, environment, imported)
+        conflicts += _unloaded(project, [i for i in imported if i.name not in conflicts])
         unadopted = [] if manifests_only else _adopt(
             clients, [i for i in imported if i.name not in conflicts], components, me,
             {name for name, view in views.items() if view is not None})
@@ -95,6 +96,24 @@ def _adopt(clients: aws.Clients, imported: list[importer.Imported], components: 
         click.echo(f"{item.name}: adopted (tagged as owned by project `{project}`, environment "
                    f"`{environment}`)")
     return []
+
+
+def _unloaded(project: Project, imported: list[importer.Imported]) -> list[str]:
+    """The names whose written manifest the project's `manifests` globs do not find (a glob such
+    as components/svc-*.yaml): left unadopted, since no plan would see them and `--prune` would
+    delete what import adopted."""
+    folder, suffix = manifest_folder(project)
+    loaded = {path.resolve() for path in project.manifest_files()}
+    out = []
+    for item in imported:
+        relative = (folder / f"{item.stem}{suffix}").as_posix()
+        if (project.root / relative).resolve() not in loaded:
+            out.append(item.name)
+            click.echo(f"{relative}: not found by the project's `manifests` globs "
+                       f"({', '.join(project.manifests)}): {item.name} is not adopted (no plan would "
+                       "see it, and --prune would delete it); add a glob that finds the file, or move "
+                       "it where one does, then import again", err=True)
+    return out
 
 
 def _autoscaling(name: str, found: LiveScaling | None) -> dict[str, Any] | None:
