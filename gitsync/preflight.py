@@ -6,9 +6,11 @@ components the plan deploys (`ComponentChange.deploys`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from gitsync.errors import Problem
 from gitsync.manifests.validate import OWNER_PREFIX, Desired, base_path, missing_bases, specs_of
-from gitsync.plan import Action, Plan
+from gitsync.plan import Action, Call, Plan
 from gitsync.state import LiveState
 
 
@@ -57,14 +59,7 @@ def too_many_tags(plan: Plan, desired: list[Desired], live: LiveState) -> list[P
         if change is None or not change.calls:
             continue
         component = live.components.get(want.name)
-        keys = set(component.tags) if component else set()
-        for call in change.calls:
-            if call.operation == "DeleteInferenceComponent":
-                keys = set()
-            elif call.operation in ("CreateInferenceComponent", "AddTags"):
-                keys |= {t["Key"] for t in call.params.get("Tags") or []}
-            elif call.operation == "DeleteTags":
-                keys -= set(call.params["TagKeys"])
+        keys = tags_after(set(component.tags) if component else set(), change.calls)
         if len(keys) > TAG_LIMIT:
             own = sum(1 for k in keys if k.startswith(OWNER_PREFIX))
             found.append(want.source.problem(("Tags",), (
@@ -72,6 +67,18 @@ def too_many_tags(plan: Plan, desired: list[Desired], live: LiveState) -> list[P
                 f"own), more than the {TAG_LIMIT} AWS allows a resource: remove {len(keys) - TAG_LIMIT} "
                 "of its tags")))
     return found
+
+
+def tags_after(keys: set[str], calls: Iterable[Call]) -> set[str]:
+    """The tag keys a component carries after `calls`, from `keys` before them."""
+    for call in calls:
+        if call.operation == "DeleteInferenceComponent":
+            keys = set()
+        elif call.operation in ("CreateInferenceComponent", "AddTags"):
+            keys = keys | {t["Key"] for t in call.params.get("Tags") or []}
+        elif call.operation == "DeleteTags":
+            keys = keys - set(call.params["TagKeys"])
+    return keys
 
 
 # Endpoint states in which SageMaker is at work on the endpoint: it can become InService by itself.

@@ -299,3 +299,18 @@ def test_a_manifest_the_projects_globs_do_not_find_is_not_adopted(tmp_path: Path
     plan = icsync("plan", "-C", root, "--env", "dev", "--endpoint-url", live.url, "--prune",
                   env={"API_TOKEN": TOKEN})
     assert plan.code == 0 and "DeleteInferenceComponent" not in plan.out, plan.all
+
+
+def test_a_component_adoption_would_take_past_50_tags_is_not_adopted_and_the_rest_are(
+        tmp_path: Path, live: Live) -> None:
+    """AWS allows 50 tags a resource: web-dev with 49 (a lone icsync:project among them) cannot
+    take the environment tag and the record as well. It is named and left unadopted; the others are adopted; exit 1."""
+    _seed(live)
+    arn = live.client.describe_inference_component(InferenceComponentName="web-dev")["InferenceComponentArn"]
+    live.client.add_tags(ResourceArn=arn, Tags=[{"Key": f"team-{i}", "Value": "x"} for i in range(47)])
+    code, out, err = _import(tmp_path / "p", live)
+    assert code == 1, out + err
+    assert ("web-dev: not adopted: it would carry 51 tags, more than the 50 AWS allows a resource; "
+            "remove 1 of its tags (live and in its manifest), then import again") in err
+    assert len(_tags(live, "web-dev")) == 49
+    assert "multi-dev: adopted" in out and "web-dev-adapter: adopted" in out

@@ -9,7 +9,17 @@ from typing import Any
 import click
 from ruamel.yaml import YAML
 
-from gitsync import autoscaling, aws, gather, importer, live, ownership, planner, tag_calls
+from gitsync import (
+    autoscaling,
+    aws,
+    gather,
+    importer,
+    live,
+    ownership,
+    planner,
+    preflight,
+    tag_calls,
+)
 from gitsync.commands import common
 from gitsync.errors import AwsError, ConfigError, ExitCode
 from gitsync.manifests.options import Options
@@ -80,22 +90,31 @@ def _adopt(clients: aws.Clients, imported: list[importer.Imported], components: 
     project, environment = me
     owners = {t["Key"]: t["Value"] for t in planner.owner_tags(PlanSettings(environment, project), Options())}
     pending = [i for i in imported if ownership.owner(components[i.name].tags) != me]
+    crowded: list[str] = []
     for done, item in enumerate(pending):
         found = components[item.name]
         arn = found.describe["InferenceComponentArn"]
+        marked = {autoscaling.MARK_TAG: "true"} if item.name in autoscaled else {}
+        calls = tag_calls.merged(arn, (), found.tags, owners | item.record | marked)
+        count = len(preflight.tags_after(set(found.tags), calls))
+        if count > preflight.TAG_LIMIT:
+            crowded.append(item.name)
+            click.echo(f"{item.name}: not adopted: it would carry {count} tags, more than the "
+                       f"{preflight.TAG_LIMIT} AWS allows a resource; remove {count - preflight.TAG_LIMIT} "
+                       "of its tags (live and in its manifest), then import again", err=True)
+            continue
         try:
-            marked = {autoscaling.MARK_TAG: "true"} if item.name in autoscaled else {}
-            for call in tag_calls.merged(arn, (), found.tags, owners | item.record | marked):
+            for call in calls:
                 aws.send(clients, call.operation, call.params)
         except AwsError as error:
-            left = [i.name for i in pending[done:]]
+            left = crowded + [i.name for i in pending[done:]]
             click.echo(f"{item.name}: not adopted: {error}\nNot adopted: {', '.join(left)}. Their "
                        "manifests are written; the first apply adopts them (it needs sagemaker:AddTags "
                        "too), or run import again once the tags can be written.", err=True)
             return left
         click.echo(f"{item.name}: adopted (tagged as owned by project `{project}`, environment "
                    f"`{environment}`)")
-    return []
+    return crowded
 
 
 def _unloaded(project: Project, imported: list[importer.Imported]) -> list[str]:
