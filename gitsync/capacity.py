@@ -121,36 +121,38 @@ def usable(per_instance: Amount) -> Amount:
 
 # Past this many copies on one variant, instances are counted from the totals (a lower bound):
 # placing each copy costs copies x instances steps.
-PLACED_COPIES_LIMIT = 5000
-
-
 def instances_for(placed: tuple[Placed, ...], offered: Amount) -> int:
     """How many instances offering `offered` the copies take, each copy whole on one instance,
     largest first on the first with room (first-fit decreasing). Never fewer than the totals need.
     A copy asking more than one instance offers (an error or a warning of `check`) counts as a
-    whole instance."""
+    whole instance. The copies of one component are alike: each instance in turn takes as many of
+    them as fit, as placing them one by one would, in components x instances steps."""
     needs = [(Amount(*(min(p.per_copy.get(r), offered.get(r)) for r in RESOURCES)), p.copies)
              for p in placed if p.copies > 0 and p.per_copy != Amount()]
     total = sum((need.times(copies) for need, copies in needs), Amount())
     lower = max([0] + [math.ceil(total.get(r) / offered.get(r)) for r in RESOURCES if offered.get(r) > 0])
-    if sum(copies for _, copies in needs) > PLACED_COPIES_LIMIT:
-        return lower
 
     def weight(need: Amount) -> float:  # the copy's largest share of one instance
         return max(need.get(r) / offered.get(r) for r in RESOURCES if offered.get(r) > 0)
 
     free: list[Amount] = []
-    for need in sorted((n for n, copies in needs for _ in range(copies)), key=weight, reverse=True):
-        slot = next((i for i, left in enumerate(free) if _within(need, left)), None)
-        if slot is None:
-            free.append(offered)
-            slot = len(free) - 1
-        free[slot] = free[slot] + need.times(-1)
+    for need, copies in sorted(needs, key=lambda item: weight(item[0]), reverse=True):
+        for slot, left in enumerate(free):
+            taken = min(copies, _how_many(need, left))
+            if taken:
+                free[slot], copies = left + need.times(-taken), copies - taken
+            if not copies:
+                break
+        while copies:
+            taken = min(copies, max(1, _how_many(need, offered)))
+            free.append(offered + need.times(-taken))
+            copies -= taken
     return max(lower, len(free))
 
 
-def _within(need: Amount, left: Amount) -> bool:
-    return all(need.get(r) <= left.get(r) + 1e-9 for r in RESOURCES)
+def _how_many(need: Amount, left: Amount) -> int:
+    """Copies of `need` that fit in `left`."""
+    return min(math.floor((left.get(r) + 1e-9) / need.get(r)) for r in RESOURCES if need.get(r) > 0)
 
 
 @functools.cache

@@ -244,16 +244,20 @@ def _bookkeeping(want: Desired, found: LiveComponent, decided: Decision, setting
         return action, reason, calls, ()
     wanted = _record(want, found, calls, adopting)
     shown: tuple[FieldChange, ...] = ()
+    dropped: tuple[str, ...] = ()
     if adopting:
         owners = {t["Key"]: t["Value"] for t in owner_tags(settings, want.options)}
+        # The options another owner's manifest set (icsync:prune=false, icsync:wave) go with it.
+        dropped = tuple(k for k in (PRUNE_TAG, WAVE_TAG) if k in found.tags and k not in owners)
         shown = tuple(FieldChange(f"Tags.{k}", found.tags.get(k), v) for k, v in owners.items()
-                      if found.tags.get(k) != v)
+                      if found.tags.get(k) != v) + tuple(FieldChange(f"Tags.{k}", found.tags[k], ABSENT)
+                                                        for k in dropped)
         wanted |= owners
         if action is Action.NOOP:
             action, reason = Action.TAG, (
                 "nobody owns it: apply adopts it (adds this project's ownership tags)" if unowned
                 else "adopted (--adopt): apply adds this project's ownership tags")
-    calls = tag_calls.merged(found.describe["InferenceComponentArn"], calls, found.tags, wanted)
+    calls = tag_calls.merged(found.describe["InferenceComponentArn"], calls, found.tags, wanted, dropped)
     return action, reason, calls, shown
 
 

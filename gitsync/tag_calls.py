@@ -23,10 +23,12 @@ def of_tags(arn: str, live_view: dict[str, Any], desired_view: dict[str, Any]) -
 
 
 def merged(arn: str, calls: tuple[Call, ...], live_tags: dict[str, str],
-           wanted: dict[str, str]) -> tuple[Call, ...]:
-    """icsync's own tags ride in the change's AddTags (and DeleteTags) call, or in new ones."""
+           wanted: dict[str, str], dropped: tuple[str, ...] = ()) -> tuple[Call, ...]:
+    """icsync's own tags ride in the change's AddTags (and DeleteTags) call, or in new ones;
+    `dropped`: icsync's own keys to remove (another owner's options, on adoption)."""
     added = [{"Key": k, "Value": v} for k, v in wanted.items() if live_tags.get(k) != v]
-    removed = applied.stale_keys(live_tags, wanted) if applied.TAG in wanted else []
+    removed = (applied.stale_keys(live_tags, wanted) if applied.TAG in wanted else []) + \
+        [k for k in dropped if k in live_tags]
     out: list[Call] = []
     placed = {"AddTags": not added, "DeleteTags": not removed}
     for call in calls:

@@ -6,6 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
+import hypothesis
+from hypothesis import strategies as st
+
 from gitsync import capacity
 from gitsync.views.capacity_view import bar
 from tests.helpers import Live, demo_project, icsync
@@ -152,3 +155,35 @@ def test_the_instances_a_plan_needs_are_counted_with_whole_copies(tmp_path: Path
     assert "needs 3 instance(s) after this plan, 1 running" in plan.out  # the totals would say 2
     applied = icsync("apply", *args(root, live), "--auto-approve")
     assert applied.code == 0, applied.all
+
+
+def _one_by_one(placed: tuple[capacity.Placed, ...], offered: capacity.Amount) -> int:
+    """First-fit decreasing, each copy placed on its own: the reference the grouped count must equal."""
+    resources = capacity.RESOURCES
+    copies = [capacity.Amount(*(min(p.per_copy.get(r), offered.get(r)) for r in resources))
+              for p in placed if p.per_copy != capacity.Amount() for _ in range(p.copies)]
+    free: list[capacity.Amount] = []
+    shares = [r for r in resources if offered.get(r) > 0]
+    for need in sorted(copies, key=lambda n: max(n.get(r) / offered.get(r) for r in shares), reverse=True):
+        slot = next((i for i, left in enumerate(free) if all(need.get(r) <= left.get(r) + 1e-9 for r in resources)), None)
+        if slot is None:
+            free.append(offered)
+            slot = len(free) - 1
+        free[slot] = free[slot] + need.times(-1)
+    return len(free)
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(st.lists(st.tuples(st.integers(0, 8), st.sampled_from([0, 0.5, 1, 2, 4]),
+                                     st.sampled_from([256, 1024, 3000, 6144, 9216, 16384])), min_size=1, max_size=6))
+def test_alike_copies_are_placed_as_one_by_one(components: list[tuple[int, float, int]]) -> None:
+    m5 = capacity.instance_types()["ml.m5.xlarge"]
+    placed = tuple(capacity.Placed(f"c{i}", copies, capacity.Amount(cpus=cpus, memory_mib=memory))
+                   for i, (copies, cpus, memory) in enumerate(components))
+    assert capacity.instances_for(placed, m5) == _one_by_one(placed, m5)
+
+
+def test_thousands_of_copies_are_counted_at_once() -> None:
+    g5 = capacity.instance_types()["ml.g5.xlarge"]
+    gpu = capacity.Amount(accelerators=1, cpus=1, memory_mib=1024)
+    assert capacity.instances_for((capacity.Placed("many", 5000, gpu),), g5) == 5000

@@ -147,3 +147,18 @@ def test_an_adoption_that_takes_a_component_past_50_tags_is_refused_before_any_c
     result = _run("apply", root, live)
     assert result.code == 0, result.all
     assert len(_tags(live)) == 50 and _tags(live)["icsync:project"] == "demo"
+
+
+def test_adopting_drops_the_previous_owners_options(tmp_path: Path, live: Live) -> None:
+    """`icsync:prune=false` and `icsync:wave` were the other project's manifest's options: kept, a
+    stale prune=false would protect the component from this project's --prune for good."""
+    live.seed_endpoint()
+    _create(live, {"icsync:project": "search", "icsync:environment": "prod", "icsync:prune": "false",
+                   "icsync:wave": "2"})
+    root = demo_project(tmp_path / "p")
+    plan = _run("plan", root, live, "--adopt", "web")
+    assert '- Tags.icsync:prune: "false"' in plan.out and '- Tags.icsync:wave: "2"' in plan.out, plan.all
+    assert _run("apply", root, live, "--adopt", "web").code == 0
+    tags = _tags(live)
+    assert "icsync:prune" not in tags and "icsync:wave" not in tags and tags["icsync:project"] == "demo"
+    assert _run("plan", root, live, "--detailed-exitcode").code == 0

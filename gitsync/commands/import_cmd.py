@@ -95,7 +95,8 @@ def _adopt(clients: aws.Clients, imported: list[importer.Imported], components: 
         found = components[item.name]
         arn = found.describe["InferenceComponentArn"]
         marked = {autoscaling.MARK_TAG: "true"} if item.name in autoscaled else {}
-        calls = tag_calls.merged(arn, (), found.tags, owners | item.record | marked)
+        calls = tag_calls.merged(arn, (), found.tags, owners | item.record | marked,
+                                 (planner.PRUNE_TAG, planner.WAVE_TAG))  # another owner's options
         count = len(preflight.tags_after(set(found.tags), calls))
         if count > preflight.TAG_LIMIT:
             crowded.append(item.name)
