@@ -107,7 +107,8 @@ def plan(invocation: Invocation, /, **options: Any) -> int:
 @click.option("--timeout", type=AMOUNT, help="Seconds to wait for each deployment (default: its "
               "MaximumExecutionTimeoutInSeconds, or batches x bake time, else 3 hours).")
 @click.option("--fail-fast", is_flag=True, help="Start nothing new after a failure.")
-@click.option("--no-wait-busy", is_flag=True, help="Fail instead of waiting for busy components.")
+@click.option("--no-wait-busy", is_flag=True,
+              help="Fail instead of waiting for busy components or endpoints.")
 @click.option("--max-deletes", type=click.IntRange(0), default=3, show_default=True,
               help="Refuse a plan that deletes or replaces more components than this.")
 @click.option("--lock-timeout", type=AMOUNT, default=0, show_default=True,

@@ -306,7 +306,7 @@ def _send(run: _Run, call: Call, endpoint: str, log: _Tracker, timeout: float) -
                 continue
             if error.code != "ValidationException" or call.operation not in PLACES:
                 raise
-            back = _endpoint_back_in_service(run, endpoint, deadline, log)
+            back = _endpoint_back_in_service(run, endpoint, deadline, log, error)
             if run.stop.event.is_set():
                 raise  # Ctrl-C or --fail-fast meanwhile: the refused call is not sent again
             if back is None and not resent_in_service:
@@ -318,10 +318,11 @@ def _send(run: _Run, call: Call, endpoint: str, log: _Tracker, timeout: float) -
                 raise
 
 
-def _endpoint_back_in_service(run: _Run, endpoint: str, deadline: float, log: _Tracker) -> bool | None:
+def _endpoint_back_in_service(run: _Run, endpoint: str, deadline: float, log: _Tracker,
+                              refused: AwsError) -> bool | None:
     """Whether the endpoint was at work and is InService again (waited for until `deadline`, or
-    until apply is stopped);
-    None when it was InService at the first look."""
+    until apply is stopped); None when it was InService at the first look. With --no-wait-busy,
+    the `refused` call's error, saying the endpoint is at work, instead of a wait."""
     clock, interval = run.settings.clock, run.settings.poll_interval
     described = aws.describe_endpoint(run.clients, endpoint) or {}
     status = described.get("EndpointStatus")
@@ -329,6 +330,9 @@ def _endpoint_back_in_service(run: _Run, endpoint: str, deadline: float, log: _T
         return None
     if status not in ENDPOINT_AT_WORK:
         return False
+    if not run.settings.wait_busy:
+        raise AwsError(f"{refused} (endpoint {endpoint} is {status}; not waiting for it: "
+                       "--no-wait-busy)", refused.code)
     log("waiting", f"endpoint {endpoint} is {status}")
     while status in ENDPOINT_AT_WORK and clock.now() < deadline and not run.stop.event.is_set():
         clock.sleep(interval)

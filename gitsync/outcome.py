@@ -16,8 +16,9 @@ class Event:
 
     name: str
     action: Action
-    # "waiting" (for a deployment running before apply), "calling", "settling" (for the
-    # deployment apply started), or an Outcome's value when done
+    # "waiting" (for a deployment running before apply, for room on the endpoint, or for an
+    # endpoint at work to be InService), "calling", "settling" (for the deployment apply
+    # started), or an Outcome's value when done
     phase: str
     detail: str = ""
     elapsed: float = 0.0

@@ -170,3 +170,19 @@ def test_a_refusal_from_an_endpoint_in_service_again_is_sent_once_more(
     else:
         assert result.code == 1 and statuses == [400, 400], result.all
         assert "while its endpoint is in status Updating" in result.all and "Traceback" not in result.all
+
+
+def test_no_wait_busy_fails_a_change_refused_on_an_updating_endpoint_at_once(tmp_path: Path) -> None:
+    seed = write(tmp_path, {"seed.yaml": """
+        switches: {endpoint_updating_refuses_components: true}
+        endpoints: [{EndpointName: ep, InstanceType: ml.g5.12xlarge, EndpointStatus: Updating}]
+        models: [{ModelName: model-a, PrimaryContainer: {Image: 'repo/a:1'}}]
+        """}) / "seed.yaml"
+    gpu_project(tmp_path, ["a"], "1")
+    with Sandbox(port=0, seed=seed, request_log=tmp_path / "log.jsonl") as sandbox:
+        live = Live(sandbox, tmp_path / "log.jsonl")
+        applied = icsync("apply", *args(tmp_path, live), "--auto-approve", "--no-wait-busy")
+        assert applied.code == 1 and "Traceback" not in applied.all, applied.all
+        assert "(endpoint ep is Updating; not waiting for it: --no-wait-busy)" in applied.all
+        creates = [r["status"] for r in live.requests() if r["operation"] == "CreateInferenceComponent"]
+        assert creates == [400]
