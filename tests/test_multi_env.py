@@ -187,7 +187,9 @@ def test_all_envs_run_concurrently(tmp_path: Path) -> None:
     names = ("a", "b", "c", "d")
     root = demo_project(tmp_path / "p")
     write(root, {"icsync.yaml": "name: demo\nmanifests: [components/*.yaml]\nenvironments:\n"
-                 + "".join(f"  {n}: {{values: values/dev.yaml}}\n" for n in names)})
+                 + "".join(f"  {n}: {{values: values/{n}.yaml}}\n" for n in names),
+                 **{f"values/{n}.yaml": "".join(f"{k}: {json.dumps(v)}\n" for k, v in
+                                                {**VALUES, "name": f"web-{n}"}.items()) for n in names}})
     with Sandbox(port=0, latency_ms=800) as slow:  # waiting dominates, even on a loaded machine
         Live(slow, tmp_path / "log.jsonl").seed_endpoint()
         started = time.monotonic()
@@ -214,3 +216,22 @@ def test_all_envs_plans_every_environment_even_when_one_fails(tmp_path: Path, li
     assert "environment `prod`:" in result.err and "copies" in result.err
     assert "1 of 2 environments could not be planned; the plans above are the others'." in result.err
     assert "Traceback" not in result.all
+
+
+def test_all_envs_names_a_component_two_environments_manage_in_one_region(tmp_path: Path, live: Live) -> None:
+    """dev and staging in one region with a name that does not carry the environment: each apply
+    would take the component over from the other. The combined plan is shown, and the clash named."""
+    live.seed_endpoint()
+    demo_project(tmp_path / "p")
+    root = write(tmp_path / "p", {"icsync.yaml": """
+        name: demo
+        manifests: ["components/*.yaml"]
+        environments:
+          dev: {values: values/dev.yaml, region: us-east-1}
+          staging: {values: values/dev.yaml, region: us-east-1}
+        """})
+    result = icsync("plan", "-C", root, "--all-envs", "--endpoint-url", live.url)
+    assert result.code == 1 and "Traceback" not in result.all, result.all
+    assert "+ web (ep): create" in result.out  # the plans themselves are shown
+    assert ("component web (account 123456789012, region us-east-1) is named by the manifests of "
+            "environments `dev`, `staging`") in result.err

@@ -15,7 +15,7 @@ import click
 from gitsync.commands import common, planning
 from gitsync.errors import ConfigError, ExitCode, IcsyncError
 from gitsync.manifests.project import load_project
-from gitsync.plan import Plan
+from gitsync.plan import Action, Plan
 from gitsync.redact import REDACT
 from gitsync.settings import Settings
 from gitsync.views.render import of_plans, render
@@ -32,6 +32,11 @@ def run(settings: Settings) -> int:
     if plans:
         click.echo(render(of_plans(plans), settings.output, query=settings.query, color=settings.color,
                           verbose=settings.verbose), nl=False, color=settings.color)
+    shared = shared_components(plans)
+    if shared:
+        raise IcsyncError("\n".join(shared) + "\nEach environment would take these over from the "
+                          "other in turn (ownership is one project and environment): give each its "
+                          "own name, e.g. with {{ env }} in InferenceComponentName.")
     if failed:
         # Every environment is planned even when one cannot be: the others' plans are shown above,
         # and each failure is named here (an expired role in prod says nothing about dev).
@@ -42,6 +47,19 @@ def run(settings: Settings) -> int:
     if settings.detailed_exitcode and any(p.has_changes for p in plans):
         return ExitCode.CHANGES
     return ExitCode.OK
+
+
+def shared_components(plans: list[Plan]) -> list[str]:
+    """Components the manifests of two or more environments name in one account and region."""
+    named: dict[tuple[str | None, str | None, str], list[str]] = {}
+    for plan in plans:
+        for change in plan.changes:
+            if change.action is not Action.DELETE:
+                named.setdefault((plan.account, plan.region, change.name), []).append(plan.environment)
+    return [f"component {name} (account {account or 'unknown'}, region {region or 'unknown'}) is named "
+            f"by the manifests of environments {', '.join(f'`{e}`' for e in environments)}"
+            for (account, region, name), environments in sorted(named.items(), key=lambda i: i[0][2])
+            if len(environments) > 1]
 
 
 def plan_all(settings: Settings) -> tuple[list[Plan], list[tuple[str, IcsyncError]]]:
