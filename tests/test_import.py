@@ -112,6 +112,8 @@ def test_a_differing_file_is_left_alone(tmp_path: Path, live: Live) -> None:
     code, _, err = _import(root, live)
     assert code == 1 and "components/web.yaml: exists and differs from web-dev" in err
     assert (root / "components" / "web.yaml").read_text() == "# mine\n"
+    # the values of the component left alone are not written either: they belong to its manifest
+    assert "web" not in YAML(typ="safe").load((root / "values" / "dev.yaml").read_text())["copies"]
     assert "Traceback" not in err
 
 

@@ -192,7 +192,7 @@ def _write(project: Project, environment: Environment, imported: list[importer.I
             click.echo(f"{relative}: Environment {key} looks secret: written as "
                        f'{{{{ env_var("{key}") }}}}, not in clear; export {key} before plan and apply',
                        err=True)
-    _write_values(project, environment, imported)
+    _write_values(project, environment, [i for i in imported if i.name not in conflicts])
     return conflicts
 
 
