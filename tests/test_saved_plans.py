@@ -29,13 +29,19 @@ def test_saved_plan_applies_without_approval(tmp_path: Path, live: Live) -> None
     assert [c["operation"] for c in live.mutating()] == ["CreateInferenceComponent"]
 
 
-def test_stale_when_live_changed_behind_our_back(tmp_path: Path, live: Live) -> None:
+def _applied_then_saved(tmp_path: Path, live: Live) -> tuple[Path, Path]:
+    """The demo project applied, then a copy-count change planned into a saved plan."""
     live.seed_endpoint()
     root = demo_project(tmp_path / "p")
     assert cli("apply", root, live, "--env", "dev", "--auto-approve").code == 0
     set_values(root, copies=5)
     saved = tmp_path / "plan.json"
     assert cli("plan", root, live, "--env", "dev", "--out", saved).code == 0
+    return root, saved
+
+
+def test_stale_when_live_changed_behind_our_back(tmp_path: Path, live: Live) -> None:
+    root, saved = _applied_then_saved(tmp_path, live)
     live.client.update_inference_component_runtime_config(
         InferenceComponentName="web", DesiredRuntimeConfig={"CopyCount": 3})
     live.clear_log()
@@ -88,12 +94,7 @@ def test_a_plan_saved_in_one_time_zone_applies_in_another(tmp_path: Path, live: 
 def test_stale_when_only_a_secret_changed_live(tmp_path: Path, live: Live) -> None:
     """The live fingerprint leaves secret values out (it cannot be matched against guesses), yet
     a secret changed behind icsync's back still makes the saved plan stale."""
-    live.seed_endpoint()
-    root = demo_project(tmp_path / "p")
-    assert cli("apply", root, live, "--env", "dev", "--auto-approve").code == 0
-    set_values(root, copies=5)
-    saved = tmp_path / "plan.json"
-    assert cli("plan", root, live, "--env", "dev", "--out", saved).code == 0
+    root, saved = _applied_then_saved(tmp_path, live)
     described = live.client.describe_inference_component(InferenceComponentName="web")
     spec = described["Specification"]
     container = {"Image": "repo/app:1.0",  # as applied: only the secret differs

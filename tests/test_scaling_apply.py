@@ -140,13 +140,20 @@ def test_a_change_on_an_updating_endpoint_is_sent_and_waits_if_refused(tmp_path:
         assert plan.code == 0 and "No changes." in plan.out, plan.all
 
 
-def test_an_endpoint_that_stays_updating_fails_the_change_at_the_timeout(tmp_path: Path) -> None:
-    seed = write(tmp_path, {"seed.yaml": """
+def updating_and_refusing(root: Path) -> Path:
+    """A seed whose endpoint stays Updating and refuses components meanwhile, and a project of one
+    component on it; the seed file's path."""
+    seed = write(root, {"seed.yaml": """
         switches: {endpoint_updating_refuses_components: true}
         endpoints: [{EndpointName: ep, InstanceType: ml.g5.12xlarge, EndpointStatus: Updating}]
         models: [{ModelName: model-a, PrimaryContainer: {Image: 'repo/a:1'}}]
         """}) / "seed.yaml"
-    gpu_project(tmp_path, ["a"], "1")
+    gpu_project(root, ["a"], "1")
+    return seed
+
+
+def test_an_endpoint_that_stays_updating_fails_the_change_at_the_timeout(tmp_path: Path) -> None:
+    seed = updating_and_refusing(tmp_path)
     with Sandbox(port=0, seed=seed) as sandbox:
         applied = icsync("apply", "-C", str(tmp_path), "--env", "dev", "--endpoint-url", sandbox.url,
                          "--auto-approve", "--timeout", "1")
@@ -173,12 +180,7 @@ def test_a_refusal_from_an_endpoint_in_service_again_is_sent_once_more(
 
 
 def test_no_wait_busy_fails_a_change_refused_on_an_updating_endpoint_at_once(tmp_path: Path) -> None:
-    seed = write(tmp_path, {"seed.yaml": """
-        switches: {endpoint_updating_refuses_components: true}
-        endpoints: [{EndpointName: ep, InstanceType: ml.g5.12xlarge, EndpointStatus: Updating}]
-        models: [{ModelName: model-a, PrimaryContainer: {Image: 'repo/a:1'}}]
-        """}) / "seed.yaml"
-    gpu_project(tmp_path, ["a"], "1")
+    seed = updating_and_refusing(tmp_path)
     with Sandbox(port=0, seed=seed, request_log=tmp_path / "log.jsonl") as sandbox:
         live = Live(sandbox, tmp_path / "log.jsonl")
         applied = icsync("apply", *args(tmp_path, live), "--auto-approve", "--no-wait-busy")
