@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -79,6 +80,11 @@ class Placed:
     managed: bool = True
 
 
+def total_of(placed: Iterable[Placed]) -> Amount:
+    """What the copies ask, summed."""
+    return sum((p.per_copy.times(p.copies) for p in placed), Amount())
+
+
 @dataclass(frozen=True)
 class EndpointCapacity:
     endpoint: str
@@ -87,11 +93,18 @@ class EndpointCapacity:
     per_instance: Amount | None  # None: an instance type the data file does not know
     current_count: int
     max_count: int
-    before: Amount
-    after: Amount
     components: tuple[Placed, ...] = ()  # after the plan
     min_count: int | None = None  # None: no managed instance scaling, the count stays
     placed_before: tuple[Placed, ...] = ()
+
+    @property
+    def before(self) -> Amount:
+        """What the copies placed there before the plan ask, in total."""
+        return total_of(self.placed_before)
+
+    @property
+    def after(self) -> Amount:
+        return total_of(self.components)
 
     def needed(self, placed: tuple[Placed, ...], whole_memory: bool = False) -> int:
         """Instances `placed` take (at least one), each copy whole on one instance, with
@@ -119,8 +132,6 @@ def usable(per_instance: Amount) -> Amount:
                   per_instance.memory_mib * (1 - HOST_MEMORY_SHARE))
 
 
-# Past this many copies on one variant, instances are counted from the totals (a lower bound):
-# placing each copy costs copies x instances steps.
 def instances_for(placed: tuple[Placed, ...], offered: Amount) -> int:
     """How many instances offering `offered` the copies take, each copy whole on one instance,
     largest first on the first with room (first-fit decreasing). Never fewer than the totals need.
@@ -288,14 +299,9 @@ def _row(variant: Variant, variants: list[Variant], before: list[tuple[str, Plac
         # A manifest without VariantName lands on the endpoint's first variant.
         return [p for v, p in entries if v == variant.name or (not v and variant is variants[0])]
 
-    def total(placed: list[Placed]) -> Amount:
-        return sum((p.per_copy.times(p.copies) for p in placed), Amount())
-
-    now, then = mine(before), mine(after)
     return EndpointCapacity(variant.endpoint, variant.name, variant.instance_type,
                             instance_types().get(variant.instance_type), variant.current_count,
-                            variant.max_count, total(now), total(then), tuple(then), variant.min_count,
-                            tuple(now))
+                            variant.max_count, tuple(mine(after)), variant.min_count, tuple(mine(before)))
 
 
 def check(row: EndpointCapacity) -> tuple[list[str], list[str]]:

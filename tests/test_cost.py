@@ -142,8 +142,7 @@ def row(current: int, low: int | None, high: int, before: int, after: int,
         instance_type: str = "ml.g5.xlarge", variant: str = "AllTraffic") -> EndpointCapacity:
     """One variant (ml.g5.xlarge: 1 GPU an instance) whose one-GPU copies go `before` -> `after`."""
     return EndpointCapacity("ep", variant, instance_type, capacity.instance_types()[instance_type],
-                            current, high, Amount(accelerators=before), Amount(accelerators=after),
-                            gpus(after), min_count=low, placed_before=gpus(before))
+                            current, high, gpus(after), min_count=low, placed_before=gpus(before))
 
 
 def test_instances_move_with_the_plans_needs_within_the_scaling_bounds() -> None:

@@ -171,7 +171,7 @@ def endpoint(name: str, components: list[Placed], variant: str = "AllTraffic",
              instance_type: str = "ml.g5.xlarge") -> EndpointCapacity:
     return EndpointCapacity(endpoint=name, variant=variant, instance_type=instance_type,
                             per_instance=Amount(1, 4, 16384), current_count=1, max_count=3,
-                            before=Amount(), after=Amount(), components=tuple(components))
+                            components=tuple(components))
 
 
 def plan_of(names: list[str]) -> Plan:
