@@ -22,6 +22,7 @@ from gitsync.outcome import ApplyResult, Event, Outcome, Report, Result
 from gitsync.plan import PLACES, Action, Call, ComponentChange, Plan
 from gitsync.ratelimit import THROTTLING_CODES, RateLimiter
 from gitsync.settle import BUSY, Clock, Pacing, Settler, StillDeploying, Summary
+from gitsync.state import ENDPOINT_AT_WORK
 from gitsync.surge import Room
 from gitsync.verify import still_needed, verify
 
@@ -32,12 +33,6 @@ from gitsync.verify import still_needed, verify
 DEFAULT_TIMEOUT = 3 * 3600.0
 SETTLING = (*PLACES, "DeleteInferenceComponent")
 FRESH = 5.0  # seconds a reading of an endpoint may be old for a component to start from it
-# Endpoint states SageMaker ends by itself. Updating is what DescribeEndpoint shows while managed
-# instance scaling adds or releases instances for components (a saved run shows it for a create and
-# for a rolling update: aws-samples/sagemaker-genai-hosting-examples,
-# 03-features/deployment/ic_rolling_deployment.ipynb); whether AWS then refuses a component's
-# create or update is not known (the sandbox's switch endpoint_updating_refuses_components).
-ENDPOINT_AT_WORK = ("Updating", "SystemUpdating")
 __all__ = ["ApplySettings", "Clock", "RealClock", "Stop", "apply", "stages"]
 
 
@@ -234,13 +229,14 @@ def _apply_one(change: ComponentChange, run: _Run, begun: float,
         if change.action is Action.DELETE:
             return Outcome.APPLIED, "already gone"
         return Outcome.FAILED, "component disappeared since the plan"
+    timeout = _timeout(change, run)
     for call in calls:
         log("calling", call.operation)
-        _send(run, call, str(call.params.get("EndpointName") or where), log, _timeout(change, run))
+        _send(run, call, str(call.params.get("EndpointName") or where), log, timeout)
         if call.operation not in SETTLING:
             continue
         settled = run.settler.settled(
-            where, change.name, run.settings.clock.now(), _timeout(change, run), log,
+            where, change.name, run.settings.clock.now(), timeout, log,
             last_modified=before and before.get("LastModifiedTime"),
             created=call.operation == "CreateInferenceComponent")
         if call.operation == "DeleteInferenceComponent":

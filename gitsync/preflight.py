@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from gitsync.errors import Problem
 from gitsync.manifests.validate import OWNER_PREFIX, Desired, base_path, missing_bases, specs_of
 from gitsync.plan import Action, Call, Plan
-from gitsync.state import LiveState
+from gitsync.state import ENDPOINT_AT_WORK, LiveState
 
 
 def rollback_alarms(want: Desired) -> list[str]:
@@ -82,26 +82,25 @@ def tags_after(keys: set[str], calls: Iterable[Call]) -> set[str]:
 
 
 # Endpoint states in which SageMaker is at work on the endpoint: it can become InService by itself.
-_IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack")
-# Of those, the states an endpoint with components shows in the ordinary course: Updating while
-# managed instance scaling adds or releases instances for them, for minutes after an apply (a saved
-# run: aws-samples/sagemaker-genai-hosting-examples, 03-features/deployment/ic_rolling_deployment.ipynb),
-# SystemUpdating while AWS maintains it. Whether AWS refuses a component's change then is not known
-# (the sandbox's switch endpoint_updating_refuses_components): apply sends it, and if it is refused,
-# waits for the endpoint to be InService and sends it again (executor.ENDPOINT_AT_WORK).
-_PASSING = ("Updating", "SystemUpdating")
+_IN_PROGRESS = ("Creating", *ENDPOINT_AT_WORK, "RollingBack")
+
+
+def _placing_on(plan: Plan, desired: list[Desired], live: LiveState) -> Iterable[tuple[Desired, str]]:
+    """Each component the plan places copies of, and its endpoint's status."""
+    placing = {c.name for c in plan.changes if c.places}
+    for want in desired:
+        if want.name in placing:
+            yield want, str((live.endpoints.get(want.endpoint) or {}).get("EndpointStatus") or "InService")
 
 
 def endpoint_states(plan: Plan, desired: list[Desired], live: LiveState) -> list[Problem]:
     """A component is created, updated or scaled only on an endpoint whose instances run: AWS refuses
     a change on an endpoint being created or rolled back, and one that failed or is out of service
-    has no instances to place copies on. An endpoint that is Updating or SystemUpdating is no error
-    (`endpoint_waits` says so)."""
-    placing = {c.name for c in plan.changes if c.places}
+    has no instances to place copies on. An endpoint at work in the ordinary course
+    (state.ENDPOINT_AT_WORK) is no error (`endpoint_waits` says so)."""
     found = []
-    for want in desired:
-        status = str((live.endpoints.get(want.endpoint) or {}).get("EndpointStatus") or "InService")
-        if want.name not in placing or status in ("InService", *_PASSING):
+    for want, status in _placing_on(plan, desired, live):
+        if status in ("InService", *ENDPOINT_AT_WORK):
             continue
         then = ("wait until it is InService (aws sagemaker wait endpoint-in-service --endpoint-name "
                 f"{want.endpoint}), then run again" if status in _IN_PROGRESS else
@@ -113,13 +112,9 @@ def endpoint_states(plan: Plan, desired: list[Desired], live: LiveState) -> list
 
 
 def endpoint_waits(plan: Plan, desired: list[Desired], live: LiveState) -> list[str]:
-    """A warning per endpoint the plan places copies on that is Updating or SystemUpdating."""
-    placing = {c.name for c in plan.changes if c.places}
-    shown = {}
-    for want in desired:
-        status = str((live.endpoints.get(want.endpoint) or {}).get("EndpointStatus") or "InService")
-        if want.name in placing and status in _PASSING:
-            shown[want.endpoint] = status
+    """A warning per endpoint the plan places copies on that is at work (state.ENDPOINT_AT_WORK)."""
+    shown = {want.endpoint: status for want, status in _placing_on(plan, desired, live)
+             if status in ENDPOINT_AT_WORK}
     return [f"endpoint {name} is {status} (managed instance scaling adding or releasing instances, or "
             "maintenance); if SageMaker refuses a change meanwhile, apply waits for it to be InService "
             "and sends the change again" for name, status in sorted(shown.items())]

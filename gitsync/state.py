@@ -10,6 +10,15 @@ from typing import Any
 PROJECT_TAG = "icsync:project"
 ENVIRONMENT_TAG = "icsync:environment"
 
+# Endpoint states SageMaker ends by itself that an endpoint with components shows in the ordinary
+# course: Updating while managed instance scaling adds or releases instances for them, for minutes
+# after an apply (a saved run: aws-samples/sagemaker-genai-hosting-examples,
+# 03-features/deployment/ic_rolling_deployment.ipynb), SystemUpdating while AWS maintains it.
+# Whether AWS refuses a component's change then is not known (the sandbox's switch
+# endpoint_updating_refuses_components): the plan warns, and apply sends the change and, if it is
+# refused, waits for the endpoint to be InService and sends it again.
+ENDPOINT_AT_WORK = ("Updating", "SystemUpdating")
+
 Document = dict[str, Any]
 
 
