@@ -16,7 +16,7 @@ import pytest
 
 from gitsync import shard
 from gitsync.sandbox import Sandbox
-from tests.helpers import PROJECT, Live, Result, child_env, icsync, write
+from tests.helpers import PROJECT, Live, Result, child_env, icsync, slow_sandbox, write
 
 SPEC = """
 InferenceComponentName: {name}
@@ -62,10 +62,7 @@ def converged(root: Path, url: str) -> bool:
 @pytest.fixture
 def slow(tmp_path: Path) -> Iterator[Live]:
     """A sandbox whose deployments take a while, so that apply really waits."""
-    log = tmp_path / "slow.jsonl"
-    with Sandbox(port=0, request_log=log, transition_seconds=0.6) as sandbox:
-        live = Live(sandbox, log)
-        live.seed_endpoint()
+    with slow_sandbox(tmp_path, 0.6) as live:
         yield live
 
 

@@ -10,16 +10,12 @@ from typing import Any
 
 import pytest
 
-from gitsync.sandbox import Sandbox
-from tests.helpers import Live, check_plan_document, demo_project, icsync
+from tests.helpers import Live, check_plan_document, demo_project, icsync, slow_sandbox
 
 
 @pytest.fixture
 def slow(tmp_path: Path) -> Iterator[Live]:
-    log = tmp_path / "slow.jsonl"
-    with Sandbox(port=0, request_log=log, transition_seconds=0.3) as sandbox:
-        live = Live(sandbox, log)
-        live.seed_endpoint()
+    with slow_sandbox(tmp_path, 0.3) as live:
         yield live
 
 

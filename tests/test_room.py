@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gitsync.sandbox import Sandbox
-from tests.helpers import PROJECT, Live, icsync, write
+from tests.helpers import PROJECT, Live, icsync, slow_sandbox, write
 
 QUICKSTART = Path(__file__).parent.parent / "examples" / "quickstart"
 
@@ -45,9 +45,8 @@ def gpu_project(root: Path, names: list[str], tag: str) -> Path:
 @pytest.fixture
 def slow(tmp_path: Path) -> Iterator[Live]:
     """A sandbox whose deployments last a moment, so that updates started together overlap."""
-    log = tmp_path / "requests.jsonl"
-    with Sandbox(port=0, request_log=log, transition_seconds=0.4) as sandbox:
-        yield Live(sandbox, log)
+    with slow_sandbox(tmp_path, 0.4, seeded=False) as live:
+        yield live
 
 
 def args(root: Path, live: Live) -> list[str]:

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gitsync.sandbox import Sandbox
-from tests.helpers import Live, demo_project, icsync, project_of
+from tests.helpers import Live, demo_project, icsync, project_of, slow_sandbox
 
 
 def run_on_terminal(args: list[str], answer: str, timeout: float = 60) -> tuple[int, str]:
@@ -83,10 +82,7 @@ def test_anything_but_yes_cancels(tmp_path: Path, live: Live) -> None:
 @pytest.fixture
 def slow(tmp_path: Path) -> Iterator[Live]:
     """A sandbox whose deployments take a while, so that the live view redraws many times."""
-    log = tmp_path / "slow.jsonl"
-    with Sandbox(port=0, request_log=log, transition_seconds=1.5) as sandbox:
-        live = Live(sandbox, log)
-        live.seed_endpoint()
+    with slow_sandbox(tmp_path, 1.5) as live:
         yield live
 
 

@@ -6,10 +6,12 @@ are checked on the wire; clock.py: the executor's fake clock); test files import
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +114,18 @@ class Live:
         client.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[variant],
                                       ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker")
         client.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+
+
+@contextlib.contextmanager
+def slow_sandbox(tmp_path: Path, seconds: float, seeded: bool = True) -> Iterator[Live]:
+    """A sandbox whose every transition (create, update, delete) lasts `seconds`, with a request
+    log, and (`seeded`) the default endpoint."""
+    log = tmp_path / "slow.jsonl"
+    with Sandbox(port=0, request_log=log, transition_seconds=seconds) as sandbox:
+        live = Live(sandbox, log)
+        if seeded:
+            live.seed_endpoint()
+        yield live
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
